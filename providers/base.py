@@ -1,0 +1,113 @@
+"""The contract between the engine and a provider.
+
+A provider is created per account (``factory(ProviderContext) -> Provider``) and speaks that
+vendor's real API through ``providers.http.ApiClient``. Every method is async because a refresh
+across hundreds of accounts runs concurrently. The engine never sees HTTP: it sees ``Listing``,
+``LiveBinding``, rights as strings, and cancel outcomes.
+
+An emulator is the other half: a stateful, synchronous ``handle(httpx.Request) -> httpx.Response``
+for one provider's API, mounted by ``providers.sandbox`` over real HTTP or in-process through
+``httpx.MockTransport``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, AsyncIterator, Callable, ClassVar, Mapping, Protocol, runtime_checkable
+
+import httpx
+
+from engine.model import Account, CancelAt, Kind, LiveBinding, Listing, Runbook
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a provider can do; ``tether providers`` prints this and the planner relies on it."""
+
+    kinds: frozenset[Kind]
+    datasets: frozenset[str] = frozenset()  # backup datasets beyond "binding"
+    sides: tuple[str, ...] = ("platform",)  # where it can revoke, in the order it revokes
+    verify: bool = True  # can re-read a binding after a cancel
+    cancel_at: frozenset[CancelAt] = frozenset({CancelAt.NOW})
+    manual_only: bool = False  # no API: every cancel is a runbook
+
+
+class CancelStatus(str, Enum):
+    DONE = "done"  # the API accepted the cancel
+    SCHEDULED = "scheduled"  # ends later (period end); counts as done
+    ALREADY_GONE = "already-gone"  # 404 on cancel, or gone when re-read
+    MANUAL = "manual"  # the API refused for a reason only a human can clear: see runbook
+    BLOCKED = "blocked"  # the vendor refuses on purpose (a default policy): see detail
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    binding: LiveBinding
+    side: str
+    cancel_at: CancelAt
+    idempotency_key: str  # stable per (plan, binding, side): a retried cancel reuses it
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    status: CancelStatus
+    detail: str = ""
+    request_id: str | None = None
+    runbook: Runbook | None = None
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """What a provider instance gets: its account, the resolved secrets, and the HTTP factory."""
+
+    account: Account
+    credentials: Mapping[str, str]  # resolved secret values; never log them
+    http: Any  # providers.http.HttpFactory (Any here to keep this module free of import cycles)
+
+
+@runtime_checkable
+class Provider(Protocol):
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    async def list_bindings(self, kinds: frozenset[Kind]) -> Listing:
+        """Every live binding of these kinds on the account, all pages; never raises for a
+        failed page: returns ``complete=False`` with the problem instead."""
+
+    async def granted(self) -> frozenset[str]:
+        """The rights (scopes, roles) this credential holds."""
+
+    def required(self, binding: LiveBinding, side: str, datasets: tuple[str, ...]) -> tuple[str, ...]:
+        """The rights needed to back up ``datasets`` of this binding and cancel it on ``side``."""
+
+    def export(self, binding: LiveBinding, dataset: str) -> AsyncIterator[Mapping[str, Any]]:
+        """Records of a backup dataset (``orders``, ``products``, ``invoices`` ...) for a binding."""
+
+    async def cancel(self, request: CancelRequest) -> CancelOutcome:
+        """Cancel one binding on one side. A 404 is ``ALREADY_GONE``, not an error. A lost
+        response is settled by re-reading the binding, not by sending the cancel again."""
+
+    async def fetch(self, binding: LiveBinding) -> LiveBinding | None:
+        """Re-read one binding: None when it is gone. Used to verify and to settle."""
+
+    async def aclose(self) -> None: ...
+
+
+ProviderFactory = Callable[[ProviderContext], Provider]
+
+
+class Emulator(Protocol):
+    """A stateful stand-in for one provider's API, in that API's own paths and JSON shapes."""
+
+    name: ClassVar[str]  # provider name, e.g. "shopify"
+    prefix: ClassVar[str]  # mount point in the sandbox, e.g. "/shopify"
+
+    def load(self, section: Mapping[str, Any]) -> None:
+        """Replace all tenants with the scenario's section for this provider (SPEC section 8)."""
+
+    def dump(self) -> dict[str, Any]:
+        """Every live object, in the scenario's layout (``GET /_sandbox/state``)."""
+
+    def handle(self, request: httpx.Request, path: str) -> httpx.Response:
+        """Answer one request; ``path`` is the URL path with the mount prefix removed."""

@@ -1,0 +1,16 @@
+"""Every test starts with a clean environment and a private home, and never leaves loopback."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    for name in list(os.environ):
+        if name.startswith(("TETHER_", "SHOPIFY_", "STRIPE_", "EBAY_", "AMAZON_", "LWA_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    monkeypatch.setenv("TETHER_LANG", "en")
