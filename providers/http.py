@@ -141,6 +141,10 @@ class Redactor:
         }
 
 
+REDACTOR = Redactor()
+"""Shared by every HttpFactory in the process and by the log processor (engine.logs)."""
+
+
 def is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":
@@ -205,7 +209,7 @@ class HttpFactory:
         self.retry = retry
         self.sleep = sleep
         self.audit = audit
-        self.redactor = Redactor()
+        self.redactor = REDACTOR
         self.requests_sent = 0
         self._semaphore = asyncio.Semaphore(parallelism)
         self._pools: dict[str, httpx.AsyncClient] = {}

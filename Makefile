@@ -1,0 +1,32 @@
+# make demo  - set everything up, start the sandbox, plan and apply the bundled example
+# make test  - the whole test suite (what CI runs)
+# make bench - refresh/plan benchmarks against the sandbox, one JSON line per case
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench golden install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+demo: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench.run
+
+golden: $(STAMP)
+	TETHER_REGENERATE_GOLDEN=1 $(BIN)/python -m pytest tests/golden -q
+
+clean:
+	rm -rf $(VENV) demo .bench *.egg-info

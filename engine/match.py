@@ -1,0 +1,50 @@
+"""How a declared ``match``/``expect`` value is compared with a live field.
+
+Strings with ``*`` glob (``"https://erp.example.com/*"``); every other string compares as text, so
+``id: 4759306`` in YAML matches the string id a provider returns; booleans compare only with
+booleans; numbers numerically; lists and mappings by value.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import Any, Mapping
+
+from engine.model import LiveBinding
+
+
+def is_glob(value: Any) -> bool:
+    return isinstance(value, str) and any(ch in value for ch in "*?[")
+
+
+def value_matches(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return expected is actual or (isinstance(actual, str) and str(expected).lower() == actual.lower())
+    if expected is None:
+        return actual is None
+    if actual is None:
+        return False
+    if isinstance(expected, str):
+        return fnmatchcase(str(actual), expected) if is_glob(expected) else str(actual) == expected
+    if isinstance(expected, (int, float)):
+        if isinstance(actual, (int, float)):
+            return expected == actual
+        return str(actual) == str(expected)
+    return bool(expected == actual)
+
+
+def binding_matches(selector: Mapping[str, Any], binding: LiveBinding) -> bool:
+    """Every key of the selector must hold on the binding."""
+    return all(value_matches(value, binding.get(key)) for key, value in selector.items())
+
+
+def index_key(selector: Mapping[str, Any]) -> tuple[str, str] | None:
+    """A (field, text) pair that can look the selector up in an index, if it has one."""
+    for field in ("id", "name"):
+        value = selector.get(field)
+        if value is not None and not is_glob(value) and not isinstance(value, (bool, list, dict)):
+            return field, str(value)
+    for field, value in selector.items():
+        if isinstance(value, str) and not is_glob(value):
+            return field, value
+    return None

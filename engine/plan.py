@@ -1,0 +1,681 @@
+"""The plan: a value that says, binding by binding, what apply will do and why.
+
+``make_plan(config, listings, catalog, state, options)`` is pure: no I/O, no clock (``today`` and
+``now`` come in through ``PlanOptions``). Apply reads nothing but the plan it is given, so every
+decision (blocked or not, which sides, which datasets, which rights) is taken here and recorded.
+
+The plan also carries ``records``: what the state will say after apply if every cancel succeeds.
+Apply starts from them, so recording a kept binding or lifting a protection needs no second logic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any, Callable, Iterable, Mapping
+
+from engine.diff import drift
+from engine.match import binding_matches, index_key, value_matches
+from engine.model import (
+    Action,
+    CancelAt,
+    Config,
+    Ensure,
+    IgnoreRule,
+    Integration,
+    Kind,
+    LiveBinding,
+    Listing,
+    Money,
+    Runbook,
+    Undeclared,
+)
+from states.model import Record, RecordStatus, State
+
+FORMAT_VERSION = "1"
+
+# Revoking an app invalidates its token at once, so everything else on the account goes first.
+KIND_ORDER = {Kind.WEBHOOK: 0, Kind.CARRIER: 1, Kind.SUBSCRIPTION: 2, Kind.APP: 3}
+
+
+@dataclass(frozen=True)
+class Step:
+    type: str  # check-permission | check-terms | backup | cancel | verify
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, **self.detail}
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    address: str
+    account: str
+    provider: str
+    kind: Kind
+    action: Action
+    reason: str
+    integration: str | None = None
+    live_id: str | None = None
+    name: str = ""
+    resource: str = ""
+    fingerprint: str | None = None
+    diff: Mapping[str, Any] | None = None
+    fee: Money | None = None
+    steps: tuple[Step, ...] = ()
+    runbook: Runbook | None = None
+    pending: bool = False  # a manual action already recorded as waiting for a human
+    candidates: tuple[str, ...] = ()  # ambiguous: the live ids that matched
+
+    @property
+    def actionable(self) -> bool:
+        """True when apply would do something for this action."""
+        return self.action is Action.CANCEL or (self.action is Action.MANUAL and not self.pending)
+
+    def step(self, type_: str) -> Step | None:
+        return next((s for s in self.steps if s.type == type_), None)
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        backup = self.step("backup")
+        return tuple(backup.detail.get("datasets", ())) if backup else ()
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        return tuple(s.detail["side"] for s in self.steps if s.type == "cancel")
+
+    @property
+    def identity(self) -> str:
+        return f"{self.account}/{self.kind.value}/{self.live_id}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    tether_version: str
+    created_at: str
+    config_sha256: str
+    lineage: str
+    serial: int
+    actions: tuple[PlannedAction, ...]
+    records: tuple[Record, ...]  # the state after apply, if every cancel succeeds
+    accept_fees: bool = False
+    allow_mass_cancel: bool = False
+    targets: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # expired ignore rules, carried-over accounts
+    ignored: int = 0
+    cancel_at: CancelAt = CancelAt.PERIOD_END
+    format_version: str = FORMAT_VERSION
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {a.value: 0 for a in Action}
+        for action in self.actions:
+            counts[action.action.value] += 1
+        return counts
+
+    def state_changes(self, state: State) -> list[str]:
+        """Addresses whose record apply would add, change or remove (beyond cancels)."""
+        planned = {r.address: r for r in self.records}
+        changes = []
+        for key in sorted(set(planned) | set(state.records)):
+            if planned.get(key) != state.records.get(key):
+                record = planned.get(key) or state.records[key]
+                changes.append(record.address)
+        return changes
+
+    def has_changes(self, state: State) -> bool:
+        return any(a.actionable for a in self.actions) or bool(self.state_changes(state))
+
+    def needs_attention(self) -> bool:
+        """Anything a human should look at (audit's exit 2)."""
+        return any(a.action is not Action.KEEP for a in self.actions) or bool(self.problems)
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    today: date
+    now: str  # ISO timestamp recorded in the plan
+    tether_version: str = "0"
+    accept_fees: bool = False
+    allow_mass_cancel: bool = False
+    targets: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    audit: bool = False  # report every undeclared binding, even under undeclared: ignore
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """What the planner may know of a provider without I/O: its capabilities and its rules."""
+
+    capabilities: Any  # providers.base.Capabilities
+    required: Callable[[LiveBinding, str, tuple[str, ...]], tuple[str, ...]]
+    runbook: Callable[[LiveBinding], Runbook] | None = None
+
+
+def _record_key(record: Record) -> str:
+    return f"{record.account}/{record.kind}/{record.live_id}"
+
+
+def record_key(account: str, kind: Kind | str, live_id: str) -> str:
+    kind_text = kind.value if isinstance(kind, Kind) else kind
+    return f"{account}/{kind_text}/{live_id}"
+
+
+class _Index:
+    """Live bindings of one (account, kind), looked up by exact field value in O(1)."""
+
+    def __init__(self, bindings: list[LiveBinding]) -> None:
+        self.bindings = bindings
+        self._by_field: dict[str, dict[str, list[LiveBinding]]] = {}
+
+    def select(self, selector: Mapping[str, Any]) -> list[LiveBinding]:
+        key = index_key(selector)
+        if key is None:
+            return [b for b in self.bindings if binding_matches(selector, b)]
+        name, text = key
+        if name not in self._by_field:
+            table: dict[str, list[LiveBinding]] = {}
+            for binding in self.bindings:
+                value = binding.get(name)
+                if value is not None and not isinstance(value, (dict, list)):
+                    table.setdefault(_text(value), []).append(binding)
+            self._by_field[name] = table
+        return [b for b in self._by_field[name].get(text, ()) if binding_matches(selector, b)]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def make_plan(
+    config: Config,
+    listings: Mapping[str, Listing],
+    catalog: Mapping[str, AccountInfo],
+    state: State,
+    options: PlanOptions,
+) -> Plan:
+    planner = _Planner(config, listings, catalog, state, options)
+    return planner.run()
+
+
+class _Planner:
+    def __init__(
+        self,
+        config: Config,
+        listings: Mapping[str, Listing],
+        catalog: Mapping[str, AccountInfo],
+        state: State,
+        options: PlanOptions,
+    ) -> None:
+        self.config = config
+        self.listings = listings
+        self.catalog = catalog
+        self.state = state
+        self.options = options
+        self.actions: list[PlannedAction] = []
+        self.records: dict[str, Record] = {}
+        self.problems: list[str] = []
+        self.notes: list[str] = []
+        self.ignored = 0
+        self.claimed: set[str] = set()
+        self.indexes: dict[tuple[str, Kind], _Index] = {}
+        for account, listing in listings.items():
+            grouped: dict[Kind, list[LiveBinding]] = {}
+            for binding in listing.bindings:
+                grouped.setdefault(binding.kind, []).append(binding)
+            for kind, bindings in grouped.items():
+                self.indexes[(account, kind)] = _Index(bindings)
+        self.by_identity = {_record_key(r): r for r in state.records.values()}
+        self.protected = {key for key, r in self.by_identity.items() if r.protect}
+        self.untrusted = self._untrusted_accounts()
+
+    # -- selection ---------------------------------------------------------------------------
+
+    def _selected(self, integration: Integration) -> bool:
+        if self.options.targets and integration.name not in self.options.targets:
+            return False
+        return integration.name not in self.options.excludes
+
+    def _untrusted_accounts(self) -> dict[str, str]:
+        """Accounts whose listing cannot be trusted for cancel decisions, with the reason."""
+        reasons: dict[str, str] = {}
+        for account in self.config.accounts:
+            listing = self.listings.get(account)
+            if listing is None:
+                continue
+            if not listing.complete:
+                reasons[account] = "the listing was partial (" + "; ".join(listing.problems) + ")"
+            elif not listing.bindings and any(
+                r.account == account for r in self.state.records.values()
+            ):
+                reasons[account] = (
+                    "the provider returned no bindings at all, but the state records some; "
+                    "this looks like an outage or a wrong credential"
+                )
+        return reasons
+
+    # -- main --------------------------------------------------------------------------------
+
+    def run(self) -> Plan:
+        for account, reason in sorted(self.untrusted.items()):
+            if self.options.allow_mass_cancel and "no bindings at all" in reason:
+                continue
+            self.problems.append(f"{account}: no cancel decided because {reason}")
+        for integration in self.config.integrations.values():
+            if integration.account not in self.listings:
+                continue
+            if self._selected(integration):
+                self._plan_integration(integration)
+            else:
+                self._claim(integration)  # excluded, yet still declared: never "unmanaged"
+        if not self.options.targets:
+            self._plan_undeclared()
+        self._apply_guards()
+        self._carry_over_records()
+        actions = sorted(self.actions, key=_action_order)
+        return Plan(
+            tether_version=self.options.tether_version,
+            created_at=self.options.now,
+            config_sha256=self.config.sha256,
+            lineage=self.state.lineage,
+            serial=self.state.serial,
+            actions=tuple(actions),
+            records=tuple(sorted(self.records.values(), key=_record_key)),
+            accept_fees=self.options.accept_fees,
+            allow_mass_cancel=self.options.allow_mass_cancel,
+            targets=self.options.targets,
+            excludes=self.options.excludes,
+            problems=tuple(self.problems),
+            notes=tuple(self.notes),
+            ignored=self.ignored,
+            cancel_at=self.config.defaults.cancel_at,
+        )
+
+    def _claim(self, integration: Integration) -> list[LiveBinding]:
+        index = self.indexes.get((integration.account, integration.kind))
+        matches = index.select(integration.match) if index else []
+        for binding in matches:
+            self.claimed.add(record_key(binding.account, binding.kind, binding.id))
+        return matches
+
+    def _plan_integration(self, integration: Integration) -> None:
+        account = self.config.accounts[integration.account]
+        matches = self._claim(integration)
+        base = dict(
+            account=integration.account,
+            provider=account.provider,
+            kind=integration.kind,
+            integration=integration.name,
+        )
+        if integration.ensure is Ensure.PRESENT:
+            if not matches:
+                self.actions.append(
+                    PlannedAction(
+                        address=integration.name,
+                        action=Action.MISSING,
+                        reason=f"no live {integration.kind.value} on {integration.account} matches "
+                        + _describe_selector(integration.match),
+                        **base,
+                    )
+                )
+                return
+            if len(matches) > 1:
+                ids = tuple(sorted(b.id for b in matches))
+                self.actions.append(
+                    PlannedAction(
+                        address=integration.name,
+                        action=Action.AMBIGUOUS,
+                        reason=f"{len(matches)} live bindings match "
+                        + _describe_selector(integration.match)
+                        + f" ({', '.join(ids)}); narrow the match, for example by id",
+                        candidates=ids,
+                        **base,
+                    )
+                )
+                for binding in matches:
+                    self._record(binding, f"{integration.name}[{binding.id}]", integration)
+                return
+            binding = matches[0]
+            self._record(binding, integration.name, integration)
+            found = drift(integration.expect, binding)
+            self.actions.append(
+                PlannedAction(
+                    address=integration.name,
+                    action=Action.DRIFT if found else Action.KEEP,
+                    reason=(
+                        "live value differs from expect: " + ", ".join(sorted(found))
+                        if found
+                        else "present as declared"
+                    ),
+                    live_id=binding.id,
+                    name=binding.name,
+                    resource=binding.resource,
+                    fingerprint=binding.fingerprint,
+                    diff=found or None,
+                    **base,
+                )
+            )
+            return
+        live = [b for b in matches if not b.pending_cancel]
+        for binding in live:
+            address = integration.name if len(live) == 1 else f"{integration.name}[{binding.id}]"
+            self._record(binding, address, integration)
+            self._plan_cancel(binding, address, integration)
+
+    def _plan_undeclared(self) -> None:
+        policy = self.config.defaults.undeclared
+        for account, listing in sorted(self.listings.items()):
+            for binding in listing.bindings:
+                key = record_key(account, binding.kind, binding.id)
+                if key in self.claimed or binding.pending_cancel:
+                    continue
+                if policy is Undeclared.IGNORE and not self.options.audit:
+                    continue
+                if self._ignored(binding):
+                    self.ignored += 1
+                    continue
+                address = key
+                if policy is Undeclared.CANCEL or key in self.protected:
+                    self._record(binding, address, None)
+                if policy is Undeclared.CANCEL:
+                    self._plan_cancel(binding, address, None)
+                else:
+                    self.actions.append(
+                        PlannedAction(
+                            address=address,
+                            account=account,
+                            provider=listing.provider,
+                            kind=binding.kind,
+                            action=Action.UNMANAGED,
+                            reason="live, but no integration declares it",
+                            live_id=binding.id,
+                            name=binding.name,
+                            resource=binding.resource,
+                            fingerprint=binding.fingerprint,
+                        )
+                    )
+
+    def _ignored(self, binding: LiveBinding) -> bool:
+        for number, rule in enumerate(self.config.ignore, start=1):
+            if not _rule_matches(rule, binding):
+                continue
+            if rule.active_on(self.options.today):
+                return True
+            note = (
+                f"ignore rule #{number} ({rule.reason}; owner {rule.owner}) expired on "
+                f"{rule.expires.isoformat()} and no longer hides {binding.account}/"
+                f"{binding.kind.value}/{binding.id}"
+            )
+            if note not in self.notes:
+                self.notes.append(note)
+        return False
+
+    # -- cancels -----------------------------------------------------------------------------
+
+    def _plan_cancel(
+        self, binding: LiveBinding, address: str, integration: Integration | None
+    ) -> None:
+        account = self.config.accounts[binding.account]
+        info = self.catalog[binding.account]
+        caps = info.capabilities
+        listing = self.listings[binding.account]
+        key = record_key(binding.account, binding.kind, binding.id)
+        previous = self.by_identity.get(key)
+        base = dict(
+            address=address,
+            account=binding.account,
+            provider=account.provider,
+            kind=binding.kind,
+            integration=integration.name if integration else None,
+            live_id=binding.id,
+            name=binding.name,
+            resource=binding.resource,
+            fingerprint=binding.fingerprint,
+        )
+
+        sides = tuple(integration.sides) if integration and integration.sides else tuple(caps.sides)
+        if previous is not None and previous.status is RecordStatus.PARTIAL:
+            sides = tuple(s for s in sides if s not in previous.sides_done)
+        datasets = ("binding",) + tuple(integration.backup if integration else ())
+        fee = self._fee(integration)
+
+        blocked = self._blocked_reason(binding, integration, key, caps, sides, datasets, fee)
+        granted = listing.granted
+        rights: list[str] = []
+        for side in sides:
+            for right in info.required(binding, side, datasets[1:]):
+                if right not in rights:
+                    rights.append(right)
+        missing = [r for r in rights if granted is not None and r not in granted and "*" not in granted]
+        cancel_at = self.config.defaults.cancel_at
+        steps = [
+            Step(
+                "check-permission",
+                {
+                    "rights": rights,
+                    "granted": None if granted is None else not missing,
+                    "missing": missing,
+                },
+            ),
+            Step("check-terms", self._terms_detail(integration, fee)),
+            Step("backup", {"datasets": list(datasets)}),
+            *(
+                Step(
+                    "cancel",
+                    {"side": side, "cancel_at": cancel_at.value}
+                    if binding.kind is Kind.SUBSCRIPTION
+                    else {"side": side},
+                )
+                for side in sides
+            ),
+            Step("verify", {}),
+        ]
+        if blocked:
+            self.actions.append(
+                PlannedAction(action=Action.BLOCKED, reason=blocked, fee=fee, steps=tuple(steps), **base)
+            )
+            return
+        if caps.manual_only:
+            pending = previous is not None and previous.status is RecordStatus.PENDING_MANUAL
+            runbook = info.runbook(binding) if info.runbook else None
+            self.actions.append(
+                PlannedAction(
+                    action=Action.MANUAL,
+                    reason=(
+                        "waiting for a human to remove it in the vendor's back office; "
+                        "confirm it there, then the next plan will see it gone"
+                        if pending
+                        else "no API can cancel this binding: follow the runbook"
+                    ),
+                    fee=fee,
+                    runbook=runbook,
+                    pending=pending,
+                    steps=tuple(s for s in steps if s.type in ("check-terms", "backup")),
+                    **base,
+                )
+            )
+            return
+        reason = "declared absent" if integration else "not declared, and defaults.undeclared is cancel"
+        if previous is not None and previous.status is RecordStatus.PARTIAL:
+            reason += f"; finishing a cancel already done on {', '.join(previous.sides_done)}"
+        self.actions.append(
+            PlannedAction(action=Action.CANCEL, reason=reason, fee=fee, steps=tuple(steps), **base)
+        )
+
+    def _blocked_reason(
+        self,
+        binding: LiveBinding,
+        integration: Integration | None,
+        key: str,
+        caps: Any,
+        sides: tuple[str, ...],
+        datasets: tuple[str, ...],
+        fee: Money | None,
+    ) -> str | None:
+        if binding.account in self.untrusted:
+            return f"no cancel decided: {self.untrusted[binding.account]}"
+        if integration is not None and integration.protect:
+            return "protected (protect: true)"
+        if key in self.protected:
+            return (
+                "protected in the state; set protect: false on its integration and apply that "
+                "first (two steps, on purpose)"
+            )
+        unsupported = [d for d in datasets[1:] if d not in caps.datasets]
+        if unsupported:
+            return (
+                f"{binding.provider} cannot back up {', '.join(unsupported)}; "
+                f"it offers: {', '.join(sorted(caps.datasets)) or 'the binding only'}"
+            )
+        bad_sides = [s for s in sides if s not in caps.sides]
+        if bad_sides:
+            return f"{binding.provider} cannot cancel on side {', '.join(bad_sides)}"
+        if binding.kind is Kind.SUBSCRIPTION and self.config.defaults.cancel_at not in caps.cancel_at:
+            return f"{binding.provider} cannot cancel at {self.config.defaults.cancel_at.value}"
+        if fee is not None and fee.amount > 0:
+            limit = self.config.defaults.max_fee
+            if fee.currency != limit.currency and not self.options.accept_fees:
+                return (
+                    f"early-termination fee {fee} is in another currency than max_fee {limit}; "
+                    "review it and run with --accept-fees"
+                )
+            if fee.amount > limit.amount and not self.options.accept_fees:
+                return (
+                    f"early-termination fee {fee} exceeds max_fee {limit}; "
+                    "review the contract and run with --accept-fees"
+                )
+        return None
+
+    def _fee(self, integration: Integration | None) -> Money | None:
+        if integration is None or integration.terms is None:
+            return None
+        terms = integration.terms
+        if terms.commitment_end is not None and terms.commitment_end < self.options.today:
+            return None
+        return terms.early_termination_fee
+
+    def _terms_detail(self, integration: Integration | None, fee: Money | None) -> dict[str, Any]:
+        detail: dict[str, Any] = {
+            "max_fee": self.config.defaults.max_fee.to_json(),
+            "accept_fees": self.options.accept_fees,
+        }
+        if integration is not None and integration.terms is not None:
+            if integration.terms.commitment_end is not None:
+                detail["commitment_end"] = integration.terms.commitment_end.isoformat()
+        detail["fee"] = fee.to_json() if fee else None
+        return detail
+
+    # -- guards and records ------------------------------------------------------------------
+
+    def _apply_guards(self) -> None:
+        if self.options.allow_mass_cancel:
+            return
+        cancels = [a for a in self.actions if a.action is Action.CANCEL]
+        limit = self.config.defaults.max_cancels
+        reasons: dict[str, str] = {}
+        if len(cancels) > limit:
+            message = (
+                f"the plan would cancel {len(cancels)} bindings, more than max_cancels ({limit}); "
+                "review it and run with --allow-mass-cancel"
+            )
+            self.problems.append(message)
+            for action in cancels:
+                reasons[action.address] = message
+        by_account: dict[str, int] = {}
+        for action in cancels:
+            by_account[action.account] = by_account.get(action.account, 0) + 1
+        for account, count in by_account.items():
+            listing = self.listings[account]
+            if count >= len(listing.bindings) and count > 0:
+                message = (
+                    f"the plan would cancel every binding of {account} ({count}); "
+                    "review it and run with --allow-mass-cancel"
+                )
+                self.problems.append(message)
+                for action in cancels:
+                    if action.account == account:
+                        reasons.setdefault(action.address, message)
+        if reasons:
+            self.actions = [
+                replace(a, action=Action.BLOCKED, reason=reasons[a.address])
+                if a.action is Action.CANCEL and a.address in reasons
+                else a
+                for a in self.actions
+            ]
+
+    def _record(self, binding: LiveBinding, address: str, integration: Integration | None) -> None:
+        key = record_key(binding.account, binding.kind, binding.id)
+        previous = self.by_identity.get(key)
+        if integration is not None:
+            protect = integration.protect
+        else:
+            protect = previous.protect if previous else False
+        status = RecordStatus.LIVE
+        sides_done: tuple[str, ...] = ()
+        backup_id = None
+        if previous is not None and previous.status in (RecordStatus.PARTIAL, RecordStatus.PENDING_MANUAL):
+            status, sides_done, backup_id = previous.status, previous.sides_done, previous.backup_id
+        self.records[key] = Record(
+            address=address,
+            account=binding.account,
+            provider=binding.provider,
+            kind=binding.kind.value,
+            live_id=binding.id,
+            name=binding.name,
+            integration=integration.name if integration else None,
+            status=status,
+            protect=protect,
+            sides_done=sides_done,
+            backup_id=backup_id,
+        )
+
+    def _carry_over_records(self) -> None:
+        """Keep what this plan did not look at: untrusted accounts, other targets, protection."""
+        for key, record in self.by_identity.items():
+            if key in self.records:
+                continue
+            listing = self.listings.get(record.account)
+            if (
+                listing is None
+                or record.account in self.untrusted
+                or self.options.targets
+                or self.options.excludes
+            ):
+                self.records[key] = record
+            elif record.protect and any(
+                b.id == record.live_id and b.kind.value == record.kind for b in listing.bindings
+            ):
+                # An undeclared, protected binding ignored by policy keeps its protection.
+                self.records[key] = record
+
+
+def _rule_matches(rule: IgnoreRule, binding: LiveBinding) -> bool:
+    for key, value in rule.match.items():
+        if key == "account":
+            actual: Any = binding.account
+        elif key == "kind":
+            actual = binding.kind.value
+        elif key == "provider":
+            actual = binding.provider
+        else:
+            actual = binding.get(key)
+        if not value_matches(value, actual):
+            return False
+    return True
+
+
+def _describe_selector(selector: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {v!r}" for k, v in selector.items()) + "}"
+
+
+def _action_order(action: PlannedAction) -> tuple[Any, ...]:
+    return (action.account, KIND_ORDER.get(action.kind, 9), action.address)
+
+
+def execution_order(actions: Iterable[PlannedAction]) -> list[PlannedAction]:
+    """Cancels in the order apply runs them: per account, what an app owns before the app."""
+    return sorted((a for a in actions if a.actionable), key=_action_order)

@@ -1,0 +1,180 @@
+"""The saved plan: one JSON document (SPEC section 6), described by schemas/plan.schema.json.
+
+``plan_to_json`` is also what ``--format json`` prints, so a saved plan and the machine output
+are the same thing. Reading validates against the schema first, so a corrupt or hand-edited plan
+is refused with one clear message before apply touches anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from engine.errors import PlanFileError
+from engine.model import Action, CancelAt, Kind, Money, Runbook
+from engine.plan import FORMAT_VERSION, Plan, PlannedAction, Step
+from schemas import load_schema
+from states.model import Record
+
+
+def _money(value: dict[str, str] | None) -> Money | None:
+    if not value:
+        return None
+    return Money.parse(f"{value['amount']} {value['currency']}")
+
+
+def action_to_json(action: PlannedAction) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "address": action.address,
+        "integration": action.integration,
+        "account": action.account,
+        "provider": action.provider,
+        "kind": action.kind.value,
+        "live_id": action.live_id,
+        "name": action.name,
+        "resource": action.resource,
+        "action": action.action.value,
+        "reason": action.reason,
+        "fingerprint": action.fingerprint,
+        "diff": action.diff,
+        "fee": action.fee.to_json() if action.fee else None,
+        "steps": [s.to_json() for s in action.steps],
+    }
+    if action.runbook is not None:
+        out["runbook"] = action.runbook.to_json()
+    if action.pending:
+        out["pending"] = True
+    if action.candidates:
+        out["candidates"] = list(action.candidates)
+    return out
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "format_version": plan.format_version,
+        "tether_version": plan.tether_version,
+        "created_at": plan.created_at,
+        "config_sha256": plan.config_sha256,
+        "state": {"lineage": plan.lineage, "serial": plan.serial},
+        "options": {
+            "accept_fees": plan.accept_fees,
+            "allow_mass_cancel": plan.allow_mass_cancel,
+            "targets": list(plan.targets),
+            "excludes": list(plan.excludes),
+            "cancel_at": plan.cancel_at.value,
+        },
+        "actions": [action_to_json(a) for a in plan.actions],
+        "summary": plan.summary,
+        "problems": list(plan.problems),
+        "notes": list(plan.notes),
+        "ignored": plan.ignored,
+        "records": [r.to_json() for r in plan.records],
+    }
+
+
+def dumps(plan: Plan) -> str:
+    return json.dumps(plan_to_json(plan), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def action_from_json(data: dict[str, Any]) -> PlannedAction:
+    runbook = data.get("runbook")
+    return PlannedAction(
+        address=data["address"],
+        integration=data.get("integration"),
+        account=data["account"],
+        provider=data["provider"],
+        kind=Kind(data["kind"]),
+        live_id=data.get("live_id"),
+        name=data.get("name", ""),
+        resource=data.get("resource", ""),
+        action=Action(data["action"]),
+        reason=data["reason"],
+        fingerprint=data.get("fingerprint"),
+        diff=data.get("diff"),
+        fee=_money(data.get("fee")),
+        steps=tuple(
+            Step(s["type"], {k: v for k, v in s.items() if k != "type"}) for s in data.get("steps", ())
+        ),
+        runbook=Runbook(
+            navigation=tuple(runbook["navigation"]),
+            support_message=runbook["support_message"],
+            contact=runbook.get("contact", ""),
+        )
+        if runbook
+        else None,
+        pending=bool(data.get("pending", False)),
+        candidates=tuple(data.get("candidates", ())),
+    )
+
+
+def plan_from_json(data: Any, source: str = "plan") -> Plan:
+    try:
+        jsonschema.validate(data, load_schema("plan.schema.json"))
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+        raise PlanFileError(
+            f"{source}: not a valid tether plan at {where}: {exc.message}. "
+            "Make a new one with `tether plan --out FILE`."
+        ) from None
+    if data["format_version"] != FORMAT_VERSION:
+        raise PlanFileError(
+            f"{source}: plan format {data['format_version']} is not supported by this tether "
+            f"(it reads format {FORMAT_VERSION}); make a new plan with this version."
+        )
+    options = data.get("options", {})
+    return Plan(
+        tether_version=data["tether_version"],
+        created_at=data["created_at"],
+        config_sha256=data["config_sha256"],
+        lineage=data["state"]["lineage"],
+        serial=data["state"]["serial"],
+        actions=tuple(action_from_json(a) for a in data["actions"]),
+        records=tuple(Record.from_json(r) for r in data.get("records", ())),
+        accept_fees=options.get("accept_fees", False),
+        allow_mass_cancel=options.get("allow_mass_cancel", False),
+        targets=tuple(options.get("targets", ())),
+        excludes=tuple(options.get("excludes", ())),
+        cancel_at=CancelAt(options.get("cancel_at", "period_end")),
+        problems=tuple(data.get("problems", ())),
+        notes=tuple(data.get("notes", ())),
+        ignored=data.get("ignored", 0),
+    )
+
+
+def write_plan(path: Path, plan: Plan) -> str:
+    """Write atomically; return the plan's sha256 (recorded in the audit log)."""
+    text = dumps(plan).encode("utf-8")
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return hashlib.sha256(text).hexdigest()
+
+
+def read_plan(path: Path) -> tuple[Plan, str]:
+    """The plan and its sha256; a missing or corrupt file is a PlanFileError."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot read the plan ({exc.strerror})") from None
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        where = f"{path}:{line}" if line else str(path)
+        raise PlanFileError(
+            f"{where}: the plan file is not valid JSON ({exc}). It may be truncated or edited; "
+            "make a new one with `tether plan --out FILE`."
+        ) from None
+    return plan_from_json(data, str(path)), hashlib.sha256(raw).hexdigest()
+
+

@@ -1,0 +1,151 @@
+"""Terraform-like text for humans: one symbol and one line per binding, details indented."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rich.text import Text
+
+from engine.apply import ApplyResult, Outcome
+from engine.i18n import t
+from engine.model import Action
+from engine.plan import Plan, PlannedAction
+
+STYLES = {
+    Action.KEEP: "dim",
+    Action.CANCEL: "bold red",
+    Action.DRIFT: "yellow",
+    Action.MISSING: "yellow",
+    Action.AMBIGUOUS: "bold yellow",
+    Action.UNMANAGED: "cyan",
+    Action.BLOCKED: "bold magenta",
+    Action.MANUAL: "bold blue",
+}
+
+OUTCOME_STYLES = {
+    Outcome.CANCELLED: "green",
+    Outcome.SCHEDULED: "green",
+    Outcome.ALREADY_GONE: "green",
+    Outcome.MANUAL_PENDING: "blue",
+    Outcome.BLOCKED: "magenta",
+    Outcome.REFUSED: "bold red",
+    Outcome.SKIPPED: "yellow",
+    Outcome.FAILED: "bold red",
+}
+
+
+def describe(action: PlannedAction, lang: str) -> str:
+    """Business-level words: 'webhook orders/create on shop-eu'."""
+    what = t(f"kind.{action.kind.value}", lang)
+    name = f' "{action.name}"' if action.name else ""
+    ident = f" ({action.resource} {action.live_id})" if action.live_id else ""
+    return f"{what}{name}{ident} {t('plan.on', lang)} {action.account}"
+
+
+def _rights_line(action: PlannedAction, lang: str) -> str:
+    step = action.step("check-permission")
+    if step is None:
+        return ""
+    rights = step.detail.get("rights", [])
+    if not rights:
+        return t("plan.rights_none", lang)
+    names = ", ".join(rights)
+    granted = step.detail.get("granted")
+    if granted is True:
+        return f"{names}: {t('plan.rights_ok', lang)}"
+    if granted is False:
+        return f"{names}: " + t("plan.rights_missing", lang, missing=", ".join(step.detail.get("missing", [])))
+    return f"{names}: {t('plan.rights_unknown', lang)}"
+
+
+def action_lines(action: PlannedAction, lang: str, *, verbose: bool = False) -> Text:
+    out = Text()
+    label = t(f"action.{action.action.value}", lang)
+    style = STYLES[action.action]
+    out.append(f"  {action.action.symbol} ", style=style)
+    out.append(f"{label:<10}", style=style)
+    out.append(action.address, style="bold")
+    out.append(f"  {describe(action, lang)}\n")
+    if action.action is Action.KEEP and not verbose:
+        return out
+    out.append(f"      {t('plan.reason', lang)}: {action.reason}\n", style="dim" if action.action is Action.KEEP else "")
+    if action.diff:
+        for field, change in sorted(action.diff.items()):
+            out.append(f"      ~ {field}: ", style="yellow")
+            out.append(f"{change.get('expected')!r} -> {change.get('actual')!r}\n")
+    if action.action in (Action.CANCEL, Action.BLOCKED, Action.MANUAL):
+        if action.datasets:
+            out.append(f"      {t('plan.backup', lang)}: {' + '.join(action.datasets)}\n")
+        rights = _rights_line(action, lang)
+        if rights:
+            out.append(f"      {t('plan.rights', lang)}: {rights}\n")
+        if action.fee is not None:
+            out.append(f"      {t('plan.fee', lang)}: {action.fee}\n")
+        if action.action is Action.CANCEL:
+            chain = " -> ".join(
+                f"{s.type} ({s.detail['side']})" if s.type == "cancel" else s.type for s in action.steps
+            )
+            out.append(f"      {t('plan.steps', lang)}: {chain}\n", style="dim")
+    if action.runbook is not None:
+        if action.pending:
+            out.append(f"      {t('plan.pending', lang)}\n", style="blue")
+        out.append(f"      {t('plan.runbook', lang)}: {' > '.join(action.runbook.navigation)}\n")
+        message = action.runbook.support_message.get(lang) or action.runbook.support_message.get("en", "")
+        if message:
+            out.append(f"      {t('plan.support_message', lang)}:\n")
+            for line in message.splitlines():
+                out.append(f"        | {line}\n", style="dim")
+    return out
+
+
+def render_plan(plan: Plan, lang: str = "en", *, state_changes: Iterable[str] = (), verbose: bool = False) -> Text:
+    out = Text()
+    accounts = len({a.account for a in plan.actions})
+    bindings = len({a.identity for a in plan.actions if a.live_id})
+    changes = list(state_changes)
+    out.append(t("plan.header", lang, accounts=accounts, bindings=bindings) + "\n\n")
+    for action in plan.actions:
+        out.append_text(action_lines(action, lang, verbose=verbose))
+    if plan.problems:
+        out.append("\n" + t("plan.problems", lang) + "\n", style="bold red")
+        for problem in plan.problems:
+            out.append(f"  ! {problem}\n", style="red")
+    if plan.notes:
+        out.append("\n" + t("plan.notes", lang) + "\n", style="bold")
+        for note in plan.notes:
+            out.append(f"  * {note}\n")
+    if plan.ignored:
+        out.append("\n" + t("plan.ignored", lang, count=plan.ignored) + "\n", style="dim")
+    out.append("\n")
+    out.append(t("plan.summary", lang, **plan.summary) + "\n", style="bold")
+    if changes:
+        shown = ", ".join(changes[:5]) + (" ..." if len(changes) > 5 else "")
+        out.append(t("plan.state_changes", lang, count=len(changes), addresses=shown) + "\n")
+    if not any(a.actionable for a in plan.actions) and not changes:
+        out.append(t("plan.no_changes", lang) + "\n", style="green")
+    return out
+
+
+def render_apply(result: ApplyResult, lang: str = "en") -> Text:
+    out = Text("\n")
+    for item in result.results:
+        style = OUTCOME_STYLES[item.outcome]
+        out.append(f"  {item.action.address}: ", style="bold")
+        out.append(t(f"apply.result.{item.outcome.value}", lang), style=style)
+        if item.detail and item.outcome not in (Outcome.CANCELLED,):
+            out.append(f" ({item.detail})")
+        if item.backup_id:
+            out.append(f"  [backup {item.backup_id}]", style="dim")
+        out.append("\n")
+        if item.runbook is not None:
+            out.append(f"      {t('plan.runbook', lang)}: {' > '.join(item.runbook.navigation)}\n")
+    for action in result.blocked:
+        out.append(t("apply.blocked_skipped", lang, address=action.address, reason=action.reason) + "\n", style="magenta")
+    counts = {
+        "ok": sum(1 for r in result.results if r.outcome in (Outcome.CANCELLED, Outcome.SCHEDULED, Outcome.ALREADY_GONE)),
+        "manual": sum(1 for r in result.results if r.outcome is Outcome.MANUAL_PENDING),
+        "failed": sum(1 for r in result.results if not r.outcome.ok and r.outcome is not Outcome.BLOCKED),
+        "blocked": len(result.blocked) + sum(1 for r in result.results if r.outcome is Outcome.BLOCKED),
+    }
+    out.append("\n" + t("apply.complete", lang, run_id=result.run_id, **counts) + "\n", style="bold green" if result.ok else "bold red")
+    return out

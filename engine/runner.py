@@ -1,0 +1,98 @@
+"""The imperative shell around the pure core: refresh -> plan, and plan -> apply.
+
+The CLI calls these; they own the event loop, the HTTP factory and the providers' lifetimes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+from engine import __version__
+from engine.apply import Applier, ApplyResult, ApplySettings, AuditTrail, Report
+from engine.model import Config, Listing
+from engine.plan import Plan, PlanOptions, make_plan
+from engine.planfile import dumps
+from engine.refresh import catalog, close_providers, open_providers, refresh
+from providers.http import HttpFactory
+from states.model import State
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    accept_fees: bool = False
+    allow_mass_cancel: bool = False
+    targets: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    parallelism: int = 16
+    audit: bool = False
+
+
+def accounts_in_scope(config: Config, request: PlanRequest) -> list[str]:
+    if not request.targets:
+        return sorted(config.accounts)
+    return sorted({config.integrations[t].account for t in request.targets if t in config.integrations})
+
+
+async def build_plan(
+    config: Config,
+    state: State,
+    request: PlanRequest,
+    progress: Callable[[str, Listing], None] | None = None,
+    now: datetime | None = None,
+    transport: Any = None,
+) -> Plan:
+    """``transport`` mounts emulators in-process (tests); None speaks real HTTP."""
+    moment = now or datetime.now(timezone.utc)
+    http = HttpFactory(parallelism=request.parallelism, transport=transport)
+    providers = open_providers(config, http, accounts_in_scope(config, request))
+    try:
+        listings = await refresh(config, providers, progress)
+        info = catalog(providers)
+    finally:
+        await close_providers(providers)
+        await http.aclose()
+    return make_plan(
+        config,
+        listings,
+        info,
+        state,
+        PlanOptions(
+            today=moment.date(),
+            now=moment.isoformat(timespec="seconds"),
+            tether_version=__version__,
+            accept_fees=request.accept_fees,
+            allow_mass_cancel=request.allow_mass_cancel,
+            targets=request.targets,
+            excludes=request.excludes,
+            audit=request.audit,
+        ),
+    )
+
+
+def plan_sha256(plan: Plan) -> str:
+    return hashlib.sha256(dumps(plan).encode("utf-8")).hexdigest()
+
+
+async def run_apply(
+    plan: Plan,
+    config: Config,
+    store: object,
+    settings: ApplySettings,
+    audit_path: object,
+    report: Report,
+    parallelism: int = 16,
+    transport: Any = None,
+) -> ApplyResult:
+    trail = AuditTrail(audit_path, settings.run_id, settings.plan_sha256)  # type: ignore[arg-type]
+    http = HttpFactory(parallelism=parallelism, audit=trail.hook, transport=transport)
+    accounts = sorted({a.account for a in plan.actions if a.actionable})
+    providers: Mapping[str, object] = open_providers(config, http, accounts)
+    try:
+        return await Applier(plan, store, providers, settings, report).run()  # type: ignore[arg-type]
+    finally:
+        await close_providers(providers)  # type: ignore[arg-type]
+        await http.aclose()
+        trail.close()

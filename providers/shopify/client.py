@@ -1,0 +1,513 @@
+"""The Shopify provider: a shop's integrations through the Admin REST API (2024-01).
+
+Kinds and where they come from:
+
+- ``carrier``: carrier services (``carrier_services.json``, one unpaginated list) and the app's
+  fulfillment services (``fulfillment_services.json?scope=current_client``);
+- ``webhook``: the app's webhook subscriptions (``webhooks.json``, Link-header pages);
+- ``subscription``: recurring application charges that still bind the shop (cancelled, declined
+  and expired ones are history and are left out);
+- ``app``: the installation itself, one binding ``api_permissions/current`` whose raw object is
+  the token's access scopes. Cancelling it uninstalls the app, which kills the token at once, so
+  the engine orders it after everything else the app owns.
+
+Rights: ``granted()`` is the token's access scopes, plus ``read_X`` for every ``write_X``
+(Shopify grants read access with write access to the same resource). Deleting carrier services
+needs ``write_shipping``, fulfillment services ``write_fulfillments``; an app may always delete
+its own webhooks and charges and uninstall itself. Backups of ``orders`` and ``products`` need
+``read_orders`` and ``read_products``.
+
+Charges end immediately when deleted; Shopify has no period-end cancel, so ``cancel_at`` is
+ignored and every cancel reports DONE.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Callable, ClassVar, Collection, Mapping
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+
+from engine.errors import AuthError, ConfigError, ProviderError
+from engine.model import CancelAt, Kind, LiveBinding, Listing
+from providers.base import (
+    CancelOutcome,
+    CancelRequest,
+    CancelStatus,
+    Capabilities,
+    ProviderContext,
+)
+from providers.http import ResponseLost
+from providers.shopify import DEFAULT_API_VERSION, ENDED_CHARGE_STATUSES, TOKEN_HEADER
+from providers.shopify.limiter import bucket_for
+
+_SHOP = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+_HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_VERSION = re.compile(r"^(\d{4}-\d{2}|unstable)$")
+_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([A-Za-z]+)"?')
+PAGE_SIZE = 250
+APP_RESOURCE = "api_permissions"
+APP_ID = "current"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One collection tether manages: where it lives and how its objects become bindings."""
+
+    name: str  # the API collection, also LiveBinding.resource
+    singular: str
+    kind: Kind
+    label: str  # for messages
+    query: tuple[tuple[str, str], ...] = ()
+    paginated: bool = False
+    cancel_right: str | None = None
+
+
+RESOURCES: dict[str, Resource] = {
+    r.name: r
+    for r in (
+        Resource("carrier_services", "carrier_service", Kind.CARRIER, "carrier services",
+                 cancel_right="write_shipping"),
+        Resource("fulfillment_services", "fulfillment_service", Kind.CARRIER, "fulfillment services",
+                 query=(("scope", "current_client"),), cancel_right="write_fulfillments"),
+        Resource("webhooks", "webhook", Kind.WEBHOOK, "webhooks",
+                 query=(("limit", str(PAGE_SIZE)),), paginated=True),
+        Resource("recurring_application_charges", "recurring_application_charge", Kind.SUBSCRIPTION,
+                 "recurring application charges"),
+    )
+}
+
+DATASETS: dict[str, tuple[str, tuple[tuple[str, str], ...], str]] = {
+    # dataset -> (collection, first-page query, right needed)
+    "orders": ("orders", (("status", "any"), ("limit", str(PAGE_SIZE))), "read_orders"),
+    "products": ("products", (("limit", str(PAGE_SIZE)),), "read_products"),
+}
+
+
+class PaginationError(ProviderError):
+    """The server's pages cannot be trusted to be complete (a cursor looped, a foreign link)."""
+
+
+def describe_error(response: httpx.Response) -> str:
+    """Shopify's ``{"errors": "..."}`` or ``{"errors": {"field": ["..."]}}`` as one line."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = " ".join(response.text.split())
+        return text[:200] or f"HTTP {response.status_code}"
+    errors: Any = body.get("errors", body.get("error")) if isinstance(body, dict) else body
+    if isinstance(errors, dict):
+        parts = []
+        for field, messages in errors.items():
+            items = messages if isinstance(messages, list) else [messages]
+            for message in items:
+                parts.append(str(message) if field == "base" else f"{field} {message}")
+        text = "; ".join(parts)
+    elif isinstance(errors, list):
+        text = "; ".join(str(e) for e in errors)
+    elif errors is None:
+        text = response.text
+    else:
+        text = str(errors)
+    return " ".join(text.split())[:300] or f"HTTP {response.status_code}"
+
+
+def quote_id(ident: str) -> str:
+    """An id as one path segment: every reserved character escaped, dots too, so an id can
+    never climb out of its collection (``../``) or become a dot segment a client would fold."""
+    return quote(str(ident), safe="").replace(".", "%2E")
+
+
+def _next_link(header: str | None) -> str | None:
+    if not header:
+        return None
+    for url, rel in _LINK.findall(header):
+        if rel.lower() == "next":
+            return url
+    return None
+
+
+def implied_scopes(handles: Collection[str]) -> frozenset[str]:
+    rights = set(handles)
+    for handle in handles:
+        if handle.startswith("write_"):
+            rights.add("read_" + handle[len("write_") :])
+        elif handle.startswith("unauthenticated_write_"):
+            rights.add("unauthenticated_read_" + handle[len("unauthenticated_write_") :])
+    return frozenset(rights)
+
+
+class ShopifyProvider:
+    name: ClassVar[str] = "shopify"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        kinds=frozenset({Kind.CARRIER, Kind.WEBHOOK, Kind.SUBSCRIPTION, Kind.APP}),
+        datasets=frozenset(DATASETS),
+        sides=("platform",),
+        verify=True,
+        cancel_at=frozenset({CancelAt.NOW}),
+    )
+
+    def __init__(self, ctx: ProviderContext, *, clock: Callable[[], float] = time.monotonic) -> None:
+        account = ctx.account
+        self.account = account.name
+        options: Mapping[str, Any] = account.options or {}
+        self.shop = self._shop_host(options.get("shop"), account.endpoint is not None)
+        version = str(options.get("api_version") or DEFAULT_API_VERSION)
+        if not _VERSION.match(version):
+            raise ConfigError(
+                f"account {self.account}: options.api_version {version!r} is not a Shopify API "
+                'version such as "2024-01"'
+            )
+        self.api_version = version
+        self.app_name = str(options.get("app_name") or "this app")
+        token = ctx.credentials.get("access_token")
+        if not token:
+            raise ConfigError(
+                f"account {self.account}: credentials.access_token is required for provider shopify"
+            )
+        base = (account.endpoint or f"https://{self.shop}").rstrip("/")
+        self._base = base
+        self._api = ctx.http.client(
+            base,
+            provider=self.name,
+            account=self.account,
+            headers={TOKEN_HEADER: token, "Accept": "application/json"},
+            secrets=[token],
+            limiter=bucket_for(ctx.http, base, clock=clock),
+            describe_error=describe_error,
+            request_id_header="x-request-id",
+        )
+
+    def _shop_host(self, shop: Any, has_endpoint: bool) -> str:
+        if shop is None or shop == "":
+            if has_endpoint:
+                return "shop"
+            raise ConfigError(
+                f"account {self.account}: options.shop is required (e.g. demo-shop.myshopify.com)"
+            )
+        text = str(shop).strip().lower()
+        if _HANDLE.match(text):
+            text += ".myshopify.com"
+        if not _SHOP.match(text):
+            raise ConfigError(
+                f"account {self.account}: options.shop {shop!r} is not a shop domain such as "
+                "demo-shop.myshopify.com"
+            )
+        return text
+
+    def _path(self, tail: str) -> str:
+        return f"/admin/api/{self.api_version}/{tail}"
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        params: Any = None,
+        accept: Collection[int] = (),
+        idempotent: bool | None = None,
+        audit: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        try:
+            return await self._api.request(
+                method,
+                path,
+                operation=operation,
+                params=params,
+                accept=accept,
+                idempotent=idempotent,
+                audit=audit,
+            )
+        except AuthError as exc:
+            if exc.status == 401:
+                raise AuthError(
+                    f"the access token for {self.account} was refused by {self.shop} (401): "
+                    "check credentials.access_token; an uninstalled app's token stops working",
+                    status=401,
+                    request_id=exc.request_id,
+                ) from None
+            raise
+
+    @staticmethod
+    def _body(response: httpx.Response, key: str) -> Any:
+        try:
+            body = response.json()
+        except ValueError:
+            raise ProviderError(
+                f"{response.request.method} {response.request.url.path} answered {response.status_code} "
+                "with a body that is not JSON",
+                status=response.status_code,
+            ) from None
+        if not isinstance(body, dict) or key not in body:
+            raise ProviderError(
+                f"{response.request.method} {response.request.url.path} answered without {key!r}",
+                status=response.status_code,
+            )
+        return body[key]
+
+    async def _pages(
+        self, collection: str, query: tuple[tuple[str, str], ...], *, operation: str
+    ) -> AsyncIterator[list[Any]]:
+        """Every page of a Link-paginated list; the next URL must stay on this shop."""
+        url: str = self._path(f"{collection}.json")
+        params: Any = list(query)
+        seen: set[str] = set()
+        while True:
+            response = await self._call("GET", url, operation=operation, params=params)
+            items = self._body(response, collection)
+            if not isinstance(items, list):
+                raise ProviderError(f"{collection}: the list is not a JSON array")
+            yield items
+            following = _next_link(response.headers.get("link"))
+            if following is None:
+                return
+            if not following.startswith(self._base + "/"):
+                raise PaginationError(
+                    f"{collection}: the next page link leaves {self._base}; not followed"
+                )
+            cursor = parse_qs(urlsplit(following).query).get("page_info", [""])[0]
+            if not cursor or cursor in seen:
+                raise PaginationError(f"{collection}: the page cursor repeated; the listing may be incomplete")
+            seen.add(cursor)
+            url, params = following, None
+
+    # -- listing -----------------------------------------------------------------------------
+
+    def _binding(self, resource: Resource, obj: Mapping[str, Any]) -> LiveBinding:
+        if resource.name == "carrier_services":
+            status = "active" if obj.get("active") else "inactive"
+        elif resource.name == "recurring_application_charges":
+            status = str(obj.get("status") or "")
+        else:
+            status = "active"
+        name_field = "topic" if resource.name == "webhooks" else "name"
+        return LiveBinding(
+            account=self.account,
+            provider=self.name,
+            kind=resource.kind,
+            id=str(obj.get("id")),
+            name=str(obj.get(name_field) or ""),
+            status=status,
+            resource=resource.name,
+            raw=obj,
+        )
+
+    def _app_binding(self, handles: list[str]) -> LiveBinding:
+        return LiveBinding(
+            account=self.account,
+            provider=self.name,
+            kind=Kind.APP,
+            id=APP_ID,
+            name=self.app_name,
+            status="active",
+            resource=APP_RESOURCE,
+            raw={"access_scopes": list(handles)},
+        )
+
+    async def _scopes(self, *, accept: Collection[int] = ()) -> list[str] | None:
+        response = await self._call(
+            "GET", "/admin/oauth/access_scopes.json", operation="access_scopes", accept=accept
+        )
+        if response.status_code in accept and not 200 <= response.status_code < 300:
+            return None
+        scopes = self._body(response, "access_scopes")
+        if not isinstance(scopes, list):
+            raise ProviderError("access_scopes: the list is not a JSON array")
+        return [str(s.get("handle")) for s in scopes if isinstance(s, dict) and s.get("handle")]
+
+    async def list_bindings(self, kinds: frozenset[Kind]) -> Listing:
+        bindings: list[LiveBinding] = []
+        problems: list[str] = []
+        granted: frozenset[str] | None = None
+        for resource in RESOURCES.values():
+            if resource.kind not in kinds:
+                continue
+            seen: set[str] = set()
+            try:
+                if resource.paginated:
+                    pages = self._pages(resource.name, resource.query, operation=resource.name)
+                    async for page in pages:
+                        self._collect(resource, page, seen, bindings, problems)
+                else:
+                    response = await self._call(
+                        "GET",
+                        self._path(f"{resource.name}.json"),
+                        operation=resource.name,
+                        params=list(resource.query) or None,
+                    )
+                    page = self._body(response, resource.name)
+                    if not isinstance(page, list):
+                        raise ProviderError(f"{resource.name}: the list is not a JSON array")
+                    self._collect(resource, page, seen, bindings, problems)
+            except AuthError as exc:
+                if exc.status == 403:
+                    raise AuthError(
+                        f"{self.account}: listing {resource.label} was refused: {exc}",
+                        status=403,
+                        request_id=exc.request_id,
+                    ) from None
+                raise
+            except ProviderError as exc:
+                problems.append(f"{resource.label} not fully listed: {exc}")
+        if Kind.APP in kinds:
+            try:
+                handles = await self._scopes()
+            except AuthError:
+                raise
+            except ProviderError as exc:
+                problems.append(f"app installation not read: {exc}")
+            else:
+                handles = handles or []
+                granted = implied_scopes(handles)
+                bindings.append(self._app_binding(handles))
+        return Listing(
+            account=self.account,
+            provider=self.name,
+            bindings=tuple(bindings),
+            complete=not problems,
+            problems=tuple(problems),
+            granted=granted,
+        )
+
+    def _collect(
+        self,
+        resource: Resource,
+        page: list[Any],
+        seen: set[str],
+        bindings: list[LiveBinding],
+        problems: list[str],
+    ) -> None:
+        for obj in page:
+            if not isinstance(obj, dict) or obj.get("id") is None:
+                problems.append(f"{resource.label}: an entry without an id was skipped")
+                continue
+            ident = str(obj["id"])
+            if ident in seen:
+                problems.append(f"{resource.label}: id {ident} came back twice; the listing may be incomplete")
+                continue
+            seen.add(ident)
+            if resource.name == "recurring_application_charges" and obj.get("status") in ENDED_CHARGE_STATUSES:
+                continue
+            bindings.append(self._binding(resource, obj))
+
+    # -- rights ------------------------------------------------------------------------------
+
+    async def granted(self) -> frozenset[str]:
+        return implied_scopes(await self._scopes() or [])
+
+    def required(self, binding: LiveBinding, side: str, datasets: tuple[str, ...]) -> tuple[str, ...]:
+        rights: list[str] = []
+        resource = RESOURCES.get(binding.resource)
+        if resource is not None and resource.cancel_right:
+            rights.append(resource.cancel_right)
+        for dataset in datasets:
+            if dataset in DATASETS and DATASETS[dataset][2] not in rights:
+                rights.append(DATASETS[dataset][2])
+        return tuple(rights)
+
+    # -- backup ------------------------------------------------------------------------------
+
+    async def export(self, binding: LiveBinding, dataset: str) -> AsyncIterator[Mapping[str, Any]]:
+        if dataset not in DATASETS:
+            raise ProviderError(
+                f"shopify cannot export {dataset!r}; it can export: {', '.join(sorted(DATASETS))}"
+            )
+        collection, query, _ = DATASETS[dataset]
+        seen: set[Any] = set()
+        async for page in self._pages(collection, query, operation=collection):
+            for record in page:
+                ident = record.get("id") if isinstance(record, dict) else None
+                if ident is None:
+                    raise ProviderError(f"{dataset}: a record without an id came back; backup stopped")
+                if ident in seen:
+                    raise PaginationError(f"{dataset}: record {ident} came back twice; backup stopped")
+                seen.add(ident)
+                yield record
+
+    # -- cancel and verify -------------------------------------------------------------------
+
+    def _object_path(self, binding: LiveBinding) -> str:
+        if binding.resource not in RESOURCES:
+            raise ProviderError(
+                f"{self.account}: shopify does not manage {binding.resource!r} bindings"
+            )
+        return self._path(f"{binding.resource}/{quote_id(binding.id)}.json")
+
+    async def cancel(self, request: CancelRequest) -> CancelOutcome:
+        binding = request.binding
+        if request.side != "platform":
+            raise ProviderError(f"shopify cancels only on the platform side, not {request.side!r}")
+        app = binding.resource == APP_RESOURCE
+        path = "/admin/api_permissions/current.json" if app else self._object_path(binding)
+        accept = (404, 401) if app else (404,)
+        try:
+            response = await self._call(
+                "DELETE",
+                path,
+                operation="uninstall" if app else binding.resource,
+                accept=accept,
+                # Not repeated blindly: a lost answer is settled by reading the binding back,
+                # so a cancel that did happen is reported DONE, not ALREADY_GONE.
+                idempotent=False,
+                audit={"idempotency_key": request.idempotency_key, "live_id": binding.id},
+            )
+        except ResponseLost:
+            return await self._settle(binding, "the response to the cancel was lost")
+        except AuthError:
+            raise
+        except ProviderError as exc:
+            if exc.status is not None and exc.status >= 500:
+                return await self._settle(binding, f"the cancel answered {exc.status}", exc)
+            raise
+        request_id = response.headers.get("x-request-id")
+        if response.status_code == 404:
+            return CancelOutcome(CancelStatus.ALREADY_GONE, "already deleted (404)", request_id)
+        if response.status_code == 401:
+            return CancelOutcome(
+                CancelStatus.ALREADY_GONE, "the app is already uninstalled (its token is refused)", request_id
+            )
+        if app:
+            what = "app uninstalled"
+        elif binding.resource == "recurring_application_charges":
+            what = "charge cancelled"
+        else:
+            what = f"{RESOURCES[binding.resource].singular.replace('_', ' ')} deleted"
+        return CancelOutcome(CancelStatus.DONE, what, request_id)
+
+    async def _settle(
+        self, binding: LiveBinding, why: str, error: ProviderError | None = None
+    ) -> CancelOutcome:
+        if await self.fetch(binding) is None:
+            return CancelOutcome(CancelStatus.DONE, f"{why}; reading it back shows it is gone")
+        raise ProviderError(
+            f"{self.account}: {why}, and {binding.resource}/{binding.id} is still there; "
+            "run apply again to retry",
+            status=error.status if error else None,
+        )
+
+    async def fetch(self, binding: LiveBinding) -> LiveBinding | None:
+        if binding.resource == APP_RESOURCE:
+            handles = await self._scopes(accept=(401,))
+            return None if handles is None else self._app_binding(handles)
+        resource = RESOURCES.get(binding.resource)
+        path = self._object_path(binding)
+        assert resource is not None
+        response = await self._call("GET", path, operation=binding.resource, accept=(404,))
+        if response.status_code == 404:
+            return None
+        obj = self._body(response, resource.singular)
+        if not isinstance(obj, dict):
+            raise ProviderError(f"{resource.label}: {binding.id} is not a JSON object")
+        if resource.name == "recurring_application_charges" and obj.get("status") in ENDED_CHARGE_STATUSES:
+            return None
+        return self._binding(resource, obj)
+
+    async def aclose(self) -> None:
+        """The HTTP pool belongs to the run's HttpFactory, which closes it."""
+        return None

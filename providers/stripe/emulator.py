@@ -1,0 +1,721 @@
+"""A stateful stand-in for the part of the Stripe API tether uses, in Stripe's own shapes.
+
+What it is faithful to, because the client depends on it:
+
+- auth: ``Authorization: Bearer <key>`` (or Basic with the key as user name); the account is
+  found from the key; restricted keys (``rk_``) carry the permissions the scenario gives them;
+  ``Stripe-Account`` acts on a connected account the key's account lists in ``connected_accounts``;
+- form-encoded parameters with bracketed nesting, unknown parameters refused;
+- cursor pagination (``limit`` 1..100, default 10; ``starting_after``/``ending_before``;
+  ``has_more``; ``url``), newest first; the list's default ``status`` filter hides canceled ones;
+- cancel now (``DELETE``) and at period end (``POST cancel_at_period_end``), a canceled
+  subscription answering ``resource_missing`` to a second cancel and refusing other updates;
+- idempotency: a POST's ``Idempotency-Key`` replays the saved response (``Idempotent-Replayed``),
+  and the same key with other parameters is an ``idempotency_error``; keys expire after 24 hours;
+- per-account rate limits (100 reads and 100 writes per second live, 25 in test mode), 429 with
+  ``code: rate_limit`` and ``Stripe-Should-Retry: true``;
+- every response carries ``Request-Id`` and the ``Stripe-Version`` it was rendered for; requests
+  pinned to a version before 2025-03-31 get the period fields at the top of the subscription.
+
+What it leaves out: creating objects, prorations and final invoices (``invoice_now``/``prorate``
+are checked and accepted but bill nothing), expansions (``expand`` is accepted and ignored), and
+the filters listed in ``_NOT_EMULATED``, which answer 400 rather than an unfiltered list.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+from urllib.parse import parse_qsl
+
+import httpx
+
+from engine.errors import ConfigError
+from providers.stripe import objects
+from providers.stripe.forms import FormError, decode_form
+from providers.stripe.rights import (
+    CUSTOMERS_READ,
+    INVOICES_READ,
+    STRIPE_NAMES,
+    SUBSCRIPTIONS_READ,
+    SUBSCRIPTIONS_WRITE,
+)
+from providers.stripe.store import ApiKey, Tenant, build_tenant
+
+_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
+_KEY_PREFIX = re.compile(r"^[a-z]{2}_(test|live)_")
+_IDEMPOTENCY_TTL = 24 * 3600
+_TERMINAL = frozenset({"canceled", "incomplete_expired"})
+_SUB_STATUSES = ("active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused", "trialing", "unpaid")
+_INVOICE_STATUSES = ("draft", "open", "paid", "uncollectible", "void")
+_FEEDBACK = ("", "customer_service", "low_quality", "missing_features", "other", "switched_service", "too_complex", "too_expensive", "unused")
+
+# Parameters Stripe's spec defines for these endpoints that the sandbox does not model.
+_NOT_EMULATED = {
+    "list_subscriptions": {"automatic_tax", "created", "current_period_end", "current_period_start", "test_clock"},
+    "update_subscription": {
+        "add_invoice_items", "application_fee_percent", "automatic_tax", "billing_cycle_anchor", "billing_thresholds",
+        "collection_method", "coupon", "days_until_due", "default_payment_method", "default_source", "default_tax_rates",
+        "items", "off_session", "on_behalf_of", "pause_collection", "payment_behavior", "payment_settings",
+        "pending_invoice_item_interval", "promotion_code", "proration_date", "transfer_data", "trial_end",
+        "trial_from_plan", "trial_settings", "discounts", "invoice_settings", "billing_mode",
+    },
+    "list_invoices": {"created", "due_date", "test_clock"},
+    "list_customers": {"created", "test_clock"},
+}
+_ACCEPTED = {
+    "list_subscriptions": {"limit", "starting_after", "ending_before", "status", "customer", "price", "collection_method", "expand"},
+    "retrieve": {"expand"},
+    "update_subscription": {"cancel_at_period_end", "cancel_at", "cancellation_details", "metadata", "description", "expand", "proration_behavior"},
+    "cancel_subscription": {"invoice_now", "prorate", "cancellation_details", "expand"},
+    "list_invoices": {"limit", "starting_after", "ending_before", "subscription", "customer", "status", "collection_method", "expand"},
+    "list_customers": {"limit", "starting_after", "ending_before", "email", "expand"},
+}
+
+
+class _ApiError(Exception):
+    """A Stripe error response: status, ``error`` object, extra headers."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        error_type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error: dict[str, Any] = {"type": error_type, "message": message}
+        if code:
+            self.error["code"] = code
+            self.error["doc_url"] = "https://stripe.com/docs/error-codes/" + code.replace("_", "-")
+        if param:
+            self.error["param"] = param
+        self.headers = dict(headers or {})
+
+
+def _missing(kind: str, object_id: str, param: str = "id") -> _ApiError:
+    return _ApiError(404, f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
+
+
+def mask_key(secret: str) -> str:
+    """A key as Stripe echoes it in errors: its prefix, asterisks, and the last four characters."""
+    found = _KEY_PREFIX.match(secret)
+    prefix = found.group(0) if found else secret[:3]
+    rest = secret[len(prefix):]
+    return prefix + "*" * max(4, len(rest) - 4) + rest[-4:]
+
+
+@dataclass
+class _Fault:
+    method: str
+    path: str
+    status: int
+    error: dict[str, Any]
+    headers: dict[str, str]
+    times: int
+    query: dict[str, str]
+
+    def matches(self, method: str, path: str, query: Mapping[str, str]) -> bool:
+        return (
+            self.times > 0
+            and self.method == method
+            and self.path == path
+            and all(query.get(k) == v for k, v in self.query.items())
+        )
+
+
+@dataclass
+class _Saved:
+    fingerprint: str
+    endpoint: str
+    status: int
+    body: bytes
+    request_id: str
+    at: float
+
+
+@dataclass
+class _Call:
+    """What one request needs to be answered."""
+
+    key: ApiKey
+    tenant: Tenant
+    version: str
+    params: dict[str, Any]
+    request_id: str
+    now: int
+
+    @property
+    def legacy(self) -> bool:
+        return objects.is_legacy(self.version)
+
+
+class StripeEmulator:
+    name = "stripe"
+    prefix = "/stripe"
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._wall = wall_clock
+        self.enforce_rate_limits: bool = True
+        self.read_rate = {True: 100.0, False: 25.0}  # requests per second, by livemode
+        self.write_rate = {True: 100.0, False: 25.0}
+        self._tenants: dict[str, Tenant] = {}
+        self._keys: dict[str, ApiKey] = {}
+        self._buckets: dict[tuple[str, bool, str], list[float]] = {}
+        self._faults: list[_Fault] = []
+        self._served = 0
+        self.received: deque[dict[str, Any]] = deque(maxlen=2000)
+
+    # -- scenario -----------------------------------------------------------------------------
+
+    def load(self, section: Mapping[str, Any]) -> None:
+        if not isinstance(section, Mapping):
+            raise ConfigError("stripe scenario: expected a mapping of account id -> account")
+        now = int(self._wall())
+        tenants: dict[str, Tenant] = {}
+        keys: dict[str, ApiKey] = {}
+        for account, body in section.items():
+            tenant, tenant_keys = build_tenant(str(account), body, now=now)
+            tenants[tenant.account] = tenant
+            for key in tenant_keys:
+                if key.secret in keys:
+                    raise ConfigError(f"stripe scenario: API key {mask_key(key.secret)} is listed by two accounts")
+                keys[key.secret] = key
+        for tenant in tenants.values():
+            for connected in tenant.connected_accounts:
+                if connected not in tenants:
+                    raise ConfigError(f"stripe scenario: {tenant.account}.connected_accounts names {connected}, which the scenario does not define")
+        self._tenants, self._keys = tenants, keys
+        self._buckets.clear()
+        self._faults.clear()
+
+    def dump(self) -> dict[str, Any]:
+        now = int(self._wall())
+        for tenant in self._tenants.values():
+            for sub in tenant.subscriptions.values():
+                self._settle(sub, now)
+        return {account: tenant.dump() for account, tenant in self._tenants.items()}
+
+    def inject_fault(
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int = 500,
+        code: str | None = None,
+        error_type: str | None = None,
+        message: str | None = None,
+        should_retry: bool | None = None,
+        times: int = 1,
+        query: Mapping[str, str] | None = None,
+    ) -> None:
+        """Answer the next ``times`` matching authenticated requests with an error, as Stripe would.
+
+        ``code="lock_timeout"`` or ``"rate_limit"`` with status 429 gives Stripe's exact bodies.
+        """
+        if message is None:
+            message = {
+                "lock_timeout": "This object cannot be accessed right now because another API request or Stripe process is currently accessing it. If you see this error intermittently, retry the request.",
+                "rate_limit": "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+            }.get(code or "", "An unknown error occurred")
+        error = _ApiError(status, message, error_type=error_type or ("api_error" if status >= 500 else "invalid_request_error"), code=code).error
+        headers = {} if should_retry is None else {"Stripe-Should-Retry": "true" if should_retry else "false"}
+        self._faults.append(_Fault(method.upper(), path, status, error, headers, times, dict(query or {})))
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    def handle(self, request: httpx.Request, path: str) -> httpx.Response:
+        self._served += 1
+        request_id = "req_" + hashlib.sha256(f"{id(self)}:{self._served}".encode()).hexdigest()[:14]
+        method = request.method.upper()
+        headers: dict[str, str] = {"Request-Id": request_id, "Content-Type": "application/json", "Cache-Control": "no-cache, no-store"}
+        try:
+            status, body, extra = self._serve(request, method, path, request_id)
+            headers.update(extra)
+        except _ApiError as err:
+            status, body = err.status, json.dumps({"error": err.error}).encode()
+            headers.update(err.headers)
+        self.received.append({"method": method, "path": path, "status": status, "request_id": request_id})
+        return httpx.Response(status, headers=headers, content=body)
+
+    def _serve(self, request: httpx.Request, method: str, path: str, request_id: str) -> tuple[int, bytes, dict[str, str]]:
+        key = self._authenticate(request)
+        tenant = self._target(key, request.headers.get("stripe-account"))
+        version = request.headers.get("stripe-version") or tenant.api_version
+        if not _VERSION.match(version):
+            raise _ApiError(400, f"Invalid Stripe API version: {version}", param="Stripe-Version")
+        self._rate_limit(key, method)
+        query = dict(parse_qsl(request.url.query.decode("ascii", "replace"), keep_blank_values=True))
+        for fault in self._faults:
+            if fault.matches(method, path, query):
+                fault.times -= 1
+                raise _ApiError(fault.status, fault.error["message"], error_type=fault.error["type"],
+                                code=fault.error.get("code"), headers=fault.headers)
+        now = int(self._wall())
+        call = _Call(key, tenant, version, self._params(request, method), request_id, now)
+        route, ids = self._route(method, path)
+        self._authorize(key, tenant, route)
+        extra = {"Stripe-Version": version}
+        idem_key = request.headers.get("idempotency-key") if method == "POST" else None
+        if idem_key:
+            extra["Idempotency-Key"] = idem_key
+            replay = self._replay(tenant, key, idem_key, method, path, call.params, now)
+            if replay is not None:
+                extra.update({"Idempotent-Replayed": "true", "Original-Request": replay.request_id})
+                return replay.status, replay.body, extra
+        status, payload = getattr(self, "_" + route)(call, *ids)
+        body = json.dumps(payload).encode()
+        if idem_key and 200 <= status < 300:
+            tenant.idempotency[("live" if key.livemode else "test", idem_key)] = _Saved(
+                self._fingerprint(call.params), f"{method} {path}", status, body, request_id, now
+            )
+        return status, body, extra
+
+    def _authenticate(self, request: httpx.Request) -> ApiKey:
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        secret = ""
+        if scheme.lower() == "bearer":
+            secret = value.strip()
+        elif scheme.lower() == "basic":
+            try:
+                secret = base64.b64decode(value.strip()).decode("utf-8").split(":", 1)[0]
+            except (binascii.Error, UnicodeDecodeError):
+                secret = ""
+        challenge = {"WWW-Authenticate": 'Bearer realm="Stripe"'}
+        if not secret:
+            raise _ApiError(
+                401,
+                "You did not provide an API key. You need to provide your API key in the Authorization header, "
+                "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication "
+                "for details, or we can help at https://support.stripe.com/.",
+                headers=challenge,
+            )
+        key = self._keys.get(secret)
+        if key is None:
+            raise _ApiError(401, f"Invalid API Key provided: {mask_key(secret)}", headers=challenge)
+        return key
+
+    def _target(self, key: ApiKey, stripe_account: str | None) -> Tenant:
+        own = self._tenants[key.account]
+        if not stripe_account or stripe_account == key.account:
+            return own
+        if stripe_account in own.connected_accounts and stripe_account in self._tenants:
+            return self._tenants[stripe_account]
+        raise _ApiError(
+            403,
+            f"The provided key '{mask_key(key.secret)}' does not have access to account '{stripe_account}' "
+            "(or that account does not exist). Application access may have been revoked.",
+            code="account_invalid",
+        )
+
+    def _rate_limit(self, key: ApiKey, method: str) -> None:
+        if not self.enforce_rate_limits:
+            return
+        kind = "read" if method == "GET" else "write"
+        rate = (self.read_rate if kind == "read" else self.write_rate)[key.livemode]
+        now = self._clock()
+        bucket = self._buckets.setdefault((key.account, key.livemode, kind), [rate, now])
+        bucket[0] = min(rate, bucket[0] + (now - bucket[1]) * rate)
+        bucket[1] = now
+        if bucket[0] < 1:
+            raise _ApiError(
+                429,
+                "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+                code="rate_limit",
+                headers={"Stripe-Should-Retry": "true"},
+            )
+        bucket[0] -= 1
+
+    def _params(self, request: httpx.Request, method: str) -> dict[str, Any]:
+        pairs = parse_qsl(request.url.query.decode("ascii", "replace"), keep_blank_values=True)
+        body = request.content
+        if body and method in ("POST", "DELETE"):
+            content_type = request.headers.get("content-type", "")
+            if not content_type.startswith("application/x-www-form-urlencoded"):
+                raise _ApiError(
+                    400,
+                    "Invalid request (check that your POST content type is application/x-www-form-urlencoded). "
+                    "If you have any questions, we can help at https://support.stripe.com/.",
+                )
+            pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        try:
+            return decode_form(pairs)
+        except FormError as exc:
+            raise _ApiError(400, str(exc), param=exc.param) from None
+
+    def _route(self, method: str, path: str) -> tuple[str, tuple[str, ...]]:
+        parts = [part for part in path.split("/") if part]
+        routes = {
+            ("GET", 2, "subscriptions"): "list_subscriptions",
+            ("GET", 3, "subscriptions"): "retrieve_subscription",
+            ("POST", 3, "subscriptions"): "update_subscription",
+            ("DELETE", 3, "subscriptions"): "cancel_subscription",
+            ("GET", 2, "invoices"): "list_invoices",
+            ("GET", 3, "invoices"): "retrieve_invoice",
+            ("GET", 2, "customers"): "list_customers",
+            ("GET", 3, "customers"): "retrieve_customer",
+        }
+        if len(parts) in (2, 3) and parts[0] == "v1":
+            route = routes.get((method, len(parts), parts[1]))
+            if route:
+                return route, tuple(parts[2:])
+        raise _ApiError(
+            404,
+            f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.",
+        )
+
+    def _authorize(self, key: ApiKey, tenant: Tenant, route: str) -> None:
+        if not key.restricted:
+            return
+        needed = {
+            "list_subscriptions": SUBSCRIPTIONS_READ,
+            "retrieve_subscription": SUBSCRIPTIONS_READ,
+            "update_subscription": SUBSCRIPTIONS_WRITE,
+            "cancel_subscription": SUBSCRIPTIONS_WRITE,
+            "list_invoices": INVOICES_READ,
+            "retrieve_invoice": INVOICES_READ,
+            "list_customers": CUSTOMERS_READ,
+            "retrieve_customer": CUSTOMERS_READ,
+        }[route]
+        if needed not in key.rights:
+            raise _ApiError(
+                403,
+                f"The provided key '{mask_key(key.secret)}' does not have the required permissions for this endpoint on "
+                f"account '{tenant.account}'. Having the '{STRIPE_NAMES[needed]}' permission would allow this request to continue.",
+            )
+
+    @staticmethod
+    def _fingerprint(params: Mapping[str, Any]) -> str:
+        return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+
+    def _replay(self, tenant: Tenant, key: ApiKey, idem_key: str, method: str, path: str, params: Mapping[str, Any], now: int) -> _Saved | None:
+        slot = ("live" if key.livemode else "test", idem_key)
+        saved = tenant.idempotency.get(slot)
+        if saved is None:
+            return None
+        if now - saved.at > _IDEMPOTENCY_TTL:
+            del tenant.idempotency[slot]
+            return None
+        endpoint = f"{method} {path}"
+        if saved.endpoint != endpoint:
+            raise _ApiError(
+                400,
+                f"Keys for idempotent requests can only be used for the same endpoint they were first used for "
+                f"('{saved.endpoint}' vs '{endpoint}'). Try using a key other than '{idem_key}' if you meant to execute a different request.",
+                error_type="idempotency_error",
+            )
+        if saved.fingerprint != self._fingerprint(params):
+            raise _ApiError(
+                400,
+                f"Keys for idempotent requests can only be used with the same parameters they were first used with. "
+                f"Try using a key other than '{idem_key}' if you meant to execute a different request.",
+                error_type="idempotency_error",
+            )
+        return saved
+
+    # -- parameters ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_params(params: Mapping[str, Any], operation: str) -> None:
+        for name in params:
+            if name in _ACCEPTED[operation]:
+                continue
+            if name in _NOT_EMULATED.get(operation, ()):
+                raise _ApiError(400, f"The sandbox does not emulate the parameter {name!r} of this endpoint.", param=name)
+            raise _ApiError(400, f"Received unknown parameter: {name}", code="parameter_unknown", param=name)
+
+    @staticmethod
+    def _string(params: Mapping[str, Any], name: str) -> str | None:
+        value = params.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise _ApiError(400, f"Invalid string: {name}", param=name)
+        return value
+
+    @staticmethod
+    def _bool(params: Mapping[str, Any], name: str) -> bool | None:
+        value = params.get(name)
+        if value is None:
+            return None
+        if value not in ("true", "false"):
+            raise _ApiError(400, f"Invalid boolean: {value}", param=name)
+        return value == "true"
+
+    def _limit(self, params: Mapping[str, Any]) -> int:
+        raw = self._string(params, "limit")
+        if raw is None:
+            return 10
+        try:
+            limit = int(raw)
+        except ValueError:
+            raise _ApiError(400, f"Invalid integer: {raw}", param="limit") from None
+        if limit < 1:
+            raise _ApiError(400, f"This value must be greater than or equal to 1 (it currently is '{limit}').", param="limit")
+        if limit > 100:
+            raise _ApiError(400, f"This value must be less than or equal to 100 (it currently is '{limit}').", param="limit")
+        return limit
+
+    def _cursors(self, params: Mapping[str, Any], collection: Any, kind: str) -> tuple[str | None, str | None]:
+        after, before = self._string(params, "starting_after"), self._string(params, "ending_before")
+        if after is not None and before is not None:
+            raise _ApiError(400, "You may only specify one of these parameters: ending_before, starting_after.", param="ending_before")
+        for name, cursor in (("starting_after", after), ("ending_before", before)):
+            if cursor is not None and cursor not in collection:
+                raise _missing(kind, cursor, param=name)
+        return after, before
+
+    @staticmethod
+    def _enum(params: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> str | None:
+        value = params.get(name)
+        if value is None:
+            return None
+        if value not in allowed:
+            listed = ", ".join(allowed[:-1]) + f", or {allowed[-1]}"
+            raise _ApiError(400, f"Invalid {name}: must be one of {listed}", param=name)
+        return str(value)
+
+    # -- subscriptions ------------------------------------------------------------------------
+
+    def _settle(self, sub: dict[str, Any], now: int) -> dict[str, Any]:
+        """Apply the passage of time: a scheduled cancel takes effect, periods roll over."""
+        if sub["status"] in _TERMINAL:
+            return sub
+        cancel_at = sub.get("cancel_at")
+        if cancel_at is not None and int(cancel_at) <= now:
+            sub["status"] = "canceled"
+            sub["ended_at"] = int(cancel_at)
+            sub["canceled_at"] = sub.get("canceled_at") or int(cancel_at)
+            return sub
+        objects.roll_periods(sub, now)
+        return sub
+
+    def _render_sub(self, call: _Call, sub: dict[str, Any]) -> dict[str, Any]:
+        self._settle(sub, call.now)
+        return objects.legacy_subscription(sub) if call.legacy else sub
+
+    def _render_invoice(self, call: _Call, invoice: dict[str, Any]) -> dict[str, Any]:
+        return objects.legacy_invoice(invoice) if call.legacy else invoice
+
+    @staticmethod
+    def _list(data: list[dict[str, Any]], has_more: bool, url: str) -> dict[str, Any]:
+        return {"object": "list", "data": data, "has_more": has_more, "url": url}
+
+    def _list_subscriptions(self, call: _Call) -> tuple[int, dict[str, Any]]:
+        params = call.params
+        self._check_params(params, "list_subscriptions")
+        limit = self._limit(params)
+        status = self._enum(params, "status", _SUB_STATUSES)
+        customer, price = self._string(params, "customer"), self._string(params, "price")
+        collection_method = self._enum(params, "collection_method", ("charge_automatically", "send_invoice"))
+        subs = call.tenant.subscriptions
+        after, before = self._cursors(params, subs, "subscription")
+
+        def keep(sub: dict[str, Any]) -> bool:
+            self._settle(sub, call.now)
+            state = sub["status"]
+            if status is None and state == "canceled":
+                return False
+            if status == "ended" and state not in _TERMINAL:
+                return False
+            if status not in (None, "all", "ended") and state != status:
+                return False
+            if customer is not None and sub["customer"] != customer:
+                return False
+            if collection_method is not None and sub["collection_method"] != collection_method:
+                return False
+            return price is None or any(item["price"]["id"] == price for item in sub["items"]["data"])
+
+        page, has_more = subs.page(keep, limit=limit, starting_after=after, ending_before=before)
+        return 200, self._list([self._render_sub(call, sub) for sub in page], has_more, "/v1/subscriptions")
+
+    def _subscription(self, call: _Call, sub_id: str) -> dict[str, Any]:
+        sub = call.tenant.subscriptions.get(sub_id)
+        if sub is None:
+            raise _missing("subscription", sub_id)
+        return self._settle(sub, call.now)
+
+    def _retrieve_subscription(self, call: _Call, sub_id: str) -> tuple[int, dict[str, Any]]:
+        self._check_params(call.params, "retrieve")
+        return 200, self._render_sub(call, self._subscription(call, sub_id))
+
+    def _update_subscription(self, call: _Call, sub_id: str) -> tuple[int, dict[str, Any]]:
+        params = call.params
+        self._check_params(params, "update_subscription")
+        sub = self._subscription(call, sub_id)
+        if sub["status"] in _TERMINAL and set(params) - {"metadata", "cancellation_details", "expand"}:
+            raise _ApiError(400, "A canceled subscription can only update its cancellation_details and metadata.")
+        at_period_end = self._bool(params, "cancel_at_period_end")
+        cancel_at = params.get("cancel_at")
+        if at_period_end is not None and cancel_at not in (None, ""):
+            raise _ApiError(400, "You may only specify one of these parameters: cancel_at, cancel_at_period_end.", param="cancel_at")
+        details = self._cancellation_details(params)
+        metadata = self._metadata(sub, params)
+        self._enum(params, "proration_behavior", ("always_invoice", "create_prorations", "none"))
+        description = params.get("description")
+        if description is not None and not isinstance(description, str):
+            raise _ApiError(400, "Invalid string: description", param="description")
+        scheduled_at = self._cancel_at(sub, cancel_at, call.now) if cancel_at is not None else None
+
+        # Every check passed: apply.
+        if metadata is not None:
+            sub["metadata"] = metadata
+        if description is not None:
+            sub["description"] = description or None
+        if at_period_end is True:
+            self._schedule_cancel(sub, objects.period_end(sub), call.now)
+            sub["cancel_at_period_end"] = True
+        elif at_period_end is False:
+            self._unschedule_cancel(sub)
+        if cancel_at == "":
+            self._unschedule_cancel(sub)
+        elif scheduled_at is not None:
+            self._schedule_cancel(sub, scheduled_at, call.now)
+            sub["cancel_at_period_end"] = False
+        if details is not None:
+            sub["cancellation_details"] = {**(sub.get("cancellation_details") or {}), **details}
+        return 200, self._render_sub(call, sub)
+
+    def _cancel_at(self, sub: Mapping[str, Any], value: Any, now: int) -> int | None:
+        if value == "":
+            return None
+        if value in ("min_period_end", "max_period_end"):
+            ends = [int(item["current_period_end"]) for item in sub["items"]["data"]]
+            return min(ends) if value == "min_period_end" else max(ends)
+        try:
+            stamp = int(value)
+        except (TypeError, ValueError):
+            raise _ApiError(400, f"Invalid integer: {value}", param="cancel_at") from None
+        if stamp <= now:
+            raise _ApiError(400, "cancel_at must be in the future.", param="cancel_at")
+        return stamp
+
+    @staticmethod
+    def _schedule_cancel(sub: dict[str, Any], at: int, now: int) -> None:
+        sub["cancel_at"] = at
+        sub["canceled_at"] = now
+        sub["cancellation_details"] = {**(sub.get("cancellation_details") or {}), "reason": "cancellation_requested"}
+
+    @staticmethod
+    def _unschedule_cancel(sub: dict[str, Any]) -> None:
+        sub["cancel_at_period_end"] = False
+        sub["cancel_at"] = None
+        sub["canceled_at"] = None
+        sub["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
+
+    def _cancellation_details(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        details = params.get("cancellation_details")
+        if details is None:
+            return None
+        if not isinstance(details, dict):
+            raise _ApiError(400, "Invalid object", param="cancellation_details")
+        unknown = set(details) - {"comment", "feedback"}
+        if unknown:
+            name = sorted(unknown)[0]
+            raise _ApiError(400, f"Received unknown parameter: cancellation_details[{name}]", code="parameter_unknown", param=f"cancellation_details[{name}]")
+        self._enum(details, "feedback", _FEEDBACK)
+        return {key: (value or None) for key, value in details.items()}
+
+    @staticmethod
+    def _metadata(sub: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, str] | None:
+        given = params.get("metadata")
+        if given is None:
+            return None
+        if given == "":
+            return {}
+        if not isinstance(given, dict):
+            raise _ApiError(400, "Invalid object", param="metadata")
+        out = dict(sub.get("metadata") or {})
+        for name, value in given.items():
+            if not isinstance(value, str):
+                raise _ApiError(400, f"Invalid string: metadata[{name}]", param=f"metadata[{name}]")
+            if len(name) > 40:
+                raise _ApiError(400, f"Metadata keys can have up to 40 characters: {name}", param=f"metadata[{name}]")
+            if len(value) > 500:
+                raise _ApiError(400, "Metadata values can have up to 500 characters", param=f"metadata[{name}]")
+            if value == "":
+                out.pop(name, None)
+            else:
+                out[name] = value
+        if len(out) > 50:
+            raise _ApiError(400, "Metadata can have up to 50 keys", param="metadata")
+        return out
+
+    def _cancel_subscription(self, call: _Call, sub_id: str) -> tuple[int, dict[str, Any]]:
+        params = call.params
+        self._check_params(params, "cancel_subscription")
+        sub = self._subscription(call, sub_id)
+        if sub["status"] in _TERMINAL:
+            # Stripe treats a canceled subscription as deleted for a second cancel.
+            raise _missing("subscription", sub_id)
+        self._bool(params, "invoice_now")
+        self._bool(params, "prorate")
+        details = self._cancellation_details(params)
+        sub["status"] = "canceled"
+        sub["canceled_at"] = call.now
+        sub["ended_at"] = call.now
+        sub["cancellation_details"] = {**(sub.get("cancellation_details") or {}), **(details or {}), "reason": "cancellation_requested"}
+        return 200, self._render_sub(call, sub)
+
+    # -- invoices and customers ---------------------------------------------------------------
+
+    def _list_invoices(self, call: _Call) -> tuple[int, dict[str, Any]]:
+        params = call.params
+        self._check_params(params, "list_invoices")
+        limit = self._limit(params)
+        status = self._enum(params, "status", _INVOICE_STATUSES)
+        collection_method = self._enum(params, "collection_method", ("charge_automatically", "send_invoice"))
+        sub_id, customer = self._string(params, "subscription"), self._string(params, "customer")
+        invoices = call.tenant.invoices
+        after, before = self._cursors(params, invoices, "invoice")
+
+        def keep(invoice: dict[str, Any]) -> bool:
+            return (
+                (status is None or invoice["status"] == status)
+                and (customer is None or invoice["customer"] == customer)
+                and (collection_method is None or invoice["collection_method"] == collection_method)
+            )
+
+        subset = None if sub_id is None else call.tenant.invoices_by_subscription.get(sub_id, [])
+        page, has_more = invoices.page(keep, limit=limit, starting_after=after, ending_before=before, ids=subset)
+        return 200, self._list([self._render_invoice(call, invoice) for invoice in page], has_more, "/v1/invoices")
+
+    def _retrieve_invoice(self, call: _Call, invoice_id: str) -> tuple[int, dict[str, Any]]:
+        self._check_params(call.params, "retrieve")
+        invoice = call.tenant.invoices.get(invoice_id)
+        if invoice is None:
+            raise _missing("invoice", invoice_id)
+        return 200, self._render_invoice(call, invoice)
+
+    def _list_customers(self, call: _Call) -> tuple[int, dict[str, Any]]:
+        params = call.params
+        self._check_params(params, "list_customers")
+        limit = self._limit(params)
+        email = self._string(params, "email")
+        customers = call.tenant.customers
+        after, before = self._cursors(params, customers, "customer")
+        page, has_more = customers.page(
+            lambda customer: email is None or customer.get("email") == email,
+            limit=limit, starting_after=after, ending_before=before,
+        )
+        return 200, self._list(page, has_more, "/v1/customers")
+
+    def _retrieve_customer(self, call: _Call, customer_id: str) -> tuple[int, dict[str, Any]]:
+        self._check_params(call.params, "retrieve")
+        customer = call.tenant.customers.get(customer_id)
+        if customer is None:
+            raise _missing("customer", customer_id)
+        return 200, customer

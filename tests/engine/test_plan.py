@@ -1,0 +1,239 @@
+"""The plan semantics of SPEC section 4, row by row, on the pure planner (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from engine.model import Action, Ensure, IgnoreRule, Kind, Terms, Undeclared
+from states.model import Record, RecordStatus, State
+from tests.engine.planning import binding, config, fee, integration, listing, plan
+
+
+def actions(p):  # address -> action value
+    return {a.address: a.action.value for a in p.actions}
+
+
+def test_present_with_one_match_and_expect_holding_is_keep():
+    cfg = config(integration("dpd", Kind.CARRIER, match={"name": "DPD Rates"}, expect={"active": True}))
+    p = plan(cfg, listing(binding(1, Kind.CARRIER, "DPD Rates", active=True)))
+    assert actions(p) == {"dpd": "keep"}
+    assert not p.has_changes(State.empty().with_records(p.records)) 
+
+
+def test_present_with_expect_differing_is_drift_with_field_diff():
+    cfg = config(integration("dpd", Kind.CARRIER, match={"name": "DPD Rates"}, expect={"active": True, "format": "json"}))
+    p = plan(cfg, listing(binding(1, Kind.CARRIER, "DPD Rates", active=False, format="json")))
+    (action,) = p.actions
+    assert action.action is Action.DRIFT
+    assert action.diff == {"active": {"expected": True, "actual": False}}
+
+
+def test_nested_expect_reports_the_sub_field():
+    cfg = config(integration("h", match={"name": "h"}, expect={"fields": ["id", "total_price"]}))
+    p = plan(cfg, listing(binding(1, name="h", fields=["id"])))
+    (action,) = p.actions
+    assert action.action is Action.DRIFT
+    assert "changes" in action.diff["fields"]
+
+
+def test_present_without_match_is_missing():
+    p = plan(config(integration("dpd", Kind.CARRIER)), listing(binding(1, Kind.CARRIER, "Other")))
+    assert actions(p)["dpd"] == "missing"
+
+
+def test_present_with_several_matches_is_ambiguous():
+    cfg = config(integration("hooks", match={"address": "https://erp/*"}))
+    p = plan(cfg, listing(binding(1, address="https://erp/a"), binding(2, address="https://erp/b")))
+    (action,) = p.actions
+    assert action.action is Action.AMBIGUOUS
+    assert action.candidates == ("1", "2")
+
+
+def test_absent_with_matches_cancels_each_with_ordered_steps():
+    cfg = config(integration("old", ensure=Ensure.ABSENT, match={"address": "https://erp/*"}, backup=("orders",)))
+    p = plan(cfg, listing(binding(1, address="https://erp/a"), binding(2, address="https://erp/b"), binding(3, address="https://new/")), allow_mass_cancel=False)
+    cancels = [a for a in p.actions if a.action is Action.CANCEL]
+    assert [a.address for a in cancels] == ["old[1]", "old[2]"]
+    assert [s.type for s in cancels[0].steps] == ["check-permission", "check-terms", "backup", "cancel", "verify"]
+    assert cancels[0].datasets == ("binding", "orders")
+
+
+def test_absent_with_single_match_uses_the_integration_name():
+    cfg = config(integration("old", ensure=Ensure.ABSENT))
+    p = plan(cfg, listing(binding(1, name="old"), binding(2, name="keep-me")))
+    assert actions(p)["old"] == "cancel"
+
+
+def test_absent_without_match_is_nothing_to_do():
+    p = plan(config(integration("old", ensure=Ensure.ABSENT)), listing(binding(1, name="x")))
+    assert "old" not in actions(p)
+    assert not any(a.actionable for a in p.actions)
+
+
+def test_protect_blocks_the_cancel():
+    cfg = config(integration("old", ensure=Ensure.ABSENT, protect=True))
+    p = plan(cfg, listing(binding(1, name="old"), binding(2, name="other")))
+    (action,) = [a for a in p.actions if a.address == "old"]
+    assert action.action is Action.BLOCKED
+    assert "protect" in action.reason
+
+
+def test_protection_recorded_in_state_survives_removal_from_yaml():
+    state = State(lineage="L", serial=3, records={"old": Record("old", "shop", "shopify", "webhook", "1", "old", "old", RecordStatus.LIVE, protect=True)})
+    p = plan(config(undeclared=Undeclared.CANCEL), listing(binding(1, name="old"), binding(2, name="x")), state=state)
+    blocked = {a.live_id: a for a in p.actions if a.action is Action.BLOCKED}
+    assert "1" in blocked and "protect" in blocked["1"].reason
+    # the protection stays recorded, under the binding's new address
+    assert any(r.live_id == "1" and r.protect for r in p.records)
+
+
+def test_undeclared_policies():
+    live = listing(binding(1, name="a"), binding(2, name="b"))
+    declared = integration("a")
+    assert actions(plan(config(declared, undeclared=Undeclared.REPORT), live))["shop/webhook/2"] == "unmanaged"
+    assert "shop/webhook/2" not in actions(plan(config(declared, undeclared=Undeclared.IGNORE), live))
+    assert actions(plan(config(declared, undeclared=Undeclared.CANCEL), live))["shop/webhook/2"] == "cancel"
+
+
+def test_audit_reports_undeclared_even_when_ignored_by_policy():
+    live = listing(binding(1, name="a"), binding(2, name="b"))
+    p = plan(config(integration("a"), undeclared=Undeclared.IGNORE), live, audit=True)
+    assert actions(p)["shop/webhook/2"] == "unmanaged"
+
+
+def test_fee_above_max_blocks_unless_accepted():
+    cfg = config(
+        integration("pro", Kind.SUBSCRIPTION, ensure=Ensure.ABSENT, terms=Terms(date(2027, 3, 31), fee("49.00 EUR"))),
+        max_fee=fee("0.00 EUR"),
+    )
+    live = listing(binding(1, Kind.SUBSCRIPTION, "pro"), binding(2, Kind.SUBSCRIPTION, "other"))
+    blocked = plan(cfg, live)
+    assert actions(blocked)["pro"] == "blocked"
+    assert "49.00 EUR" in blocked.actions[0].reason and "--accept-fees" in blocked.actions[0].reason
+    accepted = plan(cfg, live, accept_fees=True)
+    assert actions(accepted)["pro"] == "cancel"
+    assert accepted.accept_fees is True
+
+
+def test_fee_does_not_apply_after_commitment_end():
+    cfg = config(integration("pro", Kind.SUBSCRIPTION, ensure=Ensure.ABSENT, terms=Terms(date(2026, 1, 31), fee("49.00 EUR"))))
+    p = plan(cfg, listing(binding(1, Kind.SUBSCRIPTION, "pro"), binding(2, Kind.SUBSCRIPTION, "x")))
+    assert actions(p)["pro"] == "cancel"
+
+
+def test_fee_in_another_currency_blocks():
+    cfg = config(integration("pro", Kind.SUBSCRIPTION, ensure=Ensure.ABSENT, terms=Terms(None, fee("5.00 USD"))), max_fee=fee("100.00 EUR"))
+    p = plan(cfg, listing(binding(1, Kind.SUBSCRIPTION, "pro"), binding(2, Kind.SUBSCRIPTION, "x")))
+    assert actions(p)["pro"] == "blocked"
+
+
+def test_rights_are_shown_and_missing_ones_flagged_without_blocking():
+    cfg = config(integration("old", Kind.CARRIER, ensure=Ensure.ABSENT, backup=("orders",)))
+    live = listing(binding(1, Kind.CARRIER, "old"), binding(2, Kind.CARRIER, "x"), granted=frozenset({"read_orders"}))
+    (action,) = [a for a in plan(cfg, live).actions if a.address == "old"]
+    assert action.action is Action.CANCEL
+    check = action.step("check-permission").detail
+    assert check["rights"] == ["write_shipping", "read_orders"]
+    assert check["granted"] is False and check["missing"] == ["write_shipping"]
+
+
+def test_unsupported_dataset_blocks():
+    cfg = config(integration("old", ensure=Ensure.ABSENT, backup=("invoices",)))
+    p = plan(cfg, listing(binding(1, name="old"), binding(2, name="x")))
+    assert actions(p)["old"] == "blocked"
+
+
+def test_max_cancels_guard_blocks_every_cancel():
+    cfg = config(integration("old", ensure=Ensure.ABSENT, match={"name": "old*"}), max_cancels=2)
+    live = listing(*(binding(i, name=f"old{i}") for i in range(3)), binding(9, name="keep"))
+    p = plan(cfg, live)
+    assert {a.action for a in p.actions if a.integration == "old"} == {Action.BLOCKED}
+    assert any("max_cancels" in problem for problem in p.problems)
+    assert {a.action for a in plan(cfg, live, allow_mass_cancel=True).actions if a.integration == "old"} == {Action.CANCEL}
+
+
+def test_cancelling_every_binding_of_an_account_is_guarded():
+    cfg = config(integration("old", ensure=Ensure.ABSENT))
+    p = plan(cfg, listing(binding(1, name="old")))
+    assert actions(p)["old"] == "blocked"
+    assert "every binding" in p.actions[0].reason
+
+
+def test_partial_listing_makes_no_cancel_decision():
+    cfg = config(integration("old", ensure=Ensure.ABSENT))
+    p = plan(cfg, listing(binding(1, name="old"), binding(2, name="x"), complete=False, problems=("page 2 failed",)))
+    assert actions(p)["old"] == "blocked"
+    assert "partial" in p.actions[0].reason
+    assert p.problems
+
+
+def test_empty_listing_with_recorded_bindings_is_untrusted_and_state_kept():
+    record = Record("keep", "shop", "shopify", "webhook", "7", "keep", "keep", RecordStatus.LIVE)
+    state = State(lineage="L", serial=1, records={"keep": record})
+    p = plan(config(integration("keep"), integration("old", ensure=Ensure.ABSENT)), listing(), state=state)
+    assert any("no bindings at all" in problem for problem in p.problems)
+    assert record in p.records  # not dropped on the word of an empty answer
+
+
+def test_expired_ignore_rule_stops_hiding_and_says_so():
+    rule = IgnoreRule(match={"account": "shop", "kind": "webhook", "topic": "app/*"}, reason="theme", owner="ops@x", expires=date(2026, 1, 1))
+    live = listing(binding(1, name="a"), binding(2, topic="app/uninstalled"))
+    active = plan(config(integration("a"), ignore=(rule,)), live, today=date(2025, 12, 1))
+    assert "shop/webhook/2" not in actions(active) and active.ignored == 1
+    expired = plan(config(integration("a"), ignore=(rule,)), live)
+    assert actions(expired)["shop/webhook/2"] == "unmanaged"
+    assert any("expired" in n for n in expired.notes)
+
+
+def test_target_and_exclude_narrow_the_plan():
+    cfg = config(integration("a"), integration("b"))
+    live = listing(binding(1, name="a"), binding(2, name="b"), binding(3, name="c"))
+    assert set(actions(plan(cfg, live, targets=("a",)))) == {"a"}
+    assert set(actions(plan(cfg, live, excludes=("a",)))) == {"b", "shop/webhook/3"}
+
+
+def test_pending_cancel_counts_as_done():
+    scheduled = binding(1, Kind.SUBSCRIPTION, "pro")
+    scheduled = type(scheduled)(**{**scheduled.__dict__, "pending_cancel": True})
+    p = plan(config(integration("pro", Kind.SUBSCRIPTION, ensure=Ensure.ABSENT)), listing(scheduled, binding(2, Kind.SUBSCRIPTION, "x")))
+    assert "pro" not in actions(p)
+
+
+def test_app_is_cancelled_after_what_it_owns():
+    cfg = config(integration("the-app", Kind.APP, ensure=Ensure.ABSENT), integration("hooks", ensure=Ensure.ABSENT), integration("keep", Kind.CARRIER))
+    live = listing(binding("current", Kind.APP, "the-app"), binding(1, name="hooks"), binding(2, Kind.CARRIER, "keep"))
+    from engine.plan import execution_order
+
+    order = [a.address for a in execution_order(plan(cfg, live).actions)]
+    assert order == ["hooks", "the-app"]
+
+
+def test_after_apply_records_the_next_plan_has_no_changes():
+    cfg = config(integration("a", protect=True), integration("b"))
+    live = listing(binding(1, name="a"), binding(2, name="b"))
+    first = plan(cfg, live)
+    assert first.has_changes(State.empty())  # records to write
+    applied = State(lineage="L", serial=1).with_records(first.records)
+    assert not plan(cfg, live, state=applied).has_changes(applied)
+
+
+def test_plan_is_linear_lookup_by_index_for_exact_selectors():
+    # 2,000 integrations against 2,000 bindings must not compare every pair.
+    from engine import plan as plan_module
+
+    calls = 0
+    original = plan_module.binding_matches
+
+    def counting(selector, b):
+        nonlocal calls
+        calls += 1
+        return original(selector, b)
+
+    plan_module.binding_matches = counting
+    try:
+        n = 2000
+        cfg = config(*(integration(f"i{i}") for i in range(n)))
+        plan(cfg, listing(*(binding(i, name=f"i{i}") for i in range(n))))
+    finally:
+        plan_module.binding_matches = original
+    assert calls <= 2 * n

@@ -1,0 +1,654 @@
+"""The sandbox router, its admin API, faults, request log, and the real HTTP server on loopback.
+
+Small fake emulators stand in for the vendors so these tests pin the sandbox's own behaviour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, ClassVar, Mapping
+
+import httpx
+import pytest
+
+from engine.errors import ConfigError
+from providers import sandbox as sandbox_module
+from providers.http import HttpFactory, ResponseLost
+from providers.sandbox import FaultRule, Sandbox, SandboxError, demo_scenario
+from providers.sandbox_server import SandboxServer, check_bind_host, serve
+
+REPO = Path(__file__).resolve().parents[2]
+BASE = "http://127.0.0.1:8787"
+
+
+class ItemsEmulator:
+    """Tenants holding a list of items: GET/POST ``/{tenant}/items``, DELETE ``/{tenant}/items/{id}``."""
+
+    name: ClassVar[str] = "shop"
+    prefix: ClassVar[str] = "/shop"
+
+    def __init__(self) -> None:
+        self.tenants: dict[str, list[dict[str, Any]]] = {}
+        self.loaded: list[Mapping[str, Any]] = []
+        self.calls: list[tuple[str, str]] = []
+        self.enforce_rate_limits = True
+
+    def load(self, section: Mapping[str, Any]) -> None:
+        self.loaded.append(section)
+        for tenant, data in section.items():
+            if not isinstance(data, Mapping):
+                raise ValueError(f"tenant {tenant} must be a mapping")
+        self.tenants = {tenant: [dict(i) for i in data.get("items", [])] for tenant, data in section.items()}
+
+    def dump(self) -> dict[str, Any]:
+        return {tenant: {"items": [dict(i) for i in items]} for tenant, items in self.tenants.items()}
+
+    def handle(self, request: httpx.Request, path: str) -> httpx.Response:
+        self.calls.append((request.method, path))
+        parts = [p for p in path.split("/") if p]
+        if parts == ["echo"] or parts == []:
+            return httpx.Response(
+                200,
+                json={
+                    "path": path,
+                    "url": str(request.url),
+                    "query": dict(request.url.params),
+                    "body": request.content.decode(),
+                    "content_length": request.headers.get("content-length"),
+                },
+            )
+        if parts == ["boom"]:
+            raise RuntimeError("emulator bug")
+        if parts == ["empty"]:
+            return httpx.Response(204)
+        if len(parts) >= 2 and parts[0] in self.tenants and parts[1] == "items":
+            items = self.tenants[parts[0]]
+            if len(parts) == 2 and request.method == "GET":
+                return httpx.Response(200, json={"items": items}, headers={"x-items": str(len(items))})
+            if len(parts) == 2 and request.method == "POST":
+                item = json.loads(request.content)
+                items.append(item)
+                return httpx.Response(201, json={"item": item})
+            if len(parts) == 3 and request.method == "DELETE":
+                before = len(items)
+                items[:] = [i for i in items if str(i.get("id")) != parts[2]]
+                return httpx.Response(200 if len(items) < before else 404, json={})
+        return httpx.Response(404, json={"errors": "Not Found"})
+
+
+class EchoEmulator:
+    name: ClassVar[str] = "vendor"
+    prefix: ClassVar[str] = "/vendor"
+
+    def __init__(self) -> None:
+        self.section: Mapping[str, Any] = {}
+        self.enforce_rate_limits = True
+
+    def load(self, section: Mapping[str, Any]) -> None:
+        self.section = section
+
+    def dump(self) -> dict[str, Any]:
+        return dict(self.section)
+
+    def handle(self, request: httpx.Request, path: str) -> httpx.Response:
+        return httpx.Response(200, json={"emulator": self.name, "path": path})
+
+
+class TokenEmulator(EchoEmulator):
+    name: ClassVar[str] = "vendor-auth"
+    prefix: ClassVar[str] = "/vendor/auth/"
+
+
+SCENARIO = {"shop": {"acme": {"items": [{"id": 1, "name": "DPD"}, {"id": 2, "name": "DHL"}]}}}
+
+
+def make_sandbox(seed: int = 0) -> tuple[Sandbox, ItemsEmulator]:
+    items = ItemsEmulator()
+    sandbox = Sandbox([items, EchoEmulator(), TokenEmulator()], seed=seed)
+    sandbox.load_scenario(SCENARIO)
+    return sandbox, items
+
+
+def call(sandbox: Sandbox, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    return sandbox.handle(httpx.Request(method, BASE + path, **kwargs))
+
+
+# --------------------------------------------------------------------------------------------
+# routing
+
+
+def test_routes_by_longest_prefix_and_passes_the_rest_of_the_path() -> None:
+    sandbox, items = make_sandbox()
+    assert call(sandbox, "GET", "/vendor/acme/things").json() == {"emulator": "vendor", "path": "/acme/things"}
+    assert call(sandbox, "GET", "/vendor/auth/o2/token").json() == {"emulator": "vendor-auth", "path": "/o2/token"}
+    assert call(sandbox, "GET", "/vendor/auth").json() == {"emulator": "vendor-auth", "path": "/"}
+    assert call(sandbox, "GET", "/vendor/authx").json() == {"emulator": "vendor", "path": "/authx"}
+    echoed = call(sandbox, "GET", "/shop/echo?limit=5").json()
+    assert echoed["path"] == "/echo" and echoed["query"] == {"limit": "5"}
+    assert call(sandbox, "GET", "/shop").json()["path"] == "/"
+    assert items.calls[-1] == ("GET", "/")
+    assert sandbox.mounts() == {"shop": "/shop", "vendor": "/vendor", "vendor-auth": "/vendor/auth"}
+
+
+@pytest.mark.parametrize("path", ["/nothing/here", "/shopx/acme/items", "/"])
+def test_unknown_path_is_a_json_404(path: str) -> None:
+    sandbox, items = make_sandbox()
+    response = call(sandbox, "GET", path)
+    assert response.status_code == 404
+    assert "no emulator is mounted" in response.json()["errors"]
+    assert items.calls == []
+
+
+def test_default_sandbox_mounts_one_of_each_registered_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    from providers import registry
+
+    monkeypatch.setattr(registry, "emulator_classes", lambda: [ItemsEmulator, EchoEmulator])
+    sandbox = Sandbox()
+    assert set(sandbox.emulators) == {"shop", "vendor"}
+    assert isinstance(sandbox.emulators["shop"], ItemsEmulator)
+
+
+def test_clashing_emulators_are_refused() -> None:
+    with pytest.raises(ValueError, match="named 'shop'"):
+        Sandbox([ItemsEmulator(), ItemsEmulator()])
+
+    class Other(EchoEmulator):
+        name: ClassVar[str] = "other"
+
+    with pytest.raises(ValueError, match="share the prefix"):
+        Sandbox([EchoEmulator(), Other()])
+
+
+def test_an_emulator_failure_is_a_json_500_not_a_crash() -> None:
+    sandbox, _ = make_sandbox()
+    response = call(sandbox, "GET", "/shop/boom")
+    assert response.status_code == 500
+    assert "RuntimeError" in response.json()["errors"]
+    assert call(sandbox, "GET", "/shop/acme/items").status_code == 200
+
+
+# --------------------------------------------------------------------------------------------
+# scenarios
+
+
+def test_scenario_sections_go_to_their_emulators_and_absent_ones_get_empty() -> None:
+    sandbox, items = make_sandbox()
+    vendor = sandbox.emulators["vendor"]
+    sandbox.load_scenario({"vendor": {"acme": {"x": 1}}})
+    assert items.loaded[-1] == {} and items.tenants == {}
+    assert vendor.dump() == {"acme": {"x": 1}}  # type: ignore[attr-defined]
+    assert sandbox.scenario == {"vendor": {"acme": {"x": 1}}}
+
+
+def test_unknown_scenario_section_names_the_known_providers() -> None:
+    sandbox, items = make_sandbox()
+    with pytest.raises(ConfigError) as caught:
+        sandbox.load_scenario({"shopify": {}, "shop": {}})
+    assert "'shopify'" in str(caught.value)
+    assert "known providers: shop, vendor, vendor-auth" in str(caught.value)
+    assert items.tenants["acme"]  # nothing changed
+
+
+def test_a_refused_section_leaves_the_previous_scenario_loaded() -> None:
+    sandbox, items = make_sandbox()
+    items.tenants["acme"].clear()
+    with pytest.raises(ConfigError, match="section 'shop'.*tenant bad must be a mapping"):
+        sandbox.load_scenario({"shop": {"bad": [1, 2]}})
+    assert [i["id"] for i in items.tenants["acme"]] == [1, 2]
+    assert sandbox.scenario == SCENARIO
+
+
+def test_scenario_from_a_yaml_file(tmp_path: Path) -> None:
+    sandbox, items = make_sandbox()
+    path = tmp_path / "scenario.yaml"
+    path.write_text("shop:\n  beta:\n    items: [{id: 7, name: Hermes}]\n")
+    sandbox.load_scenario_source(str(path))
+    assert items.dump() == {"beta": {"items": [{"id": 7, "name": "Hermes"}]}}
+    assert sandbox.scenario_label == str(path)
+
+
+def test_bad_yaml_names_the_file_and_line(tmp_path: Path) -> None:
+    sandbox, _ = make_sandbox()
+    path = tmp_path / "broken.yaml"
+    path.write_text("shop:\n  acme:\n    items: [1, 2\n")
+    with pytest.raises(ConfigError) as caught:
+        sandbox.load_scenario_source(str(path))
+    message = str(caught.value)
+    assert "broken.yaml" in message and "invalid YAML" in message
+    assert caught.value.diagnostics[0].line is not None
+    with pytest.raises(ConfigError, match="missing.yaml.*not found"):
+        sandbox.load_scenario_source(str(tmp_path / "missing.yaml"))
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(ConfigError, match="must map provider names"):
+        sandbox.load_scenario_source(str(path))
+
+
+def test_demo_merges_each_providers_demo_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "demo.yaml").write_text("shop:\n  demo-shop:\n    items: [{id: 1}]\n")
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "demo.yaml").write_text("vendor:\n  v1: {key: demo}\n")
+    (tmp_path / "unmounted").mkdir()
+    (tmp_path / "unmounted" / "demo.yaml").write_text("unmounted:\n  t: {}\n")
+    (tmp_path / "no_demo").mkdir()
+    monkeypatch.setattr(sandbox_module, "DEMO_ROOT", tmp_path)
+
+    assert set(demo_scenario()) == {"shop", "vendor", "unmounted"}
+    sandbox, items = make_sandbox()
+    sandbox.load_scenario_source("demo")
+    assert items.dump() == {"demo-shop": {"items": [{"id": 1}]}}
+    assert sandbox.state()["vendor"] == {"v1": {"key": "demo"}}
+    assert sandbox.scenario_label == "demo"
+
+    (tmp_path / "no_demo" / "demo.yaml").write_text("shop: {}\n")
+    with pytest.raises(ConfigError, match="'shop' is already defined"):
+        demo_scenario()
+
+
+# --------------------------------------------------------------------------------------------
+# admin: state, reset, requests
+
+
+def test_state_reset_and_reset_to_a_new_scenario() -> None:
+    sandbox, _ = make_sandbox()
+    assert call(sandbox, "DELETE", "/shop/acme/items/1").status_code == 200
+    state = call(sandbox, "GET", "/_sandbox/state").json()
+    assert state["shop"] == {"acme": {"items": [{"id": 2, "name": "DHL"}]}}
+
+    restored = call(sandbox, "POST", "/_sandbox/reset")
+    assert restored.status_code == 200
+    assert [i["id"] for i in restored.json()["shop"]["acme"]["items"]] == [1, 2]
+
+    new = {"shop": {"other": {"items": [{"id": 9}]}}}
+    assert call(sandbox, "POST", "/_sandbox/reset", json={"scenario": new}).json()["shop"] == new["shop"]
+    call(sandbox, "DELETE", "/shop/other/items/9")
+    assert call(sandbox, "POST", "/_sandbox/reset").json()["shop"] == new["shop"]
+
+
+def test_a_bad_reset_is_a_400_and_changes_nothing() -> None:
+    sandbox, _ = make_sandbox()
+    bad = call(sandbox, "POST", "/_sandbox/reset", json={"scenario": {"nope": {}}})
+    assert bad.status_code == 400 and "known providers" in bad.json()["errors"]
+    assert call(sandbox, "POST", "/_sandbox/reset", content=b"{not json").status_code == 400
+    assert call(sandbox, "POST", "/_sandbox/reset", json={"scenaro": {}}).status_code == 400
+    assert sandbox.scenario == SCENARIO
+
+
+def test_admin_paths_answer_json_errors() -> None:
+    sandbox, _ = make_sandbox()
+    assert call(sandbox, "GET", "/_sandbox/nope").status_code == 404
+    wrong = call(sandbox, "DELETE", "/_sandbox/state")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "GET"
+    assert call(sandbox, "GET", "/_sandbox").json()["mounts"]["shop"] == "/shop"
+
+
+def test_request_log_records_method_path_status_and_never_secrets() -> None:
+    sandbox, _ = make_sandbox()
+    call(
+        sandbox,
+        "POST",
+        "/shop/acme/items?token=canary-secret",
+        json={"id": 3, "password": "canary-secret"},
+        headers={"Authorization": "Bearer canary-secret", "X-Shopify-Access-Token": "canary-secret"},
+    )
+    call(sandbox, "GET", "/nowhere?api_key=canary-secret")
+    call(sandbox, "GET", "/_sandbox/state")  # admin calls are not part of what the store received
+    response = call(sandbox, "GET", "/_sandbox/requests")
+    assert "canary" not in response.text
+    entries = response.json()
+    assert [(e["method"], e["path"], e["status"]) for e in entries] == [
+        ("POST", "/shop/acme/items", 201),
+        ("GET", "/nowhere", 404),
+    ]
+    assert set(entries[0]) == {"method", "path", "status", "ms", "time"}
+    assert entries[0]["ms"] >= 0 and entries[0]["time"].endswith("Z")
+
+    assert call(sandbox, "DELETE", "/_sandbox/requests").status_code == 200
+    assert call(sandbox, "GET", "/_sandbox/requests").json() == []
+
+
+def test_request_log_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert sandbox_module.REQUEST_LOG_LIMIT == 10_000
+    monkeypatch.setattr(sandbox_module, "REQUEST_LOG_LIMIT", 5)
+    sandbox, _ = make_sandbox()
+    for n in range(12):
+        call(sandbox, "GET", f"/vendor/{n}")
+    assert [e["path"] for e in sandbox.requests()] == [f"/vendor/{n}" for n in range(7, 12)]
+
+
+# --------------------------------------------------------------------------------------------
+# faults
+
+
+def test_fault_settings_are_shown_merged_and_validated() -> None:
+    sandbox, items = make_sandbox()
+    assert call(sandbox, "GET", "/_sandbox/faults").json() == {
+        "latency_ms": 0.0,
+        "error_rate": 0.0,
+        "rate_limits": True,
+        "rules": [],
+    }
+    shown = call(sandbox, "POST", "/_sandbox/faults", json={"latency_ms": 25}).json()
+    assert shown["latency_ms"] == 25
+    shown = call(sandbox, "POST", "/_sandbox/faults", json={"error_rate": 0.0, "rate_limits": False}).json()
+    assert shown["latency_ms"] == 25 and shown["rate_limits"] is False  # untouched fields stay
+    assert items.enforce_rate_limits is False
+    assert sandbox.emulators["vendor"].enforce_rate_limits is False  # type: ignore[attr-defined]
+    call(sandbox, "POST", "/_sandbox/reset")
+    assert items.enforce_rate_limits is False  # a reset keeps the fault settings
+
+    for bad, hint in [
+        ({"latency": 5}, "known: error_rate, latency_ms, rate_limits, rules"),
+        ({"error_rate": 1.5}, "between 0 and 1"),
+        ({"rate_limits": "no"}, "true or false"),
+        ({"rules": [{"path": "/x"}]}, "exactly one of status"),
+        ({"rules": [{"action": "explode"}]}, "only action is 'drop'"),
+        ({"rules": [{"status": 503, "count": 0}]}, "count must be an integer >= 1"),
+        ({"rules": [{"status": 503, "colour": "red"}]}, "unknown field"),
+    ]:
+        response = call(sandbox, "POST", "/_sandbox/faults", json=bad)
+        assert response.status_code == 400, bad
+        assert hint in response.json()["errors"]
+    assert sandbox.faults()["latency_ms"] == 25  # a refused change changes nothing
+
+    cleared = call(sandbox, "DELETE", "/_sandbox/faults").json()
+    assert cleared["latency_ms"] == 0 and cleared["rate_limits"] is True
+    assert items.enforce_rate_limits is True
+
+
+def test_status_rule_answers_without_calling_the_emulator_for_count_times_after_n() -> None:
+    sandbox, items = make_sandbox()
+    sandbox.set_faults(rules=[{"method": "get", "path": "/shop/*/items", "status": 503, "count": 2, "after": 1}])
+    statuses = [call(sandbox, "GET", "/shop/acme/items").status_code for _ in range(5)]
+    assert statuses == [200, 503, 503, 200, 200]
+    assert len(items.calls) == 3  # the two faulted requests never reached the emulator
+    assert call(sandbox, "POST", "/shop/acme/items", json={"id": 5}).status_code == 201  # method filter
+    failed = call(sandbox, "GET", "/shop/acme/items")
+    assert failed.status_code == 200
+    rule = sandbox.faults()["rules"][0]
+    assert rule["matched"] == 6 and rule["remaining"] == 0
+
+    sandbox.set_faults(rules=[{"path": "/shop/acme/*", "status": 429}])
+    limited = call(sandbox, "DELETE", "/shop/acme/items/1")
+    assert limited.status_code == 429
+    assert limited.headers["retry-after"] == "0"
+    assert limited.json() == {"errors": "sandbox fault"}
+    assert [i["id"] for i in items.tenants["acme"]] == [1, 2, 5]
+
+
+def test_fault_rule_glob_matches_the_full_path() -> None:
+    rule = FaultRule.parse({"method": "DELETE", "path": "/shop/*/items/*", "status": 500})
+    assert rule.matches("DELETE", "/shop/acme/items/1")
+    assert not rule.matches("GET", "/shop/acme/items/1")
+    assert not rule.matches("DELETE", "/vendor/acme/items/1")
+
+
+def test_drop_in_process_applies_the_change_then_raises_read_error() -> None:
+    sandbox, items = make_sandbox()
+    sandbox.set_faults(rules=[{"method": "DELETE", "path": "/shop/*", "action": "drop"}])
+    with pytest.raises(httpx.ReadError):
+        call(sandbox, "DELETE", "/shop/acme/items/1")
+    assert [i["id"] for i in items.tenants["acme"]] == [2]  # the cancel happened
+    assert call(sandbox, "DELETE", "/shop/acme/items/2").status_code == 200  # count 1: used up
+    logged = sandbox.requests()[0]
+    assert logged["status"] == 200 and logged["dropped"] is True
+
+
+def test_drop_through_the_shared_http_client_is_a_lost_response() -> None:
+    async def scenario() -> None:
+        sandbox, items = make_sandbox()
+        sandbox.set_faults(rules=[{"method": "POST", "path": "/shop/acme/items", "action": "drop"}])
+
+        async def no_sleep(_: float) -> None:
+            return None
+
+        factory = HttpFactory(transport=sandbox.transport(), sleep=no_sleep)
+        client = factory.client(BASE + "/shop/acme", provider="shop", account="acme")
+        try:
+            with pytest.raises(ResponseLost):
+                await client.request("POST", "/items", json={"id": 3})
+            assert [i["id"] for i in items.tenants["acme"]] == [1, 2, 3]
+            listed = await client.request("GET", "/items")
+            assert len(listed.json()["items"]) == 3
+        finally:
+            await factory.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_error_rate_is_random_but_seeded() -> None:
+    def statuses(seed: int) -> list[int]:
+        sandbox, items = make_sandbox(seed)
+        sandbox.set_faults(error_rate=0.5)
+        result = [call(sandbox, "GET", "/shop/acme/items").status_code for _ in range(40)]
+        assert len(items.calls) == result.count(200)  # a random 503 never reaches the emulator
+        return result
+
+    first = statuses(7)
+    assert first == statuses(7)
+    assert set(first) == {200, 503}
+    assert first != statuses(8)
+
+
+# --------------------------------------------------------------------------------------------
+# in-process async
+
+
+def test_latency_is_awaited_not_blocking_in_process() -> None:
+    sandbox, _ = make_sandbox()
+    sandbox.set_faults(latency_ms=100)
+
+    async def run() -> float:
+        async with httpx.AsyncClient(transport=sandbox.transport(), base_url=BASE) as client:
+            started = time.perf_counter()
+            responses = await asyncio.gather(*(client.get("/vendor/x") for _ in range(50)))
+            elapsed = time.perf_counter() - started
+        assert all(r.status_code == 200 for r in responses)
+        return elapsed
+
+    elapsed = asyncio.run(run())
+    assert 0.09 <= elapsed < 2.0
+    assert all(entry["ms"] >= 90 for entry in sandbox.requests())
+    assert call(sandbox, "GET", "/vendor/x").status_code == 200  # sync handle: no latency
+
+
+# --------------------------------------------------------------------------------------------
+# over HTTP
+
+
+def raw_exchange(port: int, payload: bytes, responses: int) -> list[bytes]:
+    """Send raw bytes on one socket and read ``responses`` Content-Length framed answers."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(payload)
+        buffer = b""
+        answers: list[bytes] = []
+        while len(answers) < responses:
+            while b"\r\n\r\n" not in buffer:
+                chunk = sock.recv(65536)
+                assert chunk, "server closed the connection early"
+                buffer += chunk
+            head, _, rest = buffer.partition(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            while len(rest) < length:
+                chunk = sock.recv(65536)
+                assert chunk
+                rest += chunk
+            answers.append(head + b"\r\n\r\n" + rest[:length])
+            buffer = rest[length:]
+        return answers
+
+
+def test_http_round_trip_with_keep_alive() -> None:
+    sandbox, items = make_sandbox()
+    with SandboxServer(sandbox) as server:
+        assert server.url == f"http://127.0.0.1:{server.port}" and server.port > 0
+        with httpx.Client(base_url=server.url) as client:
+            created = client.post("/shop/acme/items?via=http", json={"id": 3, "name": "GLS"})
+            assert created.status_code == 201 and created.json() == {"item": {"id": 3, "name": "GLS"}}
+            listed = client.get("/shop/acme/items")
+            assert listed.headers["x-items"] == "3" and listed.headers["content-type"] == "application/json"
+            assert "date" in listed.headers
+            echoed = client.get("/shop/echo", params={"a": "1"}).json()
+            assert echoed["url"] == f"{server.url}/shop/echo?a=1"
+            assert client.get("/_sandbox/state").json()["shop"]["acme"]["items"][-1]["id"] == 3
+            assert client.get("/nowhere").status_code == 404
+            empty = client.get("/shop/empty")
+            assert empty.status_code == 204 and empty.content == b""
+            head = client.head("/shop/echo")
+            assert head.status_code == 200 and head.content == b""
+            assert client.get("/shop/acme/items").status_code == 200  # the connection survived HEAD
+
+        # two requests on one socket, the second sent before the first is answered
+        request = b"GET /vendor/%d HTTP/1.1\r\nHost: sandbox.test\r\n\r\n"
+        first, second = raw_exchange(server.port, request % 1 + request % 2, 2)
+        assert first.startswith(b"HTTP/1.1 200") and b'"path":"/1"' in first.replace(b" ", b"")
+        assert second.startswith(b"HTTP/1.1 200") and b'"path":"/2"' in second.replace(b" ", b"")
+
+        # a chunked request body reaches the emulator whole, with a Content-Length
+        chunked = (
+            b"POST /shop/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+        )
+        (answer,) = raw_exchange(server.port, chunked, 1)
+        body = json.loads(answer.partition(b"\r\n\r\n")[2])
+        assert body["body"] == "hello world" and body["content_length"] == "11"
+        assert body["url"] == "http://x/shop/echo"
+
+        (bad,) = raw_exchange(server.port, b"NOT HTTP AT ALL\r\n\r\n", 1)
+        assert bad.startswith(b"HTTP/1.1 400")
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{server.port}/vendor/x", timeout=2)
+
+
+def test_drop_over_http_closes_the_connection_after_the_change() -> None:
+    sandbox, items = make_sandbox()
+    with SandboxServer(sandbox) as server, httpx.Client(base_url=server.url) as client:
+        client.post("/_sandbox/faults", json={"rules": [{"method": "DELETE", "path": "/shop/*", "action": "drop"}]})
+        with pytest.raises(httpx.TransportError):
+            client.delete("/shop/acme/items/1")
+        assert [i["id"] for i in items.tenants["acme"]] == [2]
+        assert client.delete("/shop/acme/items/2").status_code == 200  # only once
+        logged = client.get("/_sandbox/requests").json()
+        assert logged[0]["dropped"] is True and "dropped" not in logged[1]
+
+
+def test_latency_over_http_does_not_serialise_requests() -> None:
+    sandbox, _ = make_sandbox()
+    sandbox.set_faults(latency_ms=100)
+
+    async def run(url: str) -> float:
+        limits = httpx.Limits(max_connections=50, max_keepalive_connections=50)
+        async with httpx.AsyncClient(base_url=url, limits=limits) as client:
+            started = time.perf_counter()
+            responses = await asyncio.gather(*(client.get(f"/vendor/{n}") for n in range(50)))
+            elapsed = time.perf_counter() - started
+        assert [r.json()["path"] for r in responses] == [f"/{n}" for n in range(50)]
+        return elapsed
+
+    with SandboxServer(sandbox) as server:
+        elapsed = asyncio.run(run(server.url))
+    assert 0.09 <= elapsed < 2.0
+
+
+def test_throughput_smoke_2000_requests_over_32_connections() -> None:
+    sandbox, _ = make_sandbox()
+
+    async def run(url: str) -> list[int]:
+        limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+        async with httpx.AsyncClient(base_url=url, limits=limits) as client:
+            queue = list(range(2000))
+
+            async def worker() -> list[int]:
+                seen = []
+                while queue:
+                    n = queue.pop()
+                    seen.append((await client.get(f"/vendor/{n}")).status_code)
+                return seen
+
+            results = await asyncio.gather(*(worker() for _ in range(32)))
+        return [status for batch in results for status in batch]
+
+    with SandboxServer(sandbox) as server:
+        statuses = asyncio.run(run(server.url))
+    assert len(statuses) == 2000 and set(statuses) == {200}
+    assert len(sandbox.requests()) == 2000
+
+
+def test_serve_reports_the_bound_port_and_stops_on_request() -> None:
+    sandbox, _ = make_sandbox()
+
+    async def run() -> None:
+        ports: list[int] = []
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(sandbox, "127.0.0.1", 0, ready=ports.append, stop=stop))
+        while not ports:
+            await asyncio.sleep(0.01)
+        async with httpx.AsyncClient() as client:
+            response = await client.get(f"http://127.0.0.1:{ports[0]}/vendor/x")
+            assert response.json()["path"] == "/x"
+            stop.set()
+            await asyncio.wait_for(task, 5)
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "example.com"])
+def test_non_loopback_bind_is_refused(host: str) -> None:
+    with pytest.raises(SandboxError, match="refusing to listen"):
+        check_bind_host(host)
+    with pytest.raises(SandboxError):
+        SandboxServer(Sandbox([]), host=host)
+    with pytest.raises(SandboxError):
+        asyncio.run(serve(Sandbox([]), host, 0))
+    check_bind_host(host, allow_remote=True)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_loopback_hosts_are_allowed(host: str) -> None:
+    check_bind_host(host)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_main_serve_announces_serves_and_exits_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
+    scenario = tmp_path / "empty.yaml"
+    scenario.write_text("{}\n")
+    code = (
+        "import sys; from providers.sandbox import main_serve; "
+        "main_serve(0, sys.argv[1], 0, 0, '127.0.0.1')"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(scenario)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        assert line.startswith("tether sandbox listening on http://127.0.0.1:")
+        assert line.endswith(f"(scenario: {scenario})")
+        url = line.split()[4]
+        assert httpx.get(url + "/_sandbox/requests", timeout=5).json() == []
+        process.send_signal(sig)
+        _, stderr = process.communicate(timeout=10)
+        assert process.returncode == 0, stderr
+        assert "Traceback" not in stderr
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
