@@ -325,6 +325,7 @@ def build_invoice(
     customer: str,
     created: int,
     livemode: bool,
+    number: str,
 ) -> dict[str, Any]:
     """A complete invoice; a subscription's invoice defaults to its price, paid."""
     inv_id = str(partial["id"])
@@ -346,7 +347,7 @@ def build_invoice(
         subtotal=amount, subtotal_excluding_tax=amount, total=amount, total_excluding_tax=amount,
         attempted=paid, attempt_count=1 if paid else 0, period_start=created, period_end=created,
         webhooks_delivered_at=created, status=status, subscription=sub_id,
-        number=partial.get("number") or f"{_suffix(inv_id)[:8].upper()}-0001",
+        number=None if status == "draft" else number,
         status_transitions={
             "finalized_at": created if status != "draft" else None,
             "marked_uncollectible_at": None,

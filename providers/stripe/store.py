@@ -192,7 +192,13 @@ def build_tenant(account: str, section: Mapping[str, Any], *, now: int) -> tuple
             created = now - objects.DAY
             customer = str(partial.get("customer") or default_customer)
         created = int(partial.get("created") or created)
-        invoices.append(objects.build_invoice(partial, subscription=sub, customer=customer, created=created, livemode=livemode))
+        if customer not in customers:
+            customers[customer] = objects.build_customer({"id": customer}, now=now, livemode=livemode)
+        owner = customers[customer]
+        sequence = int(owner.get("next_invoice_sequence") or 1)
+        owner["next_invoice_sequence"] = sequence + 1
+        number = f"{owner.get('invoice_prefix') or 'INV'}-{sequence:04d}"
+        invoices.append(objects.build_invoice(partial, subscription=sub, customer=customer, created=created, livemode=livemode, number=number))
 
     invoice_collection = Collection(invoices)
     by_sub: dict[str, list[str]] = {}

@@ -318,7 +318,7 @@ def test_money_written_as_a_number_is_reported(tmp_path: Path) -> None:
     write(tmp_path, ACCOUNT + "integrations:\n  p:\n    account: shop-eu\n    kind: subscription\n"
                               "    match: {name: p}\n    terms: {early_termination_fee: 49}\n")
     problem = only_error(tmp_path)
-    assert problem.line == 11
+    assert problem.line == 12
     assert problem.message == "integrations.p.terms.early_termination_fee: expected text, got a whole number"
 
 
@@ -367,8 +367,8 @@ def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
     write(tmp_path, ACCOUNT + "integrations:\n  a:\n    account: shop-eu\n    kinds: app\n    match: {name: x}\n")
     found = errors_of(tmp_path)
     assert [(d.line, d.message, d.hint) for d in found] == [
-        (7, 'integrations.a: missing required key "kind"', found[0].hint),
-        (9, 'integrations.a: unknown key "kinds"', 'did you mean "kind"?'),
+        (8, 'integrations.a: missing required key "kind"', found[0].hint),
+        (10, 'integrations.a: unknown key "kinds"', 'did you mean "kind"?'),
     ]
 
 

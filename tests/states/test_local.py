@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from engine.errors import LockError, StateError
-from states import LocalStateStore, Record, RecordStatus, State, StateLock, encode, force_unlock, read_lock_info
+from states import LocalStateStore, State, StateLock, encode, force_unlock, read_lock_info
 from states.lock import lock_path_for
 
 REPO = Path(__file__).resolve().parents[2]
