@@ -108,6 +108,11 @@ class Manifest:
         """Dataset names held, ``binding`` first (the names a plan's backup step lists)."""
         return tuple(f.name.rsplit(".", 1)[0] for f in self.files)
 
+    @property
+    def sha256(self) -> str:
+        """Digest of manifest.json as written: one value that pins every file of the backup."""
+        return hashlib.sha256(_encode_manifest(self)).hexdigest()
+
     def file(self, name: str) -> ManifestFile | None:
         return next((f for f in self.files if f.name == name), None)
 
@@ -294,6 +299,11 @@ class BackupWriter:
             if fd is not None:
                 setattr(self, attr, None)
                 os.close(fd)
+
+    def __del__(self) -> None:
+        # A writer abandoned by an exception must not keep its directories open.
+        if getattr(self, "_dir_fd", None) is not None or getattr(self, "_root_fd", None) is not None:
+            self.close()
 
     def __enter__(self) -> "BackupWriter":
         return self

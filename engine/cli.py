@@ -74,6 +74,11 @@ MassOpt = Annotated[bool, typer.Option("--allow-mass-cancel", help="Lift the mas
 ParallelOpt = Annotated[int, typer.Option("--parallelism", min=1, max=256, help="Requests in flight at once, across all providers.")]
 
 
+def _interactive() -> bool:
+    """Whether a person can answer the confirmation prompt."""
+    return sys.stdin.isatty()
+
+
 def _out() -> Console:
     return Console(file=sys.stdout, soft_wrap=True, highlight=False)
 
@@ -335,7 +340,7 @@ def apply(
             saved, sha = read_plan(planfile)  # a corrupt plan is refused before anything else
         cfg = _load(ws)
         store = _store(ws)
-        if planfile is None and not auto_approve and not sys.stdin.isatty():
+        if planfile is None and not auto_approve and not _interactive():
             _fail(t("apply.no_tty", lang), lang)
         with store.lock("apply"):
             current = store.read()

@@ -48,6 +48,8 @@ from engine.model import (
     Undeclared,
 )
 from engine.yamlsafe import YamlDocument, YamlPath, decode_text, parse_yaml
+from providers import registry
+from providers.http import is_loopback
 from schemas import load_schema, schema_path
 
 __all__ = [
@@ -68,7 +70,6 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_SECRET_FILE_BYTES = 64 * 1024
 SCHEMA_URL_COMMENT = "# yaml-language-server: $schema="
 
-_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _SECRET_REF = re.compile(r"\$\{(env|file):([^}\n]+)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -77,7 +78,6 @@ _SECRET_LIKE_KEY = re.compile(
     re.IGNORECASE,
 )
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_SECTIONS = ("accounts", "integrations", "ignore", "defaults")
 
 
 # --------------------------------------------------------------------------------------------
@@ -406,7 +406,7 @@ class _Report:
 
 def _label(path: Path, base: Path) -> str:
     try:
-        return path.relative_to(base).as_posix()
+        return path.absolute().relative_to(base).as_posix()
     except ValueError:
         return str(path)
 
@@ -461,14 +461,16 @@ def load_config(paths: Sequence[str | Path] | None = None, *, cwd: str | Path | 
     """Read, check and return the configuration; ConfigError lists every problem found.
 
     Without ``paths``: ``tether.yaml`` in ``cwd`` (default: the process's working directory) and
-    the ``tether.d/*.yaml`` beside it. Relative ``paths`` are taken from ``cwd``. Credentials are
-    not resolved (see ``resolve_credentials``); nothing is written.
+    the ``tether.d/*.yaml`` beside it (``default_paths`` gives the same list for another file).
+    Given ``paths`` are opened as given, exactly those, in that order; ``cwd`` then only makes the
+    file names in messages short. Credentials are not resolved (see ``resolve_credentials``);
+    nothing is written.
     """
-    base = Path(cwd) if cwd is not None else Path.cwd()
+    base = (Path(cwd) if cwd is not None else Path.cwd()).absolute()
     if paths is None:
         files = default_paths(base / CONFIG_FILE)
     else:
-        files = [Path(p) if Path(p).is_absolute() else base / p for p in paths]
+        files = [Path(p) for p in paths]
         if not files:
             raise ConfigError([Diagnostic(CONFIG_FILE, None, "no configuration file was given")])
 
@@ -493,9 +495,9 @@ def load_config(paths: Sequence[str | Path] | None = None, *, cwd: str | Path | 
     validator = _validator()
     for source in sources:
         for error in validator.iter_errors(source.data):
-            for path, message, hint in _phrase(error, source.data):
-                report.flagged.add((source.index, path))
-                report.add(source, path, message, hint)
+            for where, message, hint in _phrase(error, source.data):
+                report.flagged.add((source.index, where))
+                report.add(source, where, message, hint)
 
     merged = _merge(sources, report)
     _check(merged, report)
@@ -571,8 +573,6 @@ def _names(names: Sequence[str]) -> str:
 
 def _check(merged: _Merged, report: _Report) -> None:
     """What the schema cannot see: references, installed providers, endpoints, stray secrets."""
-    from providers import registry
-
     installed = registry.names()
     account_names = list(merged.accounts)
 
@@ -665,8 +665,6 @@ def _secret_like_options(options: Mapping[str, Any], path: YamlPath) -> Iterator
 
 
 def _endpoint_problem(url: str) -> tuple[str, str] | None:
-    from providers.http import is_loopback
-
     try:
         parts = urlsplit(url)
         host = parts.hostname

@@ -233,6 +233,14 @@ class _Planner:
         self.protected = {key for key, r in self.by_identity.items() if r.protect}
         self.untrusted = self._untrusted_accounts()
 
+    def _order(self, action: PlannedAction) -> tuple[Any, ...]:
+        """The plan's order is apply's order: per account, dependants before what they depend
+        on (the provider's cancel_order), and the app itself last."""
+        info = self.catalog.get(action.account)
+        ranking = tuple(getattr(info.capabilities, "cancel_order", ())) if info else ()
+        rank = ranking.index(action.resource) if action.resource in ranking else len(ranking)
+        return (action.account, KIND_ORDER.get(action.kind, 9), rank, action.address)
+
     # -- selection ---------------------------------------------------------------------------
 
     def _selected(self, integration: Integration) -> bool:
@@ -276,7 +284,7 @@ class _Planner:
             self._plan_undeclared()
         self._apply_guards()
         self._carry_over_records()
-        actions = sorted(self.actions, key=_action_order)
+        actions = sorted(self.actions, key=self._order)
         return Plan(
             tether_version=self.options.tether_version,
             created_at=self.options.now,
@@ -672,10 +680,6 @@ def _describe_selector(selector: Mapping[str, Any]) -> str:
     return "{" + ", ".join(f"{k}: {v!r}" for k, v in selector.items()) + "}"
 
 
-def _action_order(action: PlannedAction) -> tuple[Any, ...]:
-    return (action.account, KIND_ORDER.get(action.kind, 9), action.address)
-
-
 def execution_order(actions: Iterable[PlannedAction]) -> list[PlannedAction]:
-    """Cancels in the order apply runs them: per account, what an app owns before the app."""
-    return sorted((a for a in actions if a.actionable), key=_action_order)
+    """What apply does, in the plan's order (``_Planner._order``)."""
+    return [a for a in actions if a.actionable]

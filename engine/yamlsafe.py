@@ -28,6 +28,7 @@ silently overwritten.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime
 from typing import Any, Iterator, Union
 
@@ -46,7 +47,7 @@ from yaml.nodes import ScalarNode
 from engine.errors import ConfigError, Diagnostic
 
 MAX_DEPTH = 50
-MAX_NODES = 250_000
+MAX_NODES = 100_000
 
 YamlPath = tuple[Union[str, int], ...]
 
@@ -102,6 +103,13 @@ def _show_tag(tag: str) -> str:
     return _short("!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag)
 
 
+@lru_cache(maxsize=4096)
+def _implicit_tag(value: str, implicit: tuple[bool, bool]) -> str:
+    """The tag YAML's implicit rules give a plain scalar; cached, as config values repeat a lot."""
+    tag: str = _RESOLVER.resolve(ScalarNode, value, implicit)
+    return tag
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
@@ -124,22 +132,22 @@ class _Builder:
         return ConfigError([Diagnostic(self.filename, line, message, hint)])
 
     def feed(self, event: Any) -> None:
-        line = event.start_mark.line + 1 if event.start_mark is not None else None
-        if isinstance(event, DocumentStartEvent):
-            self.documents += 1
-            if self.documents > 1:
-                raise self.refuse(
-                    line,
-                    'a second YAML document ("---") starts here; a tether file holds one document',
-                    "merge them, or put the second part in its own file under tether.d/",
-                )
-            return
-        if isinstance(event, AliasEvent):
-            raise self._anchor_refusal(line, f"*{event.anchor}")
-        if isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+        kind = type(event)
+        if kind is MappingEndEvent or kind is SequenceEndEvent:
             self.stack.pop()
             return
-        if not isinstance(event, (ScalarEvent, MappingStartEvent, SequenceStartEvent)):
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        if kind is not ScalarEvent and kind is not MappingStartEvent and kind is not SequenceStartEvent:
+            if kind is DocumentStartEvent:
+                self.documents += 1
+                if self.documents > 1:
+                    raise self.refuse(
+                        line,
+                        'a second YAML document ("---") starts here; a tether file holds one document',
+                        "merge them, or put the second part in its own file under tether.d/",
+                    )
+            elif kind is AliasEvent:
+                raise self._anchor_refusal(line, f"*{event.anchor}")
             return  # stream start/end, document end
         if event.anchor is not None:
             raise self._anchor_refusal(line, f"&{event.anchor}")
@@ -156,15 +164,15 @@ class _Builder:
                 line, f"more than {MAX_NODES} values in one file", "split the declarations across tether.d/*.yaml"
             )
         top = self.stack[-1] if self.stack else None
-        if isinstance(event, ScalarEvent):
-            if top is not None and isinstance(top.value, dict) and top.key is None:
+        if kind is ScalarEvent:
+            if top is not None and top.key is None and isinstance(top.value, dict):
                 self._key(top, event.value, line)
             else:
                 self._put(top, self._scalar(event), line)
             return
         if top is not None and isinstance(top.value, dict) and top.key is None:
             raise self.refuse(line, "a mapping key here is a list or a mapping", "keys must be plain text")
-        container: dict[str, Any] | list[Any] = {} if isinstance(event, MappingStartEvent) else []
+        container: dict[str, Any] | list[Any] = {} if kind is MappingStartEvent else []
         path = self._put(top, container, line)
         self.stack.append(_Frame(container, path))
         if len(self.stack) > MAX_DEPTH:
@@ -214,13 +222,13 @@ class _Builder:
     def _scalar(self, event: ScalarEvent) -> Any:
         tag = event.tag
         if tag is None or tag == "!":
-            tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit)
+            tag = _implicit_tag(event.value, event.implicit)
         if tag == _STR:
             return event.value
         build = yaml.constructor.SafeConstructor.yaml_constructors.get(tag)
         if build is None:  # "<<" and "=" resolve to merge/value tags; here they are just text
             return event.value
-        node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        node = ScalarNode(tag, event.value, None, None, event.style)
         try:
             return _jsonable(build(_CONSTRUCTOR, node))
         except (ValueError, OverflowError, yaml.YAMLError):

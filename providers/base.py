@@ -31,6 +31,9 @@ class Capabilities:
     verify: bool = True  # can re-read a binding after a cancel
     cancel_at: frozenset[CancelAt] = frozenset({CancelAt.NOW})
     manual_only: bool = False  # no API: every cancel is a runbook
+    # Resources that must go before others of the same account (a subscription before the
+    # destination it delivers to): listed first, cancelled first. Unlisted ones go after.
+    cancel_order: tuple[str, ...] = ()
 
 
 class CancelStatus(str, Enum):

@@ -231,7 +231,9 @@ def _parse_faults(changes: Any, current: Faults) -> Faults:
         raise SandboxError("faults must be a JSON object")
     unknown = sorted(set(changes) - _FAULT_KEYS)
     if unknown:
-        raise SandboxError(f"unknown fault setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_FAULT_KEYS))}")
+        raise SandboxError(
+            f"unknown fault setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_FAULT_KEYS))}"
+        )
     new = Faults(current.latency_ms, current.error_rate, current.rate_limits, list(current.rules))
     if "latency_ms" in changes:
         value = changes["latency_ms"]
@@ -342,7 +344,9 @@ class Sandbox:
         with self._lock:
             return copy.deepcopy(self._scenario)
 
-    def load_scenario(self, scenario: Mapping[str, Any], *, origin: str = "scenario", label: str | None = None) -> None:
+    def load_scenario(
+        self, scenario: Mapping[str, Any], *, origin: str = "scenario", label: str | None = None
+    ) -> None:
         """Give each emulator its section (``{}`` when absent) and keep the scenario for reset.
 
         All or nothing: if one emulator refuses its section, the previous scenario is reloaded.
@@ -360,8 +364,9 @@ class Sandbox:
             )
         for name, section in data.items():
             if section is not None and not isinstance(section, Mapping):
+                kind = type(section).__name__
                 raise ConfigError(
-                    Diagnostic(origin, None, f"section {name!r} must map tenants to their data, not a {type(section).__name__}")
+                    Diagnostic(origin, None, f"section {name!r} must map tenants to their data, not a {kind}")
                 )
         data = copy.deepcopy(data)
         with self._lock:
@@ -385,7 +390,8 @@ class Sandbox:
             except TetherError:
                 raise
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                raise ConfigError(Diagnostic(origin, None, f"section {name!r}: {type(exc).__name__}: {exc}")) from exc
+                message = f"section {name!r}: {type(exc).__name__}: {exc}"
+                raise ConfigError(Diagnostic(origin, None, message)) from exc
         self._apply_rate_limits()
 
     def load_scenario_source(self, source: str) -> dict[str, Any]:
@@ -399,7 +405,10 @@ class Sandbox:
     def reset(self, scenario: Mapping[str, Any] | None = None) -> None:
         """Reload the kept scenario, or load (and keep) a new one. Faults and the log stay."""
         with self._lock:
-            self.load_scenario(self._scenario if scenario is None else scenario, label=None if scenario is None else "custom")
+            if scenario is None:
+                self.load_scenario(self._scenario)
+            else:
+                self.load_scenario(scenario, label="custom")
 
     def state(self) -> dict[str, Any]:
         with self._lock:
@@ -508,7 +517,8 @@ class Sandbox:
         found = self.route(path)
         if found is None:
             mounted = ", ".join(self.mounts().values()) or "nothing"
-            return _json(404, {"errors": f"Not Found: no emulator is mounted at {path} (mounted: {mounted})"}), drop
+            message = f"Not Found: no emulator is mounted at {path} (mounted: {mounted})"
+            return _json(404, {"errors": message}), drop
         emulator, rest = found
         try:
             response = emulator.handle(request, rest)
@@ -517,7 +527,8 @@ class Sandbox:
             response.read()
         except Exception as exc:
             log.exception("sandbox: emulator %s failed on %s %s", emulator.name, method, path)
-            return _json(500, {"errors": f"sandbox: emulator {emulator.name} failed ({type(exc).__name__})"}), drop
+            message = f"sandbox: emulator {emulator.name} failed ({type(exc).__name__})"
+            return _json(500, {"errors": message}), drop
         return response, drop
 
     # -- admin ---------------------------------------------------------------------------------
@@ -537,7 +548,8 @@ class Sandbox:
         }
         handlers = routes.get(path.rstrip("/") or "/")
         if handlers is None:
-            return _json(404, {"errors": f"Not Found: {ADMIN_PREFIX}{path}; admin paths: {', '.join(p for p in routes if p != '/')}"})
+            known = ", ".join(ADMIN_PREFIX + p for p in routes if p != "/")
+            return _json(404, {"errors": f"Not Found: {ADMIN_PREFIX}{path}; admin paths: {known}"})
         handler = handlers.get(method)
         if handler is None:
             allowed = ", ".join(handlers)

@@ -1,9 +1,10 @@
-"""The sandbox over real HTTP: asyncio + h11, one task per connection, no threads per request.
+"""The sandbox over real HTTP: asyncio protocols + h11, no thread or task per request.
 
 Provider code must meet the sandbox exactly as it meets a vendor: through sockets, keep-alive,
 Content-Length framing and lost connections. ``h11`` already ships with httpx, so a real HTTP/1.1
-server costs no new dependency. Everything slow (latency faults) is awaited, so a thousand
-concurrent slow requests cost a thousand sleeping coroutines, not a thousand threads.
+server costs no new dependency. A request is answered inline as its bytes arrive; only a latency
+fault turns the answer into a task that sleeps, so a thousand concurrent slow requests cost a
+thousand sleeping coroutines, not a thousand threads.
 
 The server binds to loopback unless told otherwise: the scenario's fake credentials are harmless,
 but an emulator that accepts any write is not something to expose on a network by accident.
@@ -24,12 +25,12 @@ from typing import Any, Callable, Mapping
 import h11
 import httpx
 
-from providers.sandbox import Sandbox, SandboxError
+from providers.sandbox import Reply, Sandbox, SandboxError
 
 log = logging.getLogger("tether.sandbox")
 
 MAX_BODY = 16 * 1024 * 1024
-_READ_SIZE = 65536
+_FRAMING = (b"transfer-encoding", b"content-length")  # the body reaches emulators whole
 _HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"transfer-encoding", b"content-length", b"upgrade"})
 
 
@@ -68,99 +69,19 @@ class _DateHeader:
 
 
 class _Server:
+    """What every connection shares: the sandbox, the bound address, and what to stop on shutdown."""
+
     def __init__(self, sandbox: Sandbox, host: str, port: int) -> None:
         self.sandbox = sandbox
         self.authority = f"{_url_host(host)}:{port}"
         self.date = _DateHeader()
+        self.connections: set[_Connection] = set()
         self.tasks: set[asyncio.Task[Any]] = set()
-        self.writers: set[asyncio.StreamWriter] = set()
 
-    async def connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self.tasks.add(task)
-        self.writers.add(writer)
-        conn = h11.Connection(h11.SERVER)
-        try:
-            while await self._one_exchange(conn, reader, writer):
-                conn.start_next_cycle()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        except h11.ProtocolError:
-            pass  # the peer broke HTTP after we started answering; nothing useful left to say
-        except asyncio.CancelledError:
-            # Shutdown. This task is the top of its stack, and asyncio's stream machinery reports a
-            # cancelled connection task as an unhandled error, so end it quietly instead.
-            pass
-        finally:
-            self.writers.discard(writer)
-            if task is not None:
-                self.tasks.discard(task)
-            if not writer.is_closing():
-                writer.close()
-
-    async def _one_exchange(self, conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-        """Read one request, answer it; false when the connection is to end."""
-        try:
-            event = await self._next_event(conn, reader)
-            if not isinstance(event, h11.Request):
-                return False
-            body = await self._body(conn, reader, writer)
-            if body is None:
-                self._send(conn, writer, 413, b'{"errors": "request body too large"}')
-                return False
-            request = self._to_httpx(event, body)
-        except h11.RemoteProtocolError as exc:
-            if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
-                self._send(conn, writer, exc.error_status_hint, b'{"errors": "bad request"}')
-            return False
-        except httpx.InvalidURL:
-            self._send(conn, writer, 400, b'{"errors": "bad request target"}')
-            return False
-
-        try:
-            reply = await self.sandbox.arespond(request)
-        except Exception:
-            log.exception("sandbox: failed to answer %s %s", event.method, request.url.path)
-            self._send(conn, writer, 500, b'{"errors": "sandbox internal error"}')
-            return False
-        if reply.dropped:
-            writer.transport.abort()  # the change happened; the client never hears of it
-            return False
-        is_head = event.method == b"HEAD"
-        self._send_response(conn, writer, reply.response, is_head)
-        await writer.drain()
-        return conn.our_state is h11.DONE and conn.their_state is h11.DONE
-
-    @staticmethod
-    async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader) -> Any:
-        while True:
-            event = conn.next_event()
-            if event is not h11.NEED_DATA:
-                return event
-            conn.receive_data(await reader.read(_READ_SIZE))
-
-    async def _body(self, conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes | None:
-        if conn.they_are_waiting_for_100_continue:
-            writer.write(conn.send(h11.InformationalResponse(status_code=100, headers=[])) or b"")
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            event = await self._next_event(conn, reader)
-            if isinstance(event, h11.Data):
-                size += len(event.data)
-                if size > MAX_BODY:
-                    return None
-                chunks.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage):
-                return b"".join(chunks)
-            else:  # ConnectionClosed mid-body
-                raise ConnectionError("the client closed the connection mid-request")
-
-    def _to_httpx(self, event: h11.Request, body: bytes) -> httpx.Request:
+    def to_httpx(self, event: h11.Request, body: bytes) -> httpx.Request:
         """The request as the client addressed it (its Host), so emulators can build absolute links."""
         method = event.method.decode("ascii")
-        headers = [(name, value) for name, value in event.headers if name not in (b"transfer-encoding", b"content-length")]
+        headers = [(name, value) for name, value in event.headers if name not in _FRAMING]
         target = event.target.decode("ascii", "replace")
         if target.startswith(("http://", "https://")):
             return httpx.Request(method, target, headers=headers, content=body)
@@ -170,33 +91,193 @@ class _Server:
                 return httpx.Request(method, f"http://{host}{target}", headers=headers, content=body)
         return httpx.Request(method, f"http://{self.authority}{target}", headers=headers, content=body)
 
-    def _send_response(self, conn: h11.Connection, writer: asyncio.StreamWriter, response: httpx.Response, is_head: bool) -> None:
+    def encode(self, conn: h11.Connection, response: httpx.Response, is_head: bool) -> bytes:
         body = response.content
         status = response.status_code
-        no_body = is_head or status in (204, 304) or status < 200
         headers = [(name, value) for name, value in response.headers.raw if name.lower() not in _HOP_BY_HOP]
         if status not in (204, 304):
             headers.append((b"content-length", str(len(body)).encode()))
-        if not any(name.lower() == b"date" for name, _ in headers):
+        if "date" not in response.headers:
             headers.append((b"date", self.date()))
-        out = [conn.send(h11.Response(status_code=status, headers=headers, reason=response.reason_phrase.encode()))]
-        if body and not no_body:
-            out.append(conn.send(h11.Data(data=body)))
-        out.append(conn.send(h11.EndOfMessage()))
-        writer.write(b"".join(part for part in out if part))
-
-    def _send(self, conn: h11.Connection, writer: asyncio.StreamWriter, status: int, body: bytes) -> None:
-        with contextlib.suppress(h11.ProtocolError):
-            self._send_response(conn, writer, httpx.Response(status, content=body, headers={"content-type": "application/json"}), False)
+        head = h11.Response(status_code=status, headers=headers, reason=response.reason_phrase.encode())
+        out = conn.send(head) or b""
+        if body and not (is_head or status in (204, 304)):
+            out += conn.send(h11.Data(data=body)) or b""
+        return out + (conn.send(h11.EndOfMessage()) or b"")
 
     async def shutdown(self) -> None:
-        for writer in list(self.writers):
-            writer.transport.abort()
-        tasks = [task for task in self.tasks if task is not asyncio.current_task()]
+        for connection in list(self.connections):
+            connection.abort()
+        tasks = list(self.tasks)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: h11 parses, the sandbox answers, one request at a time in order.
+
+    Without latency a request is answered inside ``data_received`` (no task, no await): that is
+    what keeps a pure-Python server at thousands of requests per second. With latency the answer
+    becomes a task, and reading pauses until it is written, which also bounds what a pipelining
+    client can make us buffer.
+    """
+
+    def __init__(self, server: _Server) -> None:
+        self.server = server
+        self.conn = h11.Connection(h11.SERVER)
+        self.transport: asyncio.Transport | None = None
+        self.request: h11.Request | None = None
+        self.body: list[bytes] = []
+        self.size = 0
+        self.pending: asyncio.Task[Reply] | None = None
+        self.write_paused = False
+        self.closed = False
+
+    # -- asyncio callbacks ----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.server.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # A pending answer still runs: a real server finishes work the client stopped waiting for.
+        self.closed = True
+        self.server.connections.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.conn.receive_data(data)
+        self._advance()
+
+    def eof_received(self) -> bool:
+        self.conn.receive_data(b"")
+        self._advance()
+        return True  # we close once the request in hand, if any, is answered
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        self._update_reading()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self._update_reading()
+        self._advance()
+
+    # -- the exchange ---------------------------------------------------------------------------
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def _update_reading(self) -> None:
+        if self.transport is None or self.closed:
+            return
+        if self.pending is None and not self.write_paused:
+            self.transport.resume_reading()
+        else:
+            self.transport.pause_reading()
+
+    def _advance(self) -> None:
+        """Consume parsed events until more data is needed or an answer is in flight."""
+        while self.pending is None and not self.closed and not self.write_paused:
+            try:
+                event = self.conn.next_event()
+            except h11.RemoteProtocolError as exc:
+                self._fail(exc.error_status_hint, b'{"errors": "bad request"}')
+                return
+            if event is h11.NEED_DATA:
+                if self.conn.they_are_waiting_for_100_continue:
+                    self._write(self.conn.send(h11.InformationalResponse(status_code=100, headers=[])))
+                return
+            if isinstance(event, h11.Request):
+                self.request, self.body, self.size = event, [], 0
+            elif isinstance(event, h11.Data):
+                self.size += len(event.data)
+                if self.size > MAX_BODY:
+                    self._fail(413, b'{"errors": "request body too large"}')
+                    return
+                self.body.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage):
+                self._dispatch()
+            else:  # ConnectionClosed, or PAUSED after a close was decided
+                self._close()
+                return
+
+    def _dispatch(self) -> None:
+        assert self.request is not None
+        try:
+            request = self.server.to_httpx(self.request, b"".join(self.body))
+        except httpx.InvalidURL:
+            self._fail(400, b'{"errors": "bad request target"}')
+            return
+        self.body = []
+        sandbox = self.server.sandbox
+        if sandbox.latency_ms > 0:
+            task = asyncio.get_running_loop().create_task(sandbox.arespond(request))
+            self.pending = task
+            self.server.tasks.add(task)
+            task.add_done_callback(self._answered)
+            self._update_reading()
+            return
+        try:
+            reply = sandbox.respond(request)
+        except Exception:
+            log.exception("sandbox: failed to answer %s %s", request.method, request.url.path)
+            self._fail(500, b'{"errors": "sandbox internal error"}')
+            return
+        self._reply(reply)
+
+    def _answered(self, task: asyncio.Task[Reply]) -> None:
+        self.server.tasks.discard(task)
+        self.pending = None
+        if task.cancelled():
+            self.abort()
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("sandbox: failed to answer a request", exc_info=error)
+            self._fail(500, b'{"errors": "sandbox internal error"}')
+            return
+        self._reply(task.result())
+        self._update_reading()
+        self._advance()
+
+    def _reply(self, reply: Reply) -> None:
+        if reply.dropped:
+            self.abort()  # the change happened; the client never hears of it
+            return
+        if self.closed:
+            return
+        assert self.request is not None
+        try:
+            self._write(self.server.encode(self.conn, reply.response, self.request.method == b"HEAD"))
+        except h11.LocalProtocolError:
+            log.exception("sandbox: could not encode the answer to %s", self.request.target)
+            self.abort()
+            return
+        if self.conn.our_state is h11.DONE and self.conn.their_state is h11.DONE:
+            self.conn.start_next_cycle()
+        else:
+            self._close()
+
+    def _fail(self, status: int, body: bytes) -> None:
+        if not self.closed and self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+            with contextlib.suppress(h11.ProtocolError):
+                response = httpx.Response(status, content=body, headers={"content-type": "application/json"})
+                self._write(self.server.encode(self.conn, response, False))
+        self._close()
+
+    def _write(self, data: bytes | None) -> None:
+        if data and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
 
 
 async def serve(
@@ -210,22 +291,18 @@ async def serve(
 ) -> None:
     """Serve until ``stop`` is set or the task is cancelled; ``ready`` gets the bound port."""
     check_bind_host(host, allow_remote)
-    server_state: _Server | None = None
-
-    async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        assert server_state is not None
-        await server_state.connection(reader, writer)
-
-    server = await asyncio.start_server(on_connection, host, port, backlog=1024, reuse_address=True)
+    state = _Server(sandbox, host, port)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: _Connection(state), host, port, backlog=1024, reuse_address=True)
     bound = server.sockets[0].getsockname()[1]
-    server_state = _Server(sandbox, host, bound)
+    state.authority = f"{_url_host(host)}:{bound}"
     try:
         if ready is not None:
             ready(bound)
         await (stop.wait() if stop is not None else asyncio.Event().wait())
     finally:
         server.close()
-        await server_state.shutdown()
+        await state.shutdown()
         await server.wait_closed()
         for _ in range(3):  # let the transports' close callbacks run before the loop goes away
             await asyncio.sleep(0)
@@ -264,8 +341,8 @@ class SandboxServer:
 
     @property
     def url(self) -> str:
-        if self._thread is None:
-            raise RuntimeError("the sandbox server is not running; use it as a context manager or call start()")
+        if not self.port:
+            raise RuntimeError("the sandbox server has no port yet; use it as a context manager or call start()")
         return f"http://{_url_host(self.host)}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> SandboxServer:
@@ -293,7 +370,14 @@ class SandboxServer:
         try:
             self._stop = asyncio.Event()
             loop.run_until_complete(
-                serve(self.sandbox, self.host, self.port, ready=self._on_ready, stop=self._stop, allow_remote=self.allow_remote)
+                serve(
+                    self.sandbox,
+                    self.host,
+                    self.port,
+                    ready=self._on_ready,
+                    stop=self._stop,
+                    allow_remote=self.allow_remote,
+                )
             )
         except BaseException as exc:  # surfaced to start(); a thread must not die silently
             self._error = exc

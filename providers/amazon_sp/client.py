@@ -62,7 +62,9 @@ def _error_text(response: httpx.Response) -> str:
     errors = body.get("errors") if isinstance(body, dict) else None
     if not isinstance(errors, list):
         return ""
-    return " ".join(f"{e.get('message', '')} {e.get('details', '')}" for e in errors if isinstance(e, Mapping))
+    return " ".join(
+        f"{e.get('message', '')} {e.get('details', '')}" for e in errors if isinstance(e, Mapping)
+    )
 
 
 def _token_rejected(response: httpx.Response) -> bool:
@@ -112,6 +114,9 @@ class AmazonSPProvider:
 
     name: ClassVar[str] = "amazon-sp"
     capabilities: ClassVar[Capabilities] = Capabilities(kinds=frozenset({Kind.CARRIER, Kind.WEBHOOK}))
+    # Resources in the order their cancels must run within one account: Amazon refuses (409) to
+    # delete a destination while a subscription still delivers to it.
+    cancel_order: ClassVar[tuple[str, ...]] = (CARRIER_ACCOUNTS, SUBSCRIPTIONS, DESTINATIONS)
 
     def __init__(self, ctx: ProviderContext, *, clock: Callable[[], float] = time.monotonic) -> None:
         account = ctx.account
@@ -123,7 +128,7 @@ class AmazonSPProvider:
                 f"account {account.name!r}: options.region {options.get('region')!r} is not one of "
                 f"{', '.join(sorted(REGIONS))}"
             )
-        creds = {}
+        creds: dict[str, str] = {}
         for key in ("client_id", "client_secret", "refresh_token"):
             value = ctx.credentials.get(key)
             if not value:
@@ -142,7 +147,10 @@ class AmazonSPProvider:
         http = ctx.http
         secrets = list(creds.values())
         self.limiter = SpApiRateLimiter(clock=clock, sleep=http.sleep)
-        common: dict[str, Any] = dict(
+        # One client for both kinds of token: the token travels per request, so concurrent
+        # seller and grantless calls never see each other's header.
+        self._api = http.client(
+            base_url,
             provider=self.name,
             account=account.name,
             secrets=secrets,
@@ -150,7 +158,6 @@ class AmazonSPProvider:
             describe_error=describe_sp_error,
             request_id_header="x-amzn-RequestId",
         )
-        self._apis = {SELLER: http.client(base_url, **common), GRANTLESS: http.client(base_url, **common)}
         lwa_api = http.client(
             str(token_endpoint),
             provider=self.name,
@@ -179,7 +186,7 @@ class AmazonSPProvider:
     ) -> httpx.Response:
         """One SP-API call with the right kind of token; a refused token is renewed once."""
         accepted = tuple(accept)
-        api = self._apis[kind]
+        api = self._api
         extra = {"x-amzn-shipping-business-id": self.business_id} if shipping else {}
         for attempt in (1, 2):
             token = await self.lwa.token(kind)
@@ -199,19 +206,24 @@ class AmazonSPProvider:
             break
         status = response.status_code
         if status in (401, 403) and status not in accepted:
+            hint = ""
             if status == 403 and not _token_rejected(response):
-                self._denied.add(OPERATIONS[operation].role)
+                role = OPERATIONS[operation].role
+                self._denied.add(role)
+                hint = f"; the app or the selling partner's authorization lacks {role}"
             raise AuthError(
                 api.factory.redactor(
                     f"{self.name} {self._account}: {method} {path} answered {status}: "
-                    f"{describe_sp_error(response)}"
+                    f"{describe_sp_error(response)}{hint}"
                 ),
                 status=status,
                 request_id=response.headers.get("x-amzn-RequestId"),
             )
         return response
 
-    def _binding(self, kind: Kind, resource: str, ident: str, name: str, raw: Mapping[str, Any]) -> LiveBinding:
+    def _binding(
+        self, kind: Kind, resource: str, ident: str, name: str, raw: Mapping[str, Any]
+    ) -> LiveBinding:
         return LiveBinding(
             account=self._account,
             provider=self.name,
@@ -260,8 +272,11 @@ class AmazonSPProvider:
         for label, step in steps:
             try:
                 await step(add)
-            except LwaError:
-                raise
+            except LwaError as exc:
+                if not exc.scope_refused:
+                    raise
+                self._denied.add(NOTIFICATIONS_ROLE)
+                problems.append(f"{label}: {exc}")
             except AuthError as exc:
                 if exc.status == 401:
                     raise
@@ -315,7 +330,12 @@ class AmazonSPProvider:
                 params["nextToken"] = next_token
             try:
                 response = await self._call(
-                    SELLER, "GET", "/notifications/v1/subscriptions", "getSubscriptions", params=params, accept=(404,)
+                    SELLER,
+                    "GET",
+                    "/notifications/v1/subscriptions",
+                    "getSubscriptions",
+                    params=params,
+                    accept=(404,),
                 )
             except ProviderError as exc:
                 if page == 1:
@@ -360,6 +380,12 @@ class AmazonSPProvider:
 
     async def granted(self) -> frozenset[str]:
         await self.lwa.token(SELLER)  # raises LwaError when the credential is refused
+        try:
+            await self.lwa.token(GRANTLESS)
+        except LwaError as exc:
+            if not exc.scope_refused:
+                raise
+            self._denied.add(NOTIFICATIONS_ROLE)
         return ALL_ROLES - frozenset(self._denied)
 
     def required(self, binding: LiveBinding, side: str, datasets: tuple[str, ...]) -> tuple[str, ...]:
@@ -483,7 +509,9 @@ class AmazonSPProvider:
                 ),
             )
         if status == 409:
-            return CancelOutcome(CancelStatus.BLOCKED, detail=describe_sp_error(response), request_id=request_id)
+            return CancelOutcome(
+                CancelStatus.BLOCKED, detail=describe_sp_error(response), request_id=request_id
+            )
         return CancelOutcome(CancelStatus.DONE, request_id=request_id)
 
     async def _delete_destination(self, binding: LiveBinding, audit: Mapping[str, Any]) -> CancelOutcome:
@@ -546,12 +574,13 @@ def _payload(response: httpx.Response) -> Mapping[str, Any]:
 def _notification_types(account: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return DEFAULT_NOTIFICATION_TYPES
-    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(
-        isinstance(v, str) and v.strip() for v in value
+    if (
+        isinstance(value, str)
+        or not isinstance(value, (list, tuple))
+        or not all(isinstance(v, str) and v.strip() for v in value)
     ):
         raise ConfigError(
             f"account {account!r}: options.notification_types must be a list of notification "
             "types such as [ORDER_CHANGE, ANY_OFFER_CHANGED]"
         )
     return tuple(dict.fromkeys(v.strip() for v in value))
-

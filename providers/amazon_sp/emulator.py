@@ -84,7 +84,10 @@ def _not_found(shipping: bool, details: str = "") -> _Reply:
 def _invalid(shipping: bool, details: str) -> _Reply:
     if shipping:
         return _Reply(400, _errors("InvalidRequest", "Request is missing or has invalid parameters", details))
-    return _Reply(400, _errors("InvalidInput", "Request has missing or invalid parameters and cannot be parsed.", details))
+    return _Reply(
+        400,
+        _errors("InvalidInput", "Request has missing or invalid parameters and cannot be parsed.", details),
+    )
 
 
 # (method, path template, operation key, handler name)
@@ -93,10 +96,20 @@ _ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("GET", "shipping/v2/carrierAccountFormInputs", "getCarrierAccountFormInputs", "_get_form_inputs"),
     ("PUT", "shipping/v2/carrierAccounts/{carrierId}", "linkCarrierAccount", "_link_carrier_account"),
     ("POST", "shipping/v2/carrierAccounts/{carrierId}", "linkCarrierAccount#POST", "_link_carrier_account"),
-    ("PUT", "shipping/v2/carrierAccounts/{carrierId}/unlink", "unlinkCarrierAccount", "_unlink_carrier_account"),
+    (
+        "PUT",
+        "shipping/v2/carrierAccounts/{carrierId}/unlink",
+        "unlinkCarrierAccount",
+        "_unlink_carrier_account",
+    ),
     ("GET", "notifications/v1/subscriptions", "getSubscriptions", "_get_subscriptions"),
     ("GET", "notifications/v1/subscriptions/{notificationType}", "getSubscription", "_get_subscription"),
-    ("POST", "notifications/v1/subscriptions/{notificationType}", "createSubscription", "_create_subscription"),
+    (
+        "POST",
+        "notifications/v1/subscriptions/{notificationType}",
+        "createSubscription",
+        "_create_subscription",
+    ),
     (
         "GET",
         "notifications/v1/subscriptions/{notificationType}/{subscriptionId}",
@@ -197,7 +210,9 @@ class AmazonSPEmulator:
         parts = tuple(path.strip("/").split("/"))  # the mount passes the decoded URL path
         route = self._match(request.method, parts)
         if route is None:
-            return self._respond(404, _errors("NotFound", "The requested resource is invalid or doesn't exist"))
+            return self._respond(
+                404, _errors("NotFound", "The requested resource is invalid or doesn't exist")
+            )
         op_key, handler, args = route
         op = OPERATIONS[op_key]
         shipping = op.role == SHIPPING_ROLE
@@ -261,9 +276,14 @@ class AmazonSPEmulator:
             if not bucket.take(now):
                 if op.role == SHIPPING_ROLE:
                     raise _Reply(
-                        429, _errors("TooManyRequests", "The total number of requests exceeded your allowed limit.")
+                        429,
+                        _errors(
+                            "TooManyRequests", "The total number of requests exceeded your allowed limit."
+                        ),
                     )
-                raise _Reply(429, _errors("QuotaExceeded", "You exceeded your quota for the requested resource."))
+                raise _Reply(
+                    429, _errors("QuotaExceeded", "You exceeded your quota for the requested resource.")
+                )
         return grant
 
     # -- Login with Amazon -----------------------------------------------------------------
@@ -281,11 +301,17 @@ class AmazonSPEmulator:
         grant_type = form.get("grant_type", "")
         if grant_type not in ("refresh_token", "client_credentials"):
             if not grant_type:
-                return 400, _lwa_error("invalid_request", "The request is missing a required parameter : grant_type")
+                return 400, _lwa_error(
+                    "invalid_request", "The request is missing a required parameter : grant_type"
+                )
             return 400, _lwa_error("unsupported_grant_type", "The authorization grant type is not supported")
-        for name in ("client_id", "client_secret") + (("refresh_token",) if grant_type == "refresh_token" else ("scope",)):
+        for name in ("client_id", "client_secret") + (
+            ("refresh_token",) if grant_type == "refresh_token" else ("scope",)
+        ):
             if not form.get(name):
-                return 400, _lwa_error("invalid_request", f"The request is missing a required parameter : {name}")
+                return 400, _lwa_error(
+                    "invalid_request", f"The request is missing a required parameter : {name}"
+                )
         app = self._apps.get(form["client_id"])
         if not app or not secrets.compare_digest(app[0].client_secret, form["client_secret"]):
             return 401, _lwa_error("invalid_client", "Client authentication failed")
@@ -293,7 +319,9 @@ class AmazonSPEmulator:
         if grant_type == "refresh_token":
             tenant = self._by_refresh.get(form["refresh_token"])
             if tenant is None or tenant.client_id != form["client_id"]:
-                return 400, _lwa_error("invalid_grant", "The request has an invalid grant parameter : refresh_token")
+                return 400, _lwa_error(
+                    "invalid_grant", "The request has an invalid grant parameter : refresh_token"
+                )
             token = self._issue("Atza|", _Grant(False, tenant.seller_id, now + TOKEN_LIFETIME))
             return 200, {
                 "access_token": token,
@@ -305,7 +333,12 @@ class AmazonSPEmulator:
         if scope not in GRANTLESS_SCOPES:
             return 400, _lwa_error("invalid_scope", "An unknown scope was specified")
         token = self._issue("Atc|", _Grant(True, form["client_id"], now + TOKEN_LIFETIME))
-        return 200, {"access_token": token, "scope": scope, "token_type": "bearer", "expires_in": TOKEN_LIFETIME}
+        return 200, {
+            "access_token": token,
+            "scope": scope,
+            "token_type": "bearer",
+            "expires_in": TOKEN_LIFETIME,
+        }
 
     def _issue(self, prefix: str, grant: _Grant) -> str:
         if len(self._grants) > 10_000:
@@ -330,7 +363,9 @@ class AmazonSPEmulator:
                 and isinstance(r.get("clientReferenceId"), str)
                 for r in refs
             ):
-                raise _invalid(True, "clientReferenceDetails must hold clientReferenceType and clientReferenceId")
+                raise _invalid(
+                    True, "clientReferenceDetails must hold clientReferenceType and clientReferenceId"
+                )
         return body
 
     def _get_carrier_accounts(self, call: _Call) -> tuple[int, Any]:
@@ -394,7 +429,9 @@ class AmazonSPEmulator:
             offset = _decode_token(params["nextToken"], kind)
         version = params.get("payloadVersion")
         items = [
-            s for s in tenant.subscriptions.get(kind, {}).values() if version is None or s["payloadVersion"] == version
+            s
+            for s in tenant.subscriptions.get(kind, {}).values()
+            if version is None or s["payloadVersion"] == version
         ]
         page: dict[str, Any] = {"subscriptions": copy.deepcopy(items[offset : offset + size])}
         if offset + size < len(items):
@@ -425,9 +462,19 @@ class AmazonSPEmulator:
             raise _invalid(False, f"destination {dest_id} does not exist")
         bucket = tenant.subscriptions.setdefault(kind, {})
         if any(s["payloadVersion"] == version for s in bucket.values()):
-            raise _Reply(409, _errors("Conflict", "The resource specified conflicts with the current state.",
-                                      f"A {kind} subscription with payload version {version} already exists."))
-        sub: dict[str, Any] = {"subscriptionId": new_id(), "payloadVersion": version, "destinationId": dest_id}
+            raise _Reply(
+                409,
+                _errors(
+                    "Conflict",
+                    "The resource specified conflicts with the current state.",
+                    f"A {kind} subscription with payload version {version} already exists.",
+                ),
+            )
+        sub: dict[str, Any] = {
+            "subscriptionId": new_id(),
+            "payloadVersion": version,
+            "destinationId": dest_id,
+        }
         if isinstance(body.get("processingDirective"), dict):
             sub["processingDirective"] = copy.deepcopy(body["processingDirective"])
         bucket[sub["subscriptionId"]] = sub
@@ -476,7 +523,9 @@ class AmazonSPEmulator:
         body = _json_body(call, shipping=False, required=True)
         name, spec = body.get("name"), body.get("resourceSpecification")
         if not isinstance(name, str) or not name or not isinstance(spec, dict) or len(spec) != 1:
-            raise _invalid(False, "name and a resourceSpecification with one of sqs or eventBridge are required")
+            raise _invalid(
+                False, "name and a resourceSpecification with one of sqs or eventBridge are required"
+            )
         tenants = call.app_tenants(self)
         if not tenants:
             raise _denied()
@@ -502,8 +551,14 @@ class AmazonSPEmulator:
         for tenant in tenants:
             for dest in tenant.destinations.values():
                 if resource.get("sqs") and dest["resource"].get("sqs") == resource["sqs"]:
-                    raise _Reply(409, _errors("Conflict", "The resource specified conflicts with the current state.",
-                                              f"Destination {dest['destinationId']} already uses this queue."))
+                    raise _Reply(
+                        409,
+                        _errors(
+                            "Conflict",
+                            "The resource specified conflicts with the current state.",
+                            f"Destination {dest['destinationId']} already uses this queue.",
+                        ),
+                    )
         created = {"destinationId": dest_id, "name": name, "resource": resource}
         tenants[0].destinations[dest_id] = created
         return 200, {"payload": copy.deepcopy(created)}
@@ -549,7 +604,10 @@ def _json_body(call: _Call, *, shipping: bool, required: bool) -> dict[str, Any]
     except ValueError:
         raise _Reply(
             415 if shipping else 400,
-            _errors("InvalidRequest" if shipping else "InvalidInput", "The request payload format is not supported."),
+            _errors(
+                "InvalidRequest" if shipping else "InvalidInput",
+                "The request payload format is not supported.",
+            ),
         ) from None
     if not isinstance(body, dict):
         raise _invalid(shipping, "The request body must be a JSON object")

@@ -37,7 +37,19 @@ _HINTS = {
 
 
 class LwaError(AuthError):
-    """Login with Amazon refused the app's credentials: the whole account is unusable."""
+    """Login with Amazon refused the exchange; ``code`` is LWA's ``error`` (invalid_grant ...)."""
+
+    def __init__(
+        self, message: str, *, code: str, kind: str, status: int | None, request_id: str | None
+    ) -> None:
+        super().__init__(message, status=status, request_id=request_id)
+        self.code = code
+        self.kind = kind
+
+    @property
+    def scope_refused(self) -> bool:
+        """The app may not have a grantless token: only the grantless operations are lost."""
+        return self.kind == GRANTLESS and self.code in ("invalid_scope", "unauthorized_client")
 
 
 @dataclass(frozen=True)
@@ -131,6 +143,8 @@ class LwaSession:
                     f"{self._api.provider} {self._api.account}: Login with Amazon refused the {what} "
                     f"({describe_lwa_error(response)}); {hint}"
                 ),
+                code=code,
+                kind=kind,
                 status=response.status_code,
                 request_id=request_id,
             )

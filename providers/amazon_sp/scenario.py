@@ -28,7 +28,15 @@ from engine.errors import ConfigError
 
 ROLES = ("shipping", "notifications")
 _TENANT_KEYS = frozenset(
-    {"lwa", "carrier_accounts", "linkable_carriers", "destinations", "subscriptions", "undeletable_types", "paged_list"}
+    {
+        "lwa",
+        "carrier_accounts",
+        "linkable_carriers",
+        "destinations",
+        "subscriptions",
+        "undeletable_types",
+        "paged_list",
+    }
 )
 SQS_ARN = re.compile(r"^arn:aws:sqs:\S+:\S+:\S+")
 
@@ -102,12 +110,22 @@ def _strings(tenant: str, key: str, value: Any) -> list[str]:
 
 def destination_resource(tenant: str, destination_id: str, resource: Any) -> dict[str, Any]:
     """A Destination's ``resource``: exactly one of sqs {arn} or eventBridge {name, region, accountId}."""
-    if not isinstance(resource, Mapping) or len(resource) != 1 or not ({"sqs", "eventBridge"} >= set(resource)):
-        raise _fail(tenant, f"destination {destination_id}: resource must be {{sqs: {{arn}}}} or {{eventBridge: {{...}}}}")
+    if (
+        not isinstance(resource, Mapping)
+        or len(resource) != 1
+        or not ({"sqs", "eventBridge"} >= set(resource))
+    ):
+        raise _fail(
+            tenant,
+            f"destination {destination_id}: resource must be {{sqs: {{arn}}}} or {{eventBridge: {{...}}}}",
+        )
     if "sqs" in resource:
         arn = resource["sqs"].get("arn") if isinstance(resource["sqs"], Mapping) else None
         if not isinstance(arn, str) or not SQS_ARN.match(arn):
-            raise _fail(tenant, f"destination {destination_id}: sqs.arn must look like arn:aws:sqs:REGION:ACCOUNT:QUEUE")
+            raise _fail(
+                tenant,
+                f"destination {destination_id}: sqs.arn must look like arn:aws:sqs:REGION:ACCOUNT:QUEUE",
+            )
         return {"sqs": {"arn": arn}}
     bridge = resource["eventBridge"]
     if not isinstance(bridge, Mapping) or not bridge.get("region") or not bridge.get("accountId"):
@@ -145,7 +163,9 @@ def load_tenant(seller_id: str, body: Any) -> Tenant:
         isinstance(lwa.get(k), str) and lwa.get(k) for k in ("client_id", "client_secret", "refresh_token")
     ):
         raise _fail(seller_id, "lwa needs client_id, client_secret and refresh_token")
-    roles = frozenset(r.split("::")[-1] for r in _strings(seller_id, "lwa.roles", lwa.get("roles", list(ROLES))))
+    roles = frozenset(
+        r.split("::")[-1] for r in _strings(seller_id, "lwa.roles", lwa.get("roles", list(ROLES)))
+    )
     if not roles <= set(ROLES):
         raise _fail(seller_id, f"lwa.roles may hold only {', '.join(ROLES)}")
     tenant = Tenant(
@@ -164,7 +184,9 @@ def load_tenant(seller_id: str, body: Any) -> Tenant:
         if account["accountId"] in tenant.carriers:
             raise _fail(seller_id, f"carrier accountId {account['accountId']} appears twice")
         tenant.carriers[account["accountId"]] = account
-    tenant.linkable = _linkable(seller_id, _objects(seller_id, "linkable_carriers", body.get("linkable_carriers")))
+    tenant.linkable = _linkable(
+        seller_id, _objects(seller_id, "linkable_carriers", body.get("linkable_carriers"))
+    )
     for dest in _objects(seller_id, "destinations", body.get("destinations")):
         dest_id = str(dest.get("destinationId") or new_id())
         if dest_id in tenant.destinations:

@@ -135,7 +135,9 @@ class EbayProvider:
                 continue
             for raw in policies:
                 if not isinstance(raw, dict) or raw.get("fulfillmentPolicyId") in (None, ""):
-                    problems.append(f"fulfillment policies of {marketplace}: a policy without fulfillmentPolicyId")
+                    problems.append(
+                        f"fulfillment policies of {marketplace}: a policy without fulfillmentPolicyId"
+                    )
                     continue
                 policy_id = str(raw["fulfillmentPolicyId"])
                 if policy_id in seen:
@@ -163,11 +165,15 @@ class EbayProvider:
                 return
             subscriptions = _json_list(response, "subscriptions")
             if subscriptions is None:
-                problems.append(f"notification subscriptions (page {page}): the answer was not a subscription list")
+                problems.append(
+                    f"notification subscriptions (page {page}): the answer was not a subscription list"
+                )
                 return
             for raw in subscriptions:
                 if not isinstance(raw, dict) or raw.get("subscriptionId") in (None, ""):
-                    problems.append(f"notification subscriptions (page {page}): a subscription without subscriptionId")
+                    problems.append(
+                        f"notification subscriptions (page {page}): a subscription without subscriptionId"
+                    )
                     continue
                 subscription_id = str(raw["subscriptionId"])
                 if subscription_id in seen_ids:
@@ -180,7 +186,9 @@ class EbayProvider:
                 return
             continuation = _continuation_token(str(next_url))
             if continuation is None:
-                problems.append(f"notification subscriptions (page {page}): 'next' carries no continuation_token")
+                problems.append(
+                    f"notification subscriptions (page {page}): 'next' carries no continuation_token"
+                )
                 return
             if continuation in seen_tokens:
                 problems.append(
@@ -189,7 +197,9 @@ class EbayProvider:
                 )
                 return
             seen_tokens.add(continuation)
-        problems.append(f"notification subscriptions: more than {MAX_SUBSCRIPTION_PAGES} pages; paging stopped")
+        problems.append(
+            f"notification subscriptions: more than {MAX_SUBSCRIPTION_PAGES} pages; paging stopped"
+        )
 
     async def _read(
         self,
@@ -257,7 +267,9 @@ class EbayProvider:
     async def cancel(self, request: CancelRequest) -> CancelOutcome:
         binding = request.binding
         if request.side != "platform":
-            raise ProviderError(f"ebay {self._account}: eBay bindings are cancelled on the platform side only, not {request.side!r}")
+            raise ProviderError(
+                f"ebay {self._account}: eBay bindings are cancelled on the platform side only, not {request.side!r}"
+            )
         path, operation = self._item(binding)
         try:
             response = await self._http.request(
@@ -283,7 +295,9 @@ class EbayProvider:
             self._proven.add(_WRITE_SCOPE[binding.kind])
             return CancelOutcome(CancelStatus.DONE, f"deleted {binding.resource} {binding.id}", request_id)
         if self._is_gone(response):
-            return CancelOutcome(CancelStatus.ALREADY_GONE, f"{binding.resource} {binding.id} no longer exists", request_id)
+            return CancelOutcome(
+                CancelStatus.ALREADY_GONE, f"{binding.resource} {binding.id} no longer exists", request_id
+            )
         if status == 409:
             return CancelOutcome(
                 CancelStatus.BLOCKED,
@@ -299,7 +313,9 @@ class EbayProvider:
     async def _settle(self, binding: LiveBinding) -> CancelOutcome:
         """The delete's answer was lost: read the binding back rather than deleting again."""
         if await self.fetch(binding) is None:
-            return CancelOutcome(CancelStatus.DONE, f"{binding.resource} {binding.id} is gone (verified after a lost response)")
+            return CancelOutcome(
+                CancelStatus.DONE, f"{binding.resource} {binding.id} is gone (verified after a lost response)"
+            )
         raise ProviderError(
             f"ebay {self._account}: the answer to deleting {binding.resource} {binding.id} was lost "
             "and it still exists; run apply again to retry"
@@ -307,10 +323,16 @@ class EbayProvider:
 
     async def fetch(self, binding: LiveBinding) -> LiveBinding | None:
         path, _ = self._item(binding)
-        api_name = api.API_SELL_ACCOUNT if binding.resource == api.RESOURCE_FULFILLMENT_POLICY else api.API_COMMERCE_NOTIFICATION
+        api_name = (
+            api.API_SELL_ACCOUNT
+            if binding.resource == api.RESOURCE_FULFILLMENT_POLICY
+            else api.API_COMMERCE_NOTIFICATION
+        )
         operation = "getFulfillmentPolicy" if api_name == api.API_SELL_ACCOUNT else "getSubscription"
         try:
-            response = await self._http.request("GET", path, operation=f"{api_name}/{operation}", accept=(400, 404))
+            response = await self._http.request(
+                "GET", path, operation=f"{api_name}/{operation}", accept=(400, 404)
+            )
         except AuthError as exc:
             if exc.status == 401:
                 raise self._token_refused(exc) from None
@@ -323,7 +345,15 @@ class EbayProvider:
                 status=response.status_code,
                 request_id=response.headers.get(REQUEST_ID_HEADER),
             )
-        raw = response.json()
+        try:
+            raw = response.json()
+        except ValueError:
+            raw = None
+        key = (
+            "fulfillmentPolicyId" if binding.resource == api.RESOURCE_FULFILLMENT_POLICY else "subscriptionId"
+        )
+        if not isinstance(raw, dict) or raw.get(key) in (None, ""):
+            raise ProviderError(f"ebay {self._account}: GET {path} did not answer with a {binding.resource}")
         if binding.resource == api.RESOURCE_FULFILLMENT_POLICY:
             return self._policy_binding(raw)
         return self._subscription_binding(raw)
@@ -339,7 +369,9 @@ class EbayProvider:
             return f"{api.FULFILLMENT_POLICY_PATH}/{item}", f"{api.API_SELL_ACCOUNT}/deleteFulfillmentPolicy"
         if binding.resource == api.RESOURCE_SUBSCRIPTION:
             return f"{api.SUBSCRIPTION_PATH}/{item}", f"{api.API_COMMERCE_NOTIFICATION}/deleteSubscription"
-        raise ProviderError(f"ebay {self._account}: unknown resource {binding.resource!r} for binding {binding.id}")
+        raise ProviderError(
+            f"ebay {self._account}: unknown resource {binding.resource!r} for binding {binding.id}"
+        )
 
     @staticmethod
     def _is_gone(response: httpx.Response) -> bool:
@@ -410,7 +442,9 @@ def _marketplaces(account: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"account {account}: options.marketplaces must be a list such as [EBAY_DE, EBAY_GB]")
+        raise ConfigError(
+            f"account {account}: options.marketplaces must be a list such as [EBAY_DE, EBAY_GB]"
+        )
     bad = [v for v in value if not api.MARKETPLACE_ID.match(v)]
     if bad:
         raise ConfigError(
@@ -424,15 +458,19 @@ def _declared_scopes(account: str, value: Any) -> frozenset[str] | None:
     if value is None:
         return None
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"account {account}: options.scopes must be a list of OAuth scopes such as [sell.account]")
+        raise ConfigError(
+            f"account {account}: options.scopes must be a list of OAuth scopes such as [sell.account]"
+        )
     return frozenset(api.expand_scope(v) for v in value)
 
 
 def _page_size(account: str, value: Any) -> int:
     if value is None:
         return api.SUBSCRIPTION_PAGE_MAX
-    if isinstance(value, bool) or not isinstance(value, int) or not (
-        api.SUBSCRIPTION_PAGE_MIN <= value <= api.SUBSCRIPTION_PAGE_MAX
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not (api.SUBSCRIPTION_PAGE_MIN <= value <= api.SUBSCRIPTION_PAGE_MAX)
     ):
         raise ConfigError(
             f"account {account}: options.page_size must be a whole number from "

@@ -86,7 +86,9 @@ class EbayEmulator:
             tenant = _load_tenant(str(tenant_name), data or {})
             for token, scopes in tenant.tokens.items():
                 if token in tokens:
-                    raise ValueError(f"ebay: token {token!r} is given to both {tokens[token][0].name} and {tenant.name}")
+                    raise ValueError(
+                        f"ebay: token {token!r} is given to both {tokens[token][0].name} and {tenant.name}"
+                    )
                 tokens[token] = (tenant, frozenset(scopes))
             tenants[tenant.name] = tenant
         self._tenants, self._tokens = tenants, tokens
@@ -114,19 +116,44 @@ class EbayEmulator:
         self.received += 1
         route = _route(request.method.upper(), path)
         if route is None:
-            return self._error(404, 0, "ACCESS", "REQUEST", "Resource not found",
-                               f"The eBay sandbox does not emulate {request.method.upper()} {path}.", with_id=False)
+            return self._error(
+                404,
+                0,
+                "ACCESS",
+                "REQUEST",
+                "Resource not found",
+                f"The eBay sandbox does not emulate {request.method.upper()} {path}.",
+                with_id=False,
+            )
         found = self._authenticate(request)
         if found is None:
-            return self._error(401, api.ERROR_INVALID_TOKEN, "OAuth", "REQUEST", "Invalid access token",
-                               "Invalid access token. Check the value of the Authorization HTTP request header.")
+            return self._error(
+                401,
+                api.ERROR_INVALID_TOKEN,
+                "OAuth",
+                "REQUEST",
+                "Invalid access token",
+                "Invalid access token. Check the value of the Authorization HTTP request header.",
+            )
         tenant, scopes = found
         if self.enforce_rate_limits and not self._count(tenant, route.api_name):
-            return self._error(429, api.ERROR_TOO_MANY_REQUESTS, "ACCESS", "REQUEST", "Too many requests.",
-                               "The request limit has been reached for the resource.")
+            return self._error(
+                429,
+                api.ERROR_TOO_MANY_REQUESTS,
+                "ACCESS",
+                "REQUEST",
+                "Too many requests.",
+                "The request limit has been reached for the resource.",
+            )
         if not scopes & api.OPERATION_SCOPES[route.operation]:
-            return self._error(403, api.ERROR_ACCESS_DENIED, "ACCESS", "REQUEST", "Access denied",
-                               "Insufficient permissions to fulfill the request.")
+            return self._error(
+                403,
+                api.ERROR_ACCESS_DENIED,
+                "ACCESS",
+                "REQUEST",
+                "Access denied",
+                "Insufficient permissions to fulfill the request.",
+            )
         handler = getattr(self, f"_op_{route.operation}")
         response: httpx.Response = handler(request, tenant, route.item)
         return response
@@ -151,29 +178,43 @@ class EbayEmulator:
 
     # -- fulfillment policies -------------------------------------------------------------------
 
-    def _op_getFulfillmentPolicies(self, request: httpx.Request, tenant: _Tenant, _: str | None) -> httpx.Response:
+    def _op_getFulfillmentPolicies(
+        self, request: httpx.Request, tenant: _Tenant, _: str | None
+    ) -> httpx.Response:
         marketplace = request.url.params.get("marketplace_id", "").strip()
         if not marketplace:
-            return self._account_error(400, api.ERROR_MISSING_FIELD, "Missing field marketplace_id.", "marketplace_id")
+            return self._account_error(
+                400, api.ERROR_MISSING_FIELD, "Missing field marketplace_id.", "marketplace_id"
+            )
         if not api.MARKETPLACE_ID.match(marketplace):
-            return self._account_error(400, api.ERROR_INVALID_FIELD, "Invalid marketplace_id.", "marketplace_id")
+            return self._account_error(
+                400, api.ERROR_INVALID_FIELD, "Invalid marketplace_id.", "marketplace_id"
+            )
         ids = tenant.by_marketplace.get(marketplace, {})
         policies = [tenant.policies[i] for i in ids]
         return self._json(200, {"total": len(policies), "fulfillmentPolicies": policies})
 
-    def _op_getFulfillmentPolicy(self, request: httpx.Request, tenant: _Tenant, item: str | None) -> httpx.Response:
+    def _op_getFulfillmentPolicy(
+        self, request: httpx.Request, tenant: _Tenant, item: str | None
+    ) -> httpx.Response:
         policy = tenant.policies.get(item or "")
         if policy is None:
             return self._policy_not_found()
         return self._json(200, policy)
 
-    def _op_deleteFulfillmentPolicy(self, request: httpx.Request, tenant: _Tenant, item: str | None) -> httpx.Response:
+    def _op_deleteFulfillmentPolicy(
+        self, request: httpx.Request, tenant: _Tenant, item: str | None
+    ) -> httpx.Response:
         policy = tenant.policies.get(item or "")
         if policy is None:
             return self._policy_not_found()
         if _is_default(policy):
             return self._error(
-                409, api.ERROR_DEFAULT_POLICY, "API_ACCOUNT", "BUSINESS", "Invalid default policy type.",
+                409,
+                api.ERROR_DEFAULT_POLICY,
+                "API_ACCOUNT",
+                "BUSINESS",
+                "Invalid default policy type.",
                 "Invalid default policy type. A default fulfillment policy cannot be deleted; make "
                 "another policy the default for its category type first.",
             )
@@ -182,11 +223,20 @@ class EbayEmulator:
         return self._empty(204)
 
     def _policy_not_found(self) -> httpx.Response:
-        return self._account_error(404, api.ERROR_NOT_FOUND, "fulfillmentPolicyId not found.", "fulfillmentPolicyId")
+        return self._account_error(
+            404, api.ERROR_NOT_FOUND, "fulfillmentPolicyId not found.", "fulfillmentPolicyId"
+        )
 
     def _account_error(self, status: int, error_id: int, message: str, field_name: str) -> httpx.Response:
-        return self._error(status, error_id, "API_ACCOUNT", "REQUEST", message, message,
-                           parameters=[{"name": "fieldName", "value": field_name}])
+        return self._error(
+            status,
+            error_id,
+            "API_ACCOUNT",
+            "REQUEST",
+            message,
+            message,
+            parameters=[{"name": "fieldName", "value": field_name}],
+        )
 
     # -- notification subscriptions -------------------------------------------------------------
 
@@ -197,35 +247,54 @@ class EbayEmulator:
         except ValueError:
             limit = -1
         if not api.SUBSCRIPTION_PAGE_MIN <= limit <= api.SUBSCRIPTION_PAGE_MAX:
-            return self._notification_error(400, api.ERROR_INVALID_LIMIT, "Invalid limit. Supported ranges 10 - 100.")
+            return self._notification_error(
+                400, api.ERROR_INVALID_LIMIT, "Invalid limit. Supported ranges 10 - 100."
+            )
         token = request.url.params.get("continuation_token")
         offset = 0
         if token is not None:
             decoded = _decode_token(token)
             if decoded is None:
-                return self._notification_error(400, api.ERROR_INVALID_CONTINUATION_TOKEN, "Invalid continuation token.")
+                return self._notification_error(
+                    400, api.ERROR_INVALID_CONTINUATION_TOKEN, "Invalid continuation token."
+                )
             offset = decoded
         subscriptions = list(tenant.subscriptions.values())
         page = subscriptions[offset : offset + limit]
         href = request.url.copy_with(
             params={"limit": str(limit), **({"continuation_token": token} if token is not None else {})}
         )
-        body: dict[str, Any] = {"total": len(subscriptions), "href": str(href), "limit": limit, "subscriptions": page}
+        body: dict[str, Any] = {
+            "total": len(subscriptions),
+            "href": str(href),
+            "limit": limit,
+            "subscriptions": page,
+        }
         if offset + limit < len(subscriptions):
             body["next"] = str(
-                request.url.copy_with(params={"limit": str(limit), "continuation_token": _encode_token(offset + limit)})
+                request.url.copy_with(
+                    params={"limit": str(limit), "continuation_token": _encode_token(offset + limit)}
+                )
             )
         return self._json(200, body)
 
-    def _op_getSubscription(self, request: httpx.Request, tenant: _Tenant, item: str | None) -> httpx.Response:
+    def _op_getSubscription(
+        self, request: httpx.Request, tenant: _Tenant, item: str | None
+    ) -> httpx.Response:
         subscription = tenant.subscriptions.get(item or "")
         if subscription is None:
-            return self._notification_error(404, api.ERROR_INVALID_SUBSCRIPTION_ID, "Invalid subscription Id.")
+            return self._notification_error(
+                404, api.ERROR_INVALID_SUBSCRIPTION_ID, "Invalid subscription Id."
+            )
         return self._json(200, subscription)
 
-    def _op_deleteSubscription(self, request: httpx.Request, tenant: _Tenant, item: str | None) -> httpx.Response:
+    def _op_deleteSubscription(
+        self, request: httpx.Request, tenant: _Tenant, item: str | None
+    ) -> httpx.Response:
         if tenant.subscriptions.pop(item or "", None) is None:
-            return self._notification_error(404, api.ERROR_INVALID_SUBSCRIPTION_ID, "Invalid subscription Id.")
+            return self._notification_error(
+                404, api.ERROR_INVALID_SUBSCRIPTION_ID, "Invalid subscription Id."
+            )
         return self._empty(204)
 
     def _notification_error(self, status: int, error_id: int, message: str) -> httpx.Response:
@@ -256,7 +325,12 @@ class EbayEmulator:
         parameters: list[dict[str, str]] | None = None,
         with_id: bool = True,
     ) -> httpx.Response:
-        error: dict[str, Any] = {"domain": domain, "category": category, "message": message, "longMessage": long_message}
+        error: dict[str, Any] = {
+            "domain": domain,
+            "category": category,
+            "message": message,
+            "longMessage": long_message,
+        }
         if with_id:
             error = {"errorId": error_id, **error}
         if parameters:
@@ -343,14 +417,20 @@ def _load_tenant(name: str, data: Any) -> _Tenant:
 
 def _load_policies(tenant: _Tenant, section: Any) -> None:
     if not isinstance(section, Mapping):
-        raise ValueError(f"ebay: {tenant.name}.fulfillment_policies must map a marketplace id to a list of policies")
+        raise ValueError(
+            f"ebay: {tenant.name}.fulfillment_policies must map a marketplace id to a list of policies"
+        )
     generated = 6_200_000_000
     for marketplace, policies in section.items():
         marketplace = str(marketplace)
         if not api.MARKETPLACE_ID.match(marketplace):
-            raise ValueError(f"ebay: {tenant.name}.fulfillment_policies: {marketplace!r} is not a marketplace id like EBAY_DE")
+            raise ValueError(
+                f"ebay: {tenant.name}.fulfillment_policies: {marketplace!r} is not a marketplace id like EBAY_DE"
+            )
         if not isinstance(policies, list) or not all(isinstance(p, Mapping) for p in policies):
-            raise ValueError(f"ebay: {tenant.name}.fulfillment_policies.{marketplace} must be a list of policies")
+            raise ValueError(
+                f"ebay: {tenant.name}.fulfillment_policies.{marketplace} must be a list of policies"
+            )
         ids = tenant.by_marketplace.setdefault(marketplace, {})
         for given in policies:
             policy = dict(copy.deepcopy(given))
@@ -379,7 +459,9 @@ def _policy(policy: dict[str, Any], policy_id: str) -> dict[str, Any]:
     if default is True:
         policy["categoryTypes"] = [{**c, "default": True} for c in policy["categoryTypes"]]
     policy.setdefault("handlingTime", {"value": 1, "unit": "DAY"})
-    policy.setdefault("shippingOptions", [{"optionType": "DOMESTIC", "costType": "FLAT_RATE", "shippingServices": []}])
+    policy.setdefault(
+        "shippingOptions", [{"optionType": "DOMESTIC", "costType": "FLAT_RATE", "shippingServices": []}]
+    )
     for flag in ("globalShipping", "localPickup", "pickupDropOff", "freightShipping"):
         policy.setdefault(flag, False)
     return policy
@@ -398,7 +480,9 @@ def _load_subscriptions(tenant: _Tenant, items: Any) -> None:
         subscription["subscriptionId"] = subscription_id
         subscription.setdefault("status", "ENABLED")
         subscription.setdefault("creationDate", SCENARIO_CREATION_DATE)
-        subscription.setdefault("payload", {"format": "JSON", "schemaVersion": "1.0", "deliveryProtocol": "HTTPS"})
+        subscription.setdefault(
+            "payload", {"format": "JSON", "schemaVersion": "1.0", "deliveryProtocol": "HTTPS"}
+        )
         tenant.subscriptions[subscription_id] = subscription
 
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any, AsyncIterator, ClassVar, Mapping
+import time
+from typing import Any, AsyncIterator, Callable, ClassVar, Mapping
 
 import httpx
 
 from engine.errors import AuthError, ConfigError, ProviderError
-from engine.model import CancelAt, Kind, LiveBinding, Listing
+from engine.model import Account, CancelAt, Kind, LiveBinding, Listing
 from providers.base import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
 from providers.generic_http.options import (
     Endpoint,
@@ -102,8 +103,9 @@ class HttpVendorProvider:
         kinds=frozenset(Kind), sides=SIDES, verify=True, cancel_at=frozenset({CancelAt.NOW})
     )
 
-    def __init__(self, ctx: ProviderContext) -> None:
+    def __init__(self, ctx: ProviderContext, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._ctx = ctx
+        self._clock = clock
         self.account = ctx.account.name
         names = set(ctx.credentials) | set(ctx.account.credentials)
         self.options: VendorOptions = parse_options(ctx.account, names)
@@ -117,6 +119,11 @@ class HttpVendorProvider:
         self._api: ApiClient | None = None
         self._auth_params: dict[str, str] = {}
         self._granted: frozenset[str] | None = None
+
+    @classmethod
+    def validate_account(cls, account: Account) -> None:
+        """Check an account's endpoint and options offline (``tether validate``); ConfigError if bad."""
+        parse_options(account, set(account.credentials))
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -138,8 +145,8 @@ class HttpVendorProvider:
             secrets = [v for v in self._ctx.credentials.values() if v]
             for index, auth in enumerate(self.options.auth):
                 where = f"auth[{index}]" if len(self.options.auth) > 1 else "auth"
-                if auth.username is not None and auth.password is not None:
-                    pair = f"{self._fill(auth.username, where)}:{self._fill(auth.password, where)}"
+                if auth.basic is not None:
+                    pair = self._fill(auth.basic, where)
                     token = base64.b64encode(pair.encode("utf-8")).decode("ascii")
                     secrets.append(token)
                     headers["Authorization"] = f"Basic {token}"
@@ -150,7 +157,10 @@ class HttpVendorProvider:
             limiter = None
             if self.options.rate is not None:
                 limiter = TokenBucket(
-                    self.options.rate, self.options.burst or 1.0, sleep=self._ctx.http.sleep
+                    self.options.rate,
+                    self.options.burst or 1.0,
+                    clock=self._clock,
+                    sleep=self._ctx.http.sleep,
                 )
             self._api = self._ctx.http.client(
                 self._ctx.account.endpoint,
@@ -167,8 +177,9 @@ class HttpVendorProvider:
     def _fetcher(self, operation: str) -> Any:
         api = self.api
 
-        async def fetch(target: str, params: Mapping[str, Any]) -> httpx.Response:
-            return await api.request("GET", target, operation=operation, params={**params, **self._auth_params})
+        async def fetch(target: str, params: Any) -> httpx.Response:
+            query = httpx.QueryParams(params).merge(self._auth_params)
+            return await api.request("GET", target, operation=operation, params=query)
 
         return fetch
 
@@ -312,11 +323,17 @@ class HttpVendorProvider:
     # -- cancel and verify ------------------------------------------------------------------
 
     def _runbook_outcome(self, resource: Resource, binding: LiveBinding, detail: str) -> CancelOutcome:
+        steps = []
+        for step in resource.navigation:
+            try:
+                steps.append(str(render_value(step, binding.id, binding.raw)))
+            except MissingValue:
+                steps.append(step)
         runbook = runbook_for(
             binding,
             self.options.vendor,
             resource.contact or self.options.contact,
-            navigation=resource.navigation,
+            navigation=steps,
         )
         return CancelOutcome(CancelStatus.MANUAL, detail=detail, runbook=runbook)
 

@@ -321,10 +321,11 @@ class HttpVendorEmulator:
         return self._error(404, f"no route for {request.method} /{'/'.join(rest)}")
 
     def _wrap(self, resource: _Resource, obj: dict[str, Any]) -> Any:
+        """The body of one object. Not a copy: a response is serialised as soon as it is built."""
         if not resource.item:
-            return copy.deepcopy(obj)
+            return obj
         body: dict[str, Any] = {}
-        set_dotted(body, resource.item, copy.deepcopy(obj))
+        set_dotted(body, resource.item, obj)
         return body
 
     def _item(self, resource: _Resource, ident: str, method: str, *, suffixed: bool, request: httpx.Request) -> httpx.Response:
@@ -395,7 +396,7 @@ class HttpVendorEmulator:
                 if decoded is None:
                     return self._error(400, f"invalid {paging.cursor_param}")
                 start = decoded
-        chunk = [copy.deepcopy(o) for o in objs[start : start + size]]
+        chunk = objs[start : start + size]
         if resource.items is None:
             return self._respond(200, chunk, headers)
         body: dict[str, Any] = {}

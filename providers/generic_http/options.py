@@ -84,12 +84,9 @@ _AUTH_ITEM: dict[str, Any] = {
         "header": {"type": "string", "pattern": r"^[A-Za-z0-9-]+$"},
         "query": _NAME,
         "format": {"type": "string", "minLength": 1},
-        "basic": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["username", "password"],
-            "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
-        },
+        # "user:password" with placeholders, e.g. "{user}:{password}"; a string (not a mapping
+        # with a password key) so that tether.yaml never holds a key that looks like a secret.
+        "basic": {"type": "string", "pattern": r"^[^:]*:.*\S"},
     },
     "oneOf": [{"required": ["header"]}, {"required": ["query"]}, {"required": ["basic"]}],
 }
@@ -277,8 +274,7 @@ class AuthSpec:
     header: str | None = None
     query: str | None = None
     format: str = "{token}"
-    username: str | None = None
-    password: str | None = None
+    basic: str | None = None  # "user:password" template
 
 
 @dataclass(frozen=True)
@@ -348,6 +344,12 @@ def _describe(error: ValidationError) -> tuple[list[Any], str]:
         if all(set(b) == {"required"} for b in branches):
             keys = ", ".join(b["required"][0] for b in branches)
             return path, f"set exactly one of: {keys}"
+    if error.validator == "exclusiveMinimum":
+        return path, f"must be above {error.validator_value}"
+    if error.validator == "minimum":
+        return path, f"must be at least {error.validator_value}"
+    if error.validator == "uniqueItems":
+        return path, "lists a value twice"
     if error.validator == "minItems":
         return path, "must not be empty"
     return path, error.message
@@ -364,6 +366,8 @@ def _article(kind: Any) -> str:
 def _pattern_hint(pattern: str) -> str:
     if pattern == _PATH["pattern"]:
         return "a path starting with /"
+    if pattern.startswith("^[^:]*:"):
+        return 'a "user:password" template such as "{user}:{password}"'
     if pattern == _DOTTED["pattern"]:
         return "a dotted field path such as data or meta.next_cursor"
     return f"a value matching {pattern}"
@@ -472,9 +476,10 @@ def _auth(raw: Any, credential_names: Collection[str], problems: _Problems) -> t
         if "basic" in entry:
             if "format" in entry:
                 problems.add(f"{where}.format", "is not used with basic")
-            texts = [("basic.username", entry["basic"]["username"]), ("basic.password", entry["basic"]["password"])]
-            spec = AuthSpec(username=entry["basic"]["username"], password=entry["basic"]["password"])
-            need_secret = [texts[1]]
+            basic = entry["basic"]
+            texts = [("basic", basic)]
+            spec = AuthSpec(basic=basic)
+            need_secret = [("basic", basic.split(":", 1)[1])]
         else:
             fmt = entry.get("format", "{token}")
             texts = [("format", fmt)]
@@ -544,6 +549,11 @@ def _resource(raw: Mapping[str, Any], where: str, problems: _Problems) -> Resour
         for name, spec in (raw.get("datasets") or {}).items()
     }
     runbook = raw.get("runbook", {})
+    _templates(
+        f"{where}.runbook",
+        [(f"navigation[{i}]", step) for i, step in enumerate(runbook.get("navigation", ()))],
+        problems,
+    )
     return Resource(
         kind=Kind(raw["kind"]),
         name=raw["name"],

@@ -28,8 +28,8 @@ class PagingError(ProviderError):
     """The vendor's pages cannot be trusted to be complete (a loop, or a body of the wrong shape)."""
 
 
-# (path or absolute URL, query params) -> the response
-Fetch = Callable[[str, Mapping[str, Any]], Awaitable[httpx.Response]]
+# (path or absolute URL, query params: a mapping or httpx.QueryParams) -> the response
+Fetch = Callable[[str, Any], Awaitable[httpx.Response]]
 
 
 def _json(response: httpx.Response, where: str) -> Any:
@@ -69,7 +69,7 @@ async def walk(
     pag = endpoint.pagination
     style = pag.style
     where = f"{path}"
-    query: dict[str, Any] = dict(params)
+    query: Any = dict(params)
     if pag.size is not None and pag.size_param and style != "none":
         query[pag.size_param] = pag.size
     target = path
@@ -148,5 +148,8 @@ async def walk(
         if absolute in seen_links:
             raise PagingError(f"{where}: the Link rel=next repeats an earlier page; stopping to avoid a loop")
         seen_links.add(absolute)
-        target = absolute
-        query = {}
+        # httpx replaces a URL's query with ``params`` when both are given, so the link's own
+        # query travels as params (repeated keys kept).
+        link = httpx.URL(absolute)
+        target = str(link.copy_with(query=None))
+        query = link.params

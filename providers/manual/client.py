@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, ClassVar, Mapping
 
 from engine.errors import ProviderError
-from engine.model import CancelAt, Kind, LiveBinding, Listing, Runbook
+from engine.model import Account, CancelAt, Kind, LiveBinding, Listing, Runbook
 from providers.base import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
 from providers.manual.options import ManualOptions, parse_options
 from providers.manual.runbook import runbook_for
@@ -35,6 +35,11 @@ class ManualProvider:
     def __init__(self, ctx: ProviderContext) -> None:
         self.account = ctx.account.name
         self.options: ManualOptions = parse_options(ctx.account)
+
+    @classmethod
+    def validate_account(cls, account: Account) -> None:
+        """Check an account's options offline (``tether validate``); ConfigError if bad."""
+        parse_options(account)
 
     def _declared(self, binding_id: str) -> Mapping[str, Any] | None:
         for declared in self.options.bindings:

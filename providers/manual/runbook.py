@@ -20,16 +20,22 @@ class _Words:
     imperative_en: str
     participle_en: str
     noun_zh: str
-    verb_zh: str
+    verb_zh: str  # what is asked for, before the noun: 申请{verb}...的{noun}
+    request_zh: str  # the closing request: 烦请帮忙{request}
 
 
 _WORDS: dict[Kind, _Words] = {
-    Kind.CARRIER: _Words("shipping integration", "remove", "removed", "物流服务对接", "删除（解除绑定）"),
-    Kind.SUBSCRIPTION: _Words("paid subscription", "cancel", "cancelled", "付费订阅", "取消"),
-    Kind.APP: _Words("connected third-party app", "disconnect", "disconnected", "第三方应用授权", "解除授权"),
-    Kind.WEBHOOK: _Words("data-sync webhook", "remove", "removed", "数据推送（Webhook）", "删除"),
+    Kind.CARRIER: _Words("shipping integration", "remove", "removed", "物流服务绑定", "解除", "删除或解除该绑定"),
+    Kind.SUBSCRIPTION: _Words("paid subscription", "cancel", "cancelled", "付费订阅", "取消", "取消该订阅"),
+    Kind.APP: _Words("connected third-party app", "disconnect", "disconnected", "第三方应用授权", "解除", "解除该授权"),
+    Kind.WEBHOOK: _Words("data-sync webhook", "remove", "removed", "数据推送（Webhook）", "删除", "删除该推送"),
 }
-_FALLBACK = _Words("integration", "remove", "removed", "绑定服务", "删除（解除绑定）")
+_FALLBACK = _Words("integration", "remove", "removed", "绑定服务", "解除", "删除或解除该绑定")
+
+
+def _beside_cjk(text: str) -> str:
+    """A space after Latin text that runs into Chinese, as Chinese typography does."""
+    return f"{text} " if text and text[-1].isascii() and text[-1].isalnum() else text
 
 
 def _text(value: Any) -> str:
@@ -78,23 +84,22 @@ def _chinese(w: _Words, vendor: str, shop: str, name: str, ident: str, status: s
     if shop:
         subject = f"主题：申请{w.verb_zh}店铺“{shop}”的{w.noun_zh}“{name}”（ID：{ident}）"
         opening = f"我是店铺“{shop}”的负责人，现申请{w.verb_zh}该店铺的以下{w.noun_zh}："
-        closing = f"{shop} 敬上"
     else:
         subject = f"主题：申请{w.verb_zh}{w.noun_zh}“{name}”（ID：{ident}）"
         opening = f"我是贵平台的一名卖家，现申请{w.verb_zh}我店铺的以下{w.noun_zh}："
-        closing = "谢谢！"
     details = [f"  名称：{name}", f"  ID：{ident}"]
     if status:
         details.append(f"  当前状态：{status}")
-    parts = [subject, f"{vendor}客服团队，您好！", opening, "\n".join(details)]
+    parts = [subject, f"{_beside_cjk(vendor)}客服团队，您好！", opening, "\n".join(details)]
     if nav:
         parts.append(f"供参考，它在后台的位置是：{nav}")
     parts += [
-        f"烦请帮忙{w.verb_zh}。处理完成后，请以书面形式回复确认（直接回复本消息即可），"
+        f"烦请帮忙{w.request_zh}。处理完成后，请以书面形式回复确认（直接回复本消息即可），"
         "并尽量注明处理日期。如需我方提供材料以核实申请人身份，请随时告知。",
         "非常感谢您的帮助！",
-        closing,
     ]
+    if shop:
+        parts.append(f"{_beside_cjk(shop)}敬上")
     return "\n\n".join(parts)
 
 

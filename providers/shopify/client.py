@@ -214,25 +214,32 @@ class ShopifyProvider:
         idempotent: bool | None = None,
         audit: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
-        try:
-            return await self._api.request(
-                method,
-                path,
-                operation=operation,
-                params=params,
-                accept=accept,
-                idempotent=idempotent,
-                audit=audit,
-            )
-        except AuthError as exc:
-            if exc.status == 401:
+        response = await self._api.request(
+            method,
+            path,
+            operation=operation,
+            params=params,
+            accept={*accept, 401, 403},
+            idempotent=idempotent,
+            audit=audit,
+        )
+        status = response.status_code
+        if status in (401, 403) and status not in accept:
+            request_id = response.headers.get("x-request-id")
+            if status == 401:
                 raise AuthError(
                     f"the access token for {self.account} was refused by {self.shop} (401): "
                     "check credentials.access_token; an uninstalled app's token stops working",
                     status=401,
-                    request_id=exc.request_id,
-                ) from None
-            raise
+                    request_id=request_id,
+                )
+            raise AuthError(
+                f"{self.shop} refused {method} {operation or path} for {self.account} (403): "
+                f"{describe_error(response)}",
+                status=403,
+                request_id=request_id,
+            )
+        return response
 
     @staticmethod
     def _body(response: httpx.Response, key: str) -> Any:
@@ -333,7 +340,9 @@ class ShopifyProvider:
                 if resource.paginated:
                     pages = self._pages(resource.name, resource.query, operation=resource.name)
                     async for page in pages:
-                        self._collect(resource, page, seen, bindings, problems)
+                        if self._collect(resource, page, seen, bindings, problems) == 0 and page:
+                            # Fresh cursors over old ids would page forever: stop here.
+                            raise PaginationError(f"{resource.name}: a page held only ids already seen")
                 else:
                     response = await self._call(
                         "GET",
@@ -345,13 +354,7 @@ class ShopifyProvider:
                     if not isinstance(page, list):
                         raise ProviderError(f"{resource.name}: the list is not a JSON array")
                     self._collect(resource, page, seen, bindings, problems)
-            except AuthError as exc:
-                if exc.status == 403:
-                    raise AuthError(
-                        f"{self.account}: listing {resource.label} was refused: {exc}",
-                        status=403,
-                        request_id=exc.request_id,
-                    ) from None
+            except AuthError:
                 raise
             except ProviderError as exc:
                 problems.append(f"{resource.label} not fully listed: {exc}")
@@ -382,7 +385,9 @@ class ShopifyProvider:
         seen: set[str],
         bindings: list[LiveBinding],
         problems: list[str],
-    ) -> None:
+    ) -> int:
+        """Add the page's bindings; returns how many ids were new."""
+        fresh = 0
         for obj in page:
             if not isinstance(obj, dict) or obj.get("id") is None:
                 problems.append(f"{resource.label}: an entry without an id was skipped")
@@ -392,9 +397,11 @@ class ShopifyProvider:
                 problems.append(f"{resource.label}: id {ident} came back twice; the listing may be incomplete")
                 continue
             seen.add(ident)
+            fresh += 1
             if resource.name == "recurring_application_charges" and obj.get("status") in ENDED_CHARGE_STATUSES:
                 continue
             bindings.append(self._binding(resource, obj))
+        return fresh
 
     # -- rights ------------------------------------------------------------------------------
 

@@ -524,9 +524,11 @@ class ShopifyEmulator:
         def match(ident: int) -> bool:
             return self._matches(name, items[ident], filters)
 
+        # Nothing at or below since_id can match: start every scan above it.
+        lower = bisect_right(ids, int(filters["since_id"])) if "since_id" in filters else 0
         picked: list[int] = []
         if direction == "next":
-            start = 0 if anchor is None else bisect_right(ids, anchor)
+            start = lower if anchor is None else max(lower, bisect_right(ids, anchor))
             index = start
             while index < len(ids) and len(picked) <= limit:
                 if match(ids[index]):
@@ -534,11 +536,11 @@ class ShopifyEmulator:
                 index += 1
             more_after = len(picked) > limit
             picked = picked[:limit]
-            more_before = anchor is not None and any(match(i) for i in reversed(ids[:start]))
+            more_before = anchor is not None and any(match(i) for i in reversed(ids[lower:start]))
         else:
             end = bisect_left(ids, anchor)
             index = end - 1
-            while index >= 0 and len(picked) <= limit:
+            while index >= lower and len(picked) <= limit:
                 if match(ids[index]):
                     picked.append(ids[index])
                 index -= 1
@@ -557,8 +559,8 @@ class ShopifyEmulator:
     @staticmethod
     def _link(call: _Call, cursor: Mapping[str, Any], limit: int, rel: str) -> str:
         query = urlencode({"limit": limit, "page_info": _encode_cursor(cursor)})
-        url = call.request.url.copy_with(query=query.encode("ascii"))
-        return f'<{url}>; rel="{rel}"'
+        base = str(call.request.url).split("?", 1)[0]
+        return f'<{base}?{query}>; rel="{rel}"'
 
     def _count(self, call: _Call, name: str) -> httpx.Response:
         refused = self._need(call, _READ_SCOPE.get(name))

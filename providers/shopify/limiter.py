@@ -80,7 +80,7 @@ class LeakyBucket:
                 if shortfall > 0:
                     self.level = max(0.0, self.level - shortfall * self.leak)
             self.level += 1
-            self.pending += 1
+            self.pending = min(self.pending + 1, self.size)
 
     def observe(self, operation: str, response: httpx.Response) -> None:
         self.pending = max(0, self.pending - 1)

@@ -37,7 +37,6 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from engine.errors import ConfigError
 from providers.stripe import objects
 from providers.stripe.forms import FormError, decode_form
 from providers.stripe.rights import (
@@ -47,7 +46,7 @@ from providers.stripe.rights import (
     SUBSCRIPTIONS_READ,
     SUBSCRIPTIONS_WRITE,
 )
-from providers.stripe.store import ApiKey, Tenant, build_tenant
+from providers.stripe.store import ApiKey, Tenant, build_tenant, scenario_error
 
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
 _KEY_PREFIX = re.compile(r"^[a-z]{2}_(test|live)_")
@@ -182,7 +181,7 @@ class StripeEmulator:
 
     def load(self, section: Mapping[str, Any]) -> None:
         if not isinstance(section, Mapping):
-            raise ConfigError("stripe scenario: expected a mapping of account id -> account")
+            raise scenario_error("expected a mapping of account id -> account")
         now = int(self._wall())
         tenants: dict[str, Tenant] = {}
         keys: dict[str, ApiKey] = {}
@@ -191,12 +190,12 @@ class StripeEmulator:
             tenants[tenant.account] = tenant
             for key in tenant_keys:
                 if key.secret in keys:
-                    raise ConfigError(f"stripe scenario: API key {mask_key(key.secret)} is listed by two accounts")
+                    raise scenario_error(f"API key {mask_key(key.secret)} is listed by two accounts")
                 keys[key.secret] = key
         for tenant in tenants.values():
             for connected in tenant.connected_accounts:
                 if connected not in tenants:
-                    raise ConfigError(f"stripe scenario: {tenant.account}.connected_accounts names {connected}, which the scenario does not define")
+                    raise scenario_error(f"{tenant.account}.connected_accounts names {connected}, which the scenario does not define")
         self._tenants, self._keys = tenants, keys
         self._buckets.clear()
         self._faults.clear()

@@ -11,11 +11,16 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
-from engine.errors import ConfigError
+from engine.errors import ConfigError, Diagnostic
 from providers.stripe import objects
 from providers.stripe.rights import ALL_RIGHTS, normalize
 
 _LIVE_PREFIXES = ("sk_live_", "rk_live_")
+
+
+def scenario_error(message: str) -> ConfigError:
+    """A scenario problem, named as such rather than as a tether.yaml one."""
+    return ConfigError(Diagnostic(file="sandbox scenario, stripe section", line=None, message=message))
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,7 @@ def _keys(account: str, given: Any) -> list[ApiKey]:
     elif isinstance(given, (list, tuple)):
         pairs = [(secret, None) for secret in given]
     else:
-        raise ConfigError(f"stripe scenario: {account}.api_keys must be a list of keys or a mapping key -> permissions")
+        raise scenario_error(f"{account}.api_keys must be a list of keys or a mapping key -> permissions")
     keys = []
     for secret, permissions in pairs:
         secret = str(secret)
@@ -137,7 +142,7 @@ def _keys(account: str, given: Any) -> list[ApiKey]:
             try:
                 rights = normalize(permissions or ())
             except ValueError as exc:
-                raise ConfigError(f"stripe scenario: {account}.api_keys: {exc}") from None
+                raise scenario_error(f"{account}.api_keys: {exc}") from None
         else:
             rights = ALL_RIGHTS
         keys.append(ApiKey(secret, account, rights, restricted))
@@ -147,14 +152,14 @@ def _keys(account: str, given: Any) -> list[ApiKey]:
 def build_tenant(account: str, section: Mapping[str, Any], *, now: int) -> tuple[Tenant, list[ApiKey]]:
     """A tenant from its scenario section; every object completed with the API's defaults."""
     if not isinstance(section, Mapping):
-        raise ConfigError(f"stripe scenario: account {account!r} must be a mapping")
+        raise scenario_error(f"account {account!r} must be a mapping")
     given_keys = section.get("api_keys", [])
     keys = _keys(account, given_keys)
     livemode = bool(keys) and all(key.livemode for key in keys)
     known = {"api_keys", "subscriptions", "invoices", "customers", "api_version", "connected_accounts"}
     unknown = sorted(set(section) - known)
     if unknown:
-        raise ConfigError(f"stripe scenario: {account} has unknown collection(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        raise scenario_error(f"{account} has unknown collection(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
 
     customers: dict[str, dict[str, Any]] = {}
     for partial in _listed(section, "customers", account):
@@ -180,7 +185,7 @@ def build_tenant(account: str, section: Mapping[str, Any], *, now: int) -> tuple
         sub_id = str(partial["subscription"]) if partial.get("subscription") else None
         sub = subs_by_id.get(sub_id) if sub_id else None
         if sub_id and sub is None:
-            raise ConfigError(f"stripe scenario: invoice {partial['id']} names subscription {sub_id}, which {account} does not have")
+            raise scenario_error(f"invoice {partial['id']} names subscription {sub_id}, which {account} does not have")
         if sub is not None:
             # Listed oldest first: the last one opened the current period, each earlier one a period before.
             remaining[sub_id] -= 1  # type: ignore[index]
@@ -195,9 +200,11 @@ def build_tenant(account: str, section: Mapping[str, Any], *, now: int) -> tuple
         if customer not in customers:
             customers[customer] = objects.build_customer({"id": customer}, now=now, livemode=livemode)
         owner = customers[customer]
-        sequence = int(owner.get("next_invoice_sequence") or 1)
-        owner["next_invoice_sequence"] = sequence + 1
-        number = f"{owner.get('invoice_prefix') or 'INV'}-{sequence:04d}"
+        number = str(partial.get("number") or "")
+        if not number:
+            sequence = int(owner.get("next_invoice_sequence") or 1)
+            owner["next_invoice_sequence"] = sequence + 1
+            number = f"{owner.get('invoice_prefix') or 'INV'}-{sequence:04d}"
         invoices.append(objects.build_invoice(partial, subscription=sub, customer=customer, created=created, livemode=livemode, number=number))
 
     invoice_collection = Collection(invoices)
@@ -226,12 +233,12 @@ def build_tenant(account: str, section: Mapping[str, Any], *, now: int) -> tuple
 def _listed(section: Mapping[str, Any], name: str, account: str) -> list[Mapping[str, Any]]:
     items = section.get(name) or []
     if not isinstance(items, list):
-        raise ConfigError(f"stripe scenario: {account}.{name} must be a list")
+        raise scenario_error(f"{account}.{name} must be a list")
     seen: set[str] = set()
     for item in items:
         if not isinstance(item, Mapping) or not item.get("id"):
-            raise ConfigError(f"stripe scenario: every object in {account}.{name} needs an id")
+            raise scenario_error(f"every object in {account}.{name} needs an id")
         if str(item["id"]) in seen:
-            raise ConfigError(f"stripe scenario: {account}.{name} lists {item['id']} twice")
+            raise scenario_error(f"{account}.{name} lists {item['id']} twice")
         seen.add(str(item["id"]))
     return items

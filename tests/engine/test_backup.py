@@ -114,7 +114,9 @@ def test_round_trip(root: Path) -> None:
     assert set(on_disk) == {"format_version", "backup_id", "created", "binding", "files"}
     assert on_disk["files"][0] == {"name": "binding.json", "sha256": manifest.files[0].sha256,
                                   "bytes": manifest.files[0].bytes, "records": 1}
+    assert manifest.sha256 == hashlib.sha256((directory / "manifest.json").read_bytes()).hexdigest()
     assert list_backups(root) == [manifest]
+    assert list_backups(root)[0].sha256 == manifest.sha256
     assert verify_backup(root, manifest.backup_id) == []
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from jsonschema import Draft202012Validator
 
 from engine.config import (
@@ -24,6 +25,7 @@ from engine.config import (
 )
 from engine.errors import ConfigError, Diagnostic
 from engine.model import Account, CancelAt, Ensure, Kind, Money, SecretRef, Undeclared
+from engine import yamlsafe
 from engine.yamlsafe import MAX_DEPTH, parse_yaml
 from schemas import load_schema, schema_path
 
@@ -90,6 +92,13 @@ def errors_of(directory: Path, **kwargs: Any) -> list[Diagnostic]:
     with pytest.raises(ConfigError) as caught:
         load_config(cwd=directory, **kwargs)
     return caught.value.diagnostics
+
+
+def only_error_for(paths: list[str], cwd: Path) -> Diagnostic:
+    with pytest.raises(ConfigError) as caught:
+        load_config([Path(p) for p in paths], cwd=cwd)
+    (problem,) = caught.value.diagnostics
+    return problem
 
 
 def only_error(directory: Path) -> Diagnostic:
@@ -422,12 +431,25 @@ def test_missing_tether_yaml_says_run_tether_init(tmp_path: Path) -> None:
     assert "tether init" in problem.message and str(tmp_path) in problem.message
 
 
-def test_explicit_paths_are_taken_from_cwd(tmp_path: Path) -> None:
+def test_explicit_paths_are_opened_as_given_and_named_from_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     write(tmp_path, ACCOUNT, "conf/main.yaml")
-    config = load_config(["conf/main.yaml"], cwd=tmp_path)
+    write(tmp_path, "integrations:\n  a:\n    account: shop-eu\n    kind: app\n    match: {name: a}\n",
+          "conf/tether.d/a.yaml")
+    config = load_config([Path("conf/main.yaml")], cwd=tmp_path / "conf")
     assert config.base_dir == str(tmp_path / "conf")
-    assert list(config.accounts) == ["shop-eu"]
-    assert default_paths(tmp_path / "conf/main.yaml") == [tmp_path / "conf/main.yaml"]
+    assert config.files == (str(tmp_path / "conf/main.yaml"),)
+    assert config.integrations == {}
+
+    paths = default_paths(Path("conf/main.yaml"))
+    assert paths == [Path("conf/main.yaml"), Path("conf/tether.d/a.yaml")]
+    assert load_config(paths, cwd=tmp_path / "conf").integrations["a"].file == "tether.d/a.yaml"
+
+    write(tmp_path, "accounts: 3\n", "conf/bad.yaml")
+    assert only_error_for(["conf/bad.yaml"], tmp_path / "conf").file == "bad.yaml"
+    assert only_error_for(["conf/bad.yaml"], tmp_path).file == "conf/bad.yaml"
 
 
 def test_not_utf8_is_reported_with_its_line(tmp_path: Path) -> None:
@@ -500,6 +522,36 @@ def test_a_million_open_brackets_is_refused_quickly(tmp_path: Path) -> None:
     assert problem.line == 1
 
 
+def test_too_many_values_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlsafe, "MAX_NODES", 10)
+    write(tmp_path, "accounts: [" + ", ".join("x" * 20) + "]\n")
+    problem = only_error(tmp_path)
+    assert problem.line == 1 and problem.message == "more than 10 values in one file"
+
+
+@pytest.mark.parametrize(
+    "text, line, start",
+    [
+        ("a: &x [1]\nb: *x\n", 1, "YAML anchors and aliases (&x)"),
+        ("a: !!python/object/apply:os.system ['id']\n", 1, "the YAML tag !!python/object/apply:os.system"),
+        ("a: " + "[" * 60 + "]" * 60 + "\n", 1, "nesting deeper than"),
+        ("a: b\n  c: d\n", 2, "YAML syntax error: "),
+        ("a: 1\n---\nb: 2\n", 2, 'a second YAML document ("---")'),
+        ("? [a]\n: 1\n", 1, "a mapping key here is a list or a mapping"),
+    ],
+)
+def test_refusals_are_the_same_without_libyaml(
+    monkeypatch: pytest.MonkeyPatch, text: str, line: int, start: str
+) -> None:
+    """Installs without libyaml fall back to PyYAML's pure-Python parser; the guards still hold."""
+    for loader in {yamlsafe._EventLoader, yaml.SafeLoader}:
+        monkeypatch.setattr(yamlsafe, "_EventLoader", loader)
+        with pytest.raises(ConfigError) as caught:
+            parse_yaml(text, "tether.yaml")
+        (problem,) = caught.value.diagnostics
+        assert problem.line == line and problem.message.startswith(start), (loader, problem)
+
+
 def test_a_3_mib_file_is_refused_before_parsing(tmp_path: Path) -> None:
     line = "# " + "x" * 1021 + "\n"
     write(tmp_path, line * (3 * 1024))
@@ -557,12 +609,12 @@ def test_two_thousand_integrations_load(tmp_path: Path) -> None:
     assert config.integrations["hook-1999"].line == 6 + 1999 * 7 + 2
 
 
-def test_two_thousand_errors_are_all_reported(tmp_path: Path) -> None:
+def test_hundreds_of_errors_are_all_reported(tmp_path: Path) -> None:
     parts = [ACCOUNT, "integrations:\n"]
-    parts += [f"  h{i}:\n    account: shop-eu\n    kind: hook\n    match: {{name: x}}\n" for i in range(2000)]
+    parts += [f"  h{i}:\n    account: shop-eu\n    kind: hook\n    match: {{name: x}}\n" for i in range(300)]
     write(tmp_path, "".join(parts))
     found = errors_of(tmp_path)
-    assert len(found) == 2000 and found[-1].line == 8 + 1999 * 4 + 2
+    assert len(found) == 300 and found[-1].line == 8 + 299 * 4 + 2
 
 
 # -- credentials -------------------------------------------------------------------------------------

@@ -184,7 +184,7 @@ def test_scenario_sections_go_to_their_emulators_and_absent_ones_get_empty() -> 
     vendor = sandbox.emulators["vendor"]
     sandbox.load_scenario({"vendor": {"acme": {"x": 1}}})
     assert items.loaded[-1] == {} and items.tenants == {}
-    assert vendor.dump() == {"acme": {"x": 1}}  # type: ignore[attr-defined]
+    assert vendor.dump() == {"acme": {"x": 1}}
     assert sandbox.scenario == {"vendor": {"acme": {"x": 1}}}
 
 
@@ -535,7 +535,8 @@ def test_http_round_trip_with_keep_alive() -> None:
 def test_drop_over_http_closes_the_connection_after_the_change() -> None:
     sandbox, items = make_sandbox()
     with SandboxServer(sandbox) as server, httpx.Client(base_url=server.url) as client:
-        client.post("/_sandbox/faults", json={"rules": [{"method": "DELETE", "path": "/shop/*", "action": "drop"}]})
+        rule = {"method": "DELETE", "path": "/shop/*", "action": "drop"}
+        client.post("/_sandbox/faults", json={"rules": [rule]})
         with pytest.raises(httpx.TransportError):
             client.delete("/shop/acme/items/1")
         assert [i["id"] for i in items.tenants["acme"]] == [2]
@@ -544,46 +545,82 @@ def test_drop_over_http_closes_the_connection_after_the_change() -> None:
         assert logged[0]["dropped"] is True and "dropped" not in logged[1]
 
 
+async def raw_get(port: int, path: str) -> dict[str, Any]:
+    """One GET on a fresh connection with a minimal client, so the timing measures the server."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        answer = await reader.read()
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    return dict(json.loads(body))
+
+
 def test_latency_over_http_does_not_serialise_requests() -> None:
     sandbox, _ = make_sandbox()
     sandbox.set_faults(latency_ms=100)
 
-    async def run(url: str) -> float:
-        limits = httpx.Limits(max_connections=50, max_keepalive_connections=50)
-        async with httpx.AsyncClient(base_url=url, limits=limits) as client:
-            started = time.perf_counter()
-            responses = await asyncio.gather(*(client.get(f"/vendor/{n}") for n in range(50)))
-            elapsed = time.perf_counter() - started
-        assert [r.json()["path"] for r in responses] == [f"/{n}" for n in range(50)]
+    async def run(port: int) -> float:
+        started = time.perf_counter()
+        answers = await asyncio.gather(*(raw_get(port, f"/vendor/{n}") for n in range(50)))
+        elapsed = time.perf_counter() - started
+        assert [a["path"] for a in answers] == [f"/{n}" for n in range(50)]
         return elapsed
 
     with SandboxServer(sandbox) as server:
-        elapsed = asyncio.run(run(server.url))
-    assert 0.09 <= elapsed < 2.0
+        elapsed = asyncio.run(run(server.port))
+    assert 0.09 <= elapsed < 2.0  # one after another would take 5 s
+    assert all(entry["ms"] >= 90 for entry in sandbox.requests())
 
 
 def test_throughput_smoke_2000_requests_over_32_connections() -> None:
+    """Drives the server with a minimal keep-alive client so the server, not the client, is measured."""
     sandbox, _ = make_sandbox()
 
-    async def run(url: str) -> list[int]:
-        limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-        async with httpx.AsyncClient(base_url=url, limits=limits) as client:
-            queue = list(range(2000))
+    async def connection(port: int, paths: list[str]) -> list[int]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        statuses = []
+        try:
+            for path in paths:
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                body = json.loads(await reader.readexactly(length))
+                assert body["path"] == path[len("/vendor") :]
+                statuses.append(int(head.split()[1]))
+        finally:
+            writer.close()
+            await writer.wait_closed()
+        return statuses
 
-            async def worker() -> list[int]:
-                seen = []
-                while queue:
-                    n = queue.pop()
-                    seen.append((await client.get(f"/vendor/{n}")).status_code)
-                return seen
-
-            results = await asyncio.gather(*(worker() for _ in range(32)))
-        return [status for batch in results for status in batch]
+    async def run(port: int) -> list[int]:
+        paths = [f"/vendor/{n}" for n in range(2000)]
+        batches = await asyncio.gather(*(connection(port, paths[i::32]) for i in range(32)))
+        return [status for batch in batches for status in batch]
 
     with SandboxServer(sandbox) as server:
-        statuses = asyncio.run(run(server.url))
+        statuses = asyncio.run(run(server.port))
     assert len(statuses) == 2000 and set(statuses) == {200}
     assert len(sandbox.requests()) == 2000
+
+
+def test_concurrent_httpx_clients_share_the_server() -> None:
+    sandbox, items = make_sandbox()
+
+    async def run(url: str) -> None:
+        limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
+        async with httpx.AsyncClient(base_url=url, limits=limits) as client:
+            created = await asyncio.gather(
+                *(client.post("/shop/acme/items", json={"id": 100 + n}) for n in range(40))
+            )
+            assert {r.status_code for r in created} == {201}
+
+    with SandboxServer(sandbox) as server:
+        asyncio.run(run(server.url))
+    assert len(items.tenants["acme"]) == 42
 
 
 def test_serve_reports_the_bound_port_and_stops_on_request() -> None:
@@ -620,19 +657,14 @@ def test_loopback_hosts_are_allowed(host: str) -> None:
     check_bind_host(host)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_main_serve_announces_serves_and_exits_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
+def test_main_serve_announces_serves_and_exits_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     scenario = tmp_path / "empty.yaml"
     scenario.write_text("{}\n")
-    code = (
-        "import sys; from providers.sandbox import main_serve; "
-        "main_serve(0, sys.argv[1], 0, 0, '127.0.0.1')"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    code = "import sys; from providers.sandbox import main_serve; main_serve(0, sys.argv[1], 0, 0, '127.0.0.1')"
     process = subprocess.Popen(
         [sys.executable, "-c", code, str(scenario)],
         cwd=REPO,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -644,7 +676,7 @@ def test_main_serve_announces_serves_and_exits_cleanly(tmp_path: Path, sig: sign
         assert line.endswith(f"(scenario: {scenario})")
         url = line.split()[4]
         assert httpx.get(url + "/_sandbox/requests", timeout=5).json() == []
-        process.send_signal(sig)
+        process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=10)
         assert process.returncode == 0, stderr
         assert "Traceback" not in stderr
@@ -652,3 +684,49 @@ def test_main_serve_announces_serves_and_exits_cleanly(tmp_path: Path, sig: sign
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+def test_main_serve_stops_on_sigterm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from providers.sandbox_server import main_serve
+
+    scenario = tmp_path / "shop.yaml"
+    scenario.write_text("shop:\n  acme:\n    items: [{id: 1}]\n")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    seen: list[Any] = []
+
+    def client() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                seen.append(httpx.get(f"http://127.0.0.1:{port}/_sandbox/state", timeout=2).json())
+                break
+            except httpx.TransportError:
+                time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    import threading
+
+    items = ItemsEmulator()
+    original = Sandbox.__init__
+
+    def with_fakes(self: Sandbox, emulators: Any = None, *, seed: int = 0) -> None:
+        original(self, [items] if emulators is None else emulators, seed=seed)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Sandbox, "__init__", with_fakes)
+        thread = threading.Thread(target=client)
+        thread.start()
+        main_serve(port, str(scenario), 5, 0.0, "127.0.0.1")
+        thread.join(5)
+    assert seen == [{"shop": {"acme": {"items": [{"id": 1}]}}}]
+    announced = f"tether sandbox listening on http://127.0.0.1:{port} (scenario: {scenario})\n"
+    assert capsys.readouterr().out == announced
+
+
+def test_main_serve_refuses_a_remote_host_before_loading_anything(tmp_path: Path) -> None:
+    from providers.sandbox_server import main_serve
+
+    with pytest.raises(SandboxError, match="refusing to listen on 0.0.0.0"):
+        main_serve(8787, str(tmp_path / "never-read.yaml"), 0, 0.0, "0.0.0.0")

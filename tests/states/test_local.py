@@ -7,7 +7,6 @@ corrupt or newer file, and the lock across real processes, ``kill -9`` included.
 from __future__ import annotations
 
 import fcntl
-import importlib.util
 import json
 import os
 import signal
@@ -16,7 +15,6 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -24,23 +22,9 @@ import pytest
 from engine.errors import LockError, StateError
 from states import LocalStateStore, State, StateLock, encode, force_unlock, read_lock_info
 from states.lock import lock_path_for
+from tests.states import contract
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _contract() -> ModuleType:
-    # Loaded by path under a unique name: another test folder may have its own contract.py.
-    name = "tether_tests_states_contract"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("contract.py"))
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-contract = _contract()
 
 
 def _snapshot(path: Path) -> Any:

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any, Callable
 
 import pytest
 
 from states import MemoryStateStore, State
-
-
-def _contract() -> ModuleType:
-    # Loaded by path under a unique name: another test folder may have its own contract.py.
-    name = "tether_tests_states_contract"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("contract.py"))
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-contract = _contract()
+from tests.states import contract
 
 
 def _harness() -> Any:

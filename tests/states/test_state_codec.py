@@ -140,7 +140,7 @@ _records = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(_records, max_size=6, unique_by=lambda r: r.address), st.randoms())
 def test_any_state_round_trips_and_order_never_changes_the_bytes(records: list[Record], rnd: Any) -> None:
     state = State(lineage="L", serial=7, records={r.address: r for r in records})

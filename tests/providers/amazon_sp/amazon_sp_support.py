@@ -114,8 +114,12 @@ class Harness:
         clock: Callable[[], float] | None = None,
         factory: HttpFactory | None = None,
     ) -> AmazonSPProvider:
-        account = Account(name="amazon-eu", provider="amazon-sp", endpoint=ENDPOINT, options=dict(options or {}))
-        ctx = ProviderContext(account=account, credentials=dict(credentials or CREDENTIALS), http=factory or self.factory())
+        account = Account(
+            name="amazon-eu", provider="amazon-sp", endpoint=ENDPOINT, options=dict(options or {})
+        )
+        ctx = ProviderContext(
+            account=account, credentials=dict(credentials or CREDENTIALS), http=factory or self.factory()
+        )
         return AmazonSPProvider(ctx, clock=clock or self.clock)
 
     def calls(self, path_prefix: str = "", method: str | None = None) -> list[Exchange]:
@@ -126,7 +130,11 @@ class Harness:
         ]
 
     def lwa_calls(self, grant_type: str | None = None) -> list[Exchange]:
-        return [e for e in self.calls("/auth/o2/token") if grant_type is None or e.form().get("grant_type") == grant_type]
+        return [
+            e
+            for e in self.calls("/auth/o2/token")
+            if grant_type is None or e.form().get("grant_type") == grant_type
+        ]
 
     def statuses(self) -> list[int]:
         return [e.status for e in self.log]
@@ -142,6 +150,55 @@ def harness(section: Mapping[str, Any] | None = None) -> Harness:
 def error_response(status: int, code: str, message: str, details: str = "") -> httpx.Response:
     body = {"errors": [{"code": code, "message": message, "details": details}]}
     return httpx.Response(status, json=body, headers={"x-amzn-RequestId": "fault"})
+
+
+# -- direct calls ------------------------------------------------------------------------------
+
+
+class Client:
+    """Direct calls into the emulator, the way the sandbox mounts it."""
+
+    def __init__(self, section: dict[str, Any] | None = None) -> None:
+        self.clock = Clock()
+        self.emulator = AmazonSPEmulator(clock=self.clock)
+        self.emulator.load(demo_section() if section is None else section)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json_body: Any = None,
+        form: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["x-amz-access-token"] = token
+        request = httpx.Request(
+            method, ENDPOINT + path, json=json_body, data=form, params=params, headers=all_headers
+        )
+        return self.emulator.handle(request, request.url.path[len(PREFIX) :])
+
+    def seller_token(self, **overrides: str) -> str:
+        response = self.call(
+            "POST", "/auth/o2/token", form={"grant_type": "refresh_token", **CREDENTIALS, **overrides}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def grantless_token(self) -> str:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": CREDENTIALS["client_id"],
+            "client_secret": CREDENTIALS["client_secret"],
+            "scope": "sellingpartnerapi::notifications",
+        }
+        response = self.call("POST", "/auth/o2/token", form=form)
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
 
 
 # -- the vendor's schemas ----------------------------------------------------------------------

@@ -65,7 +65,7 @@ class Harness:
 
     def serve(self, request: httpx.Request) -> httpx.Response:
         def emulate(req: httpx.Request) -> httpx.Response:
-            return self.emulator.handle(req, req.url.path[len(PREFIX):])
+            return self.emulator.handle(req, req.url.path[len(PREFIX) :])
 
         response = self.intercept(request, emulate) if self.intercept else emulate(request)
         self.exchanges.append(Exchange(request, response))
@@ -110,11 +110,13 @@ class Harness:
         return [e.response.status_code for e in self.exchanges if path_part in e.request.url.path]
 
 
-def call(emulator: EbayEmulator, method: str, path: str, *, token: str | None = DEMO_TOKEN, **params: str) -> httpx.Response:
+def call(
+    emulator: EbayEmulator, method: str, path: str, *, token: str | None = DEMO_TOKEN, **params: str
+) -> httpx.Response:
     """One request straight to the emulator, without the client."""
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     request = httpx.Request(method, ENDPOINT + path, params=params, headers=headers)
-    return emulator.handle(request, request.url.path[len(PREFIX):])
+    return emulator.handle(request, request.url.path[len(PREFIX) :])
 
 
 @pytest.fixture

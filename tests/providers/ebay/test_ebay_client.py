@@ -19,7 +19,9 @@ ALL = frozenset({Kind.CARRIER, Kind.WEBHOOK})
 
 
 def request_for(binding: LiveBinding) -> CancelRequest:
-    return CancelRequest(binding=binding, side="platform", cancel_at=CancelAt.NOW, idempotency_key="plan-1:" + binding.id)
+    return CancelRequest(
+        binding=binding, side="platform", cancel_at=CancelAt.NOW, idempotency_key="plan-1:" + binding.id
+    )
 
 
 def by_id(bindings: Any) -> dict[str, LiveBinding]:
@@ -28,7 +30,12 @@ def by_id(bindings: Any) -> dict[str, LiveBinding]:
 
 def many_subscriptions(count: int) -> list[dict[str, Any]]:
     return [
-        {"subscriptionId": f"sub-{n:03d}", "topicId": "ITEM_MARKED_SHIPPED", "status": "ENABLED", "destinationId": "d-2"}
+        {
+            "subscriptionId": f"sub-{n:03d}",
+            "topicId": "ITEM_MARKED_SHIPPED",
+            "status": "ENABLED",
+            "destinationId": "d-2",
+        }
         for n in range(count)
     ]
 
@@ -43,13 +50,27 @@ def test_lists_policies_of_every_marketplace_and_the_subscriptions(harness) -> N
     found = by_id(listing.bindings)
     assert set(found) == {"6196932000", "6196932001", "6196940000", "8cd7d4b3", "3f1c9a7e"}
     hermes = found["6196932001"]
-    assert (hermes.kind, hermes.name, hermes.status, hermes.resource) == (Kind.CARRIER, "Hermes Päckchen", "active", "fulfillment_policy")
+    assert (hermes.kind, hermes.name, hermes.status, hermes.resource) == (
+        Kind.CARRIER,
+        "Hermes Päckchen",
+        "active",
+        "fulfillment_policy",
+    )
     assert found["6196940000"].raw["marketplaceId"] == "EBAY_GB"
     assert found["6196932000"].raw["categoryTypes"][0]["default"] is True
     erp = found["3f1c9a7e"]
-    assert (erp.kind, erp.name, erp.status, erp.resource) == (Kind.WEBHOOK, "ITEM_MARKED_SHIPPED", "ENABLED", "subscription")
+    assert (erp.kind, erp.name, erp.status, erp.resource) == (
+        Kind.WEBHOOK,
+        "ITEM_MARKED_SHIPPED",
+        "ENABLED",
+        "subscription",
+    )
     assert erp.raw == harness.emulator.dump()["demo-seller"]["subscriptions"][1]
-    marketplaces = [e.request.url.params.get("marketplace_id") for e in harness.exchanges if "fulfillment_policy" in e.request.url.path]
+    marketplaces = [
+        e.request.url.params.get("marketplace_id")
+        for e in harness.exchanges
+        if "fulfillment_policy" in e.request.url.path
+    ]
     assert marketplaces == ["EBAY_DE", "EBAY_GB"]
     assert all(e.request.headers["authorization"] == "Bearer v^1.1#demo" for e in harness.exchanges)
 
@@ -89,7 +110,9 @@ def test_a_repeated_continuation_token_stops_paging(harness, scenario) -> None:
     harness.emulator.load(scenario)
 
     def same_next(request: httpx.Request, emulate: Any) -> httpx.Response:
-        response = emulate(httpx.Request("GET", request.url.copy_with(params={"limit": "10"}), headers=request.headers))
+        response = emulate(
+            httpx.Request("GET", request.url.copy_with(params={"limit": "10"}), headers=request.headers)
+        )
         body = response.json()
         return httpx.Response(200, json=body)
 
@@ -108,7 +131,9 @@ def test_an_id_seen_twice_makes_the_listing_partial(harness, scenario) -> None:
     def first_page_again(request: httpx.Request, emulate: Any) -> httpx.Response:
         response = emulate(request)
         if "continuation_token" in request.url.params:
-            body = emulate(httpx.Request("GET", request.url.copy_with(params={"limit": "10"}), headers=request.headers)).json()
+            body = emulate(
+                httpx.Request("GET", request.url.copy_with(params={"limit": "10"}), headers=request.headers)
+            ).json()
             body.pop("next")
             return httpx.Response(200, json=body)
         return response
@@ -127,11 +152,23 @@ def test_a_page_that_keeps_failing_makes_the_listing_partial(harness, scenario) 
 
     def broken_second_page(request: httpx.Request, emulate: Any) -> httpx.Response:
         if "continuation_token" in request.url.params:
-            return httpx.Response(500, json={"errors": [{"errorId": 195000, "message": "There was a problem with an eBay internal system or process."}]})
+            return httpx.Response(
+                500,
+                json={
+                    "errors": [
+                        {
+                            "errorId": 195000,
+                            "message": "There was a problem with an eBay internal system or process.",
+                        }
+                    ]
+                },
+            )
         return emulate(request)
 
     harness.intercept = broken_second_page
-    listing = harness.run(lambda p: p.list_bindings(ALL), options={"page_size": 10, "marketplaces": ["EBAY_DE"]})
+    listing = harness.run(
+        lambda p: p.list_bindings(ALL), options={"page_size": 10, "marketplaces": ["EBAY_DE"]}
+    )
 
     assert not listing.complete
     assert len(listing.problems) == 1 and "page 2" in listing.problems[0] and "195000" in listing.problems[0]
@@ -154,7 +191,9 @@ def test_cancel_deletes_the_policy_and_fetch_then_finds_nothing(harness) -> None
     assert outcome.status is CancelStatus.DONE and outcome.request_id
     assert fetched is None
     assert "6196932001" not in by_id(after.bindings)
-    assert [p["name"] for p in harness.emulator.dump()["demo-seller"]["fulfillment_policies"]["EBAY_DE"]] == ["DHL Paket"]
+    assert [p["name"] for p in harness.emulator.dump()["demo-seller"]["fulfillment_policies"]["EBAY_DE"]] == [
+        "DHL Paket"
+    ]
     delete = [e for e in harness.exchanges if e.request.method == "DELETE"]
     assert [e.request.url.path for e in delete] == ["/ebay/sell/account/v1/fulfillment_policy/6196932001"]
 
@@ -172,7 +211,9 @@ def test_cancel_subscription_then_fetch_and_cancel_again(harness) -> None:
     assert first.status is CancelStatus.DONE
     assert after is None
     assert second.status is CancelStatus.ALREADY_GONE
-    assert [s["subscriptionId"] for s in harness.emulator.dump()["demo-seller"]["subscriptions"]] == ["8cd7d4b3"]
+    assert [s["subscriptionId"] for s in harness.emulator.dump()["demo-seller"]["subscriptions"]] == [
+        "8cd7d4b3"
+    ]
 
 
 def test_cancelling_a_policy_that_is_gone_is_already_gone(harness) -> None:
@@ -196,7 +237,10 @@ def test_the_default_policy_is_blocked_with_ebays_reason(harness) -> None:
 
     assert outcome.status is CancelStatus.BLOCKED
     assert "errorId 20409" in outcome.detail and "default" in outcome.detail and "DHL Paket" in outcome.detail
-    assert "6196932000" in [p["fulfillmentPolicyId"] for p in harness.emulator.dump()["demo-seller"]["fulfillment_policies"]["EBAY_DE"]]
+    assert "6196932000" in [
+        p["fulfillmentPolicyId"]
+        for p in harness.emulator.dump()["demo-seller"]["fulfillment_policies"]["EBAY_DE"]
+    ]
     assert harness.statuses("/fulfillment_policy/6196932000") == [409]  # refused once, not retried
 
 
@@ -333,13 +377,21 @@ def test_a_missing_scope_on_one_api_makes_the_listing_partial(harness, scenario)
 def test_a_429_is_retried_and_then_succeeds(harness, clock) -> None:
     harness.emulator.daily_quotas[api.API_SELL_ACCOUNT] = 1
     clock.now += 12 * 3600 - 0.1  # a tenth of a second before midnight Pacific
-    assert harness.emulator.handle(  # another tool used today's only call
-        httpx.Request("GET", "http://127.0.0.1:8787/ebay/sell/account/v1/fulfillment_policy?marketplace_id=EBAY_DE",
-                      headers={"Authorization": "Bearer v^1.1#demo"}),
-        "/sell/account/v1/fulfillment_policy",
-    ).status_code == 200
+    assert (
+        harness.emulator.handle(  # another tool used today's only call
+            httpx.Request(
+                "GET",
+                "http://127.0.0.1:8787/ebay/sell/account/v1/fulfillment_policy?marketplace_id=EBAY_DE",
+                headers={"Authorization": "Bearer v^1.1#demo"},
+            ),
+            "/sell/account/v1/fulfillment_policy",
+        ).status_code
+        == 200
+    )
 
-    listing = harness.run(lambda p: p.list_bindings(frozenset({Kind.CARRIER})), options={"marketplaces": ["EBAY_DE"]})
+    listing = harness.run(
+        lambda p: p.list_bindings(frozenset({Kind.CARRIER})), options={"marketplaces": ["EBAY_DE"]}
+    )
 
     assert listing.complete and len(listing.bindings) == 2
     assert harness.statuses() == [429, 200]
@@ -352,7 +404,16 @@ def test_a_used_up_quota_fails_fast_without_a_request_storm(harness) -> None:
 
     async def body(provider: EbayProvider) -> tuple[Any, ...]:
         listing = await provider.list_bindings(ALL)
-        stale = LiveBinding("lumen-ebay", "ebay", Kind.CARRIER, "6196932001", "Hermes Päckchen", "active", "fulfillment_policy", {})
+        stale = LiveBinding(
+            "lumen-ebay",
+            "ebay",
+            Kind.CARRIER,
+            "6196932001",
+            "Hermes Päckchen",
+            "active",
+            "fulfillment_policy",
+            {},
+        )
         try:
             await provider.cancel(request_for(stale))
         except RateLimitError as exc:
@@ -363,7 +424,10 @@ def test_a_used_up_quota_fails_fast_without_a_request_storm(harness) -> None:
 
     assert harness.statuses("/sell/account/") == [429, 429]  # one retry, then nothing more
     assert not listing.complete and len(listing.problems) == 3
-    assert all("daily call quota for sell.account is used up" in p and "midnight Pacific" in p for p in listing.problems)
+    assert all(
+        "daily call quota for sell.account is used up" in p and "midnight Pacific" in p
+        for p in listing.problems
+    )
     assert {b.kind for b in listing.bindings} == {Kind.WEBHOOK}  # the other API's quota is separate
     assert "midnight Pacific" in str(error) and error.status == 429
 
@@ -409,8 +473,14 @@ def test_bad_account_settings_are_config_errors(harness, options, credentials, f
 def test_ebay_error_bodies_become_one_line() -> None:
     body = {
         "errors": [
-            {"errorId": 20403, "domain": "API_ACCOUNT", "category": "REQUEST", "message": "Invalid marketplace_id.",
-             "longMessage": "Invalid marketplace_id.\nUse an id such as EBAY_DE.", "parameters": [{"name": "fieldName", "value": "marketplace_id"}]},
+            {
+                "errorId": 20403,
+                "domain": "API_ACCOUNT",
+                "category": "REQUEST",
+                "message": "Invalid marketplace_id.",
+                "longMessage": "Invalid marketplace_id.\nUse an id such as EBAY_DE.",
+                "parameters": [{"name": "fieldName", "value": "marketplace_id"}],
+            },
             {"errorId": 20401, "message": "Missing field name.", "longMessage": "Name is required"},
         ]
     }
@@ -419,7 +489,9 @@ def test_ebay_error_bodies_become_one_line() -> None:
         "errorId 20403: Invalid marketplace_id. Use an id such as EBAY_DE. [fieldName=marketplace_id]; "
         "errorId 20401: Missing field name. (Name is required)"
     )
-    assert describe_error(httpx.Response(502, text="<html>\nBad gateway</html>")) == "<html> Bad gateway</html>"
+    assert (
+        describe_error(httpx.Response(502, text="<html>\nBad gateway</html>")) == "<html> Bad gateway</html>"
+    )
     assert describe_error(httpx.Response(500)) == "HTTP 500 with an empty body"
 
 

@@ -45,15 +45,18 @@ class Harness:
         self.emulator = emulator
         self.clock = clock
         self.requests: list[httpx.Request] = []
+        self.statuses: list[int] = []
         self.intercept: Callable[[httpx.Request], httpx.Response | None] | None = None
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        response: httpx.Response | None = None
         if self.intercept is not None:
-            replaced = self.intercept(request)
-            if replaced is not None:
-                return replaced
-        return self.emulator.handle(request, request.url.path[len(PREFIX):])
+            response = self.intercept(request)
+        if response is None:
+            response = self.emulator.handle(request, request.url.path[len(PREFIX):])
+        self.statuses.append(response.status_code)
+        return response
 
     def factory(self) -> HttpFactory:
         return HttpFactory(
@@ -80,7 +83,7 @@ class Harness:
             options=copy.deepcopy(dict(options)),
             credentials={k: SecretRef("env", k.upper()) for k in creds},
         )
-        return HttpVendorProvider(ProviderContext(account=acct, credentials=creds, http=http))
+        return HttpVendorProvider(ProviderContext(account=acct, credentials=creds, http=http), clock=self.clock)
 
     def run(self, scenario: Callable[[HttpFactory], Awaitable[T]]) -> T:
         async def main() -> T:

@@ -1,13 +1,17 @@
-"""Helpers for the Shopify tests: a fake clock, the emulator behind a MockTransport, a provider."""
+"""Helpers and fixtures for the Shopify tests: a fake clock, the emulator behind a MockTransport,
+a provider. Test modules import the fixtures by name (no conftest, so nothing leaks into other
+providers' test directories)."""
 
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import httpx
+import pytest
 import yaml
 
 from engine.model import Account
@@ -41,8 +45,13 @@ class FakeClock:
         self.now += seconds
 
 
+@functools.lru_cache(maxsize=1)
+def _demo() -> dict[str, Any]:
+    return yaml.safe_load(DEMO.read_text(encoding="utf-8"))["shopify"]
+
+
 def demo_section() -> dict[str, Any]:
-    return copy.deepcopy(yaml.safe_load(DEMO.read_text(encoding="utf-8"))["shopify"])
+    return copy.deepcopy(_demo())
 
 
 @dataclass
@@ -100,3 +109,20 @@ def make_provider(
 def sync_client(wire: Wire, token: str | None = ADMIN) -> httpx.Client:
     headers = {"X-Shopify-Access-Token": token} if token else {}
     return httpx.Client(transport=httpx.MockTransport(wire), base_url=ENDPOINT, headers=headers)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def emulator(clock: FakeClock) -> ShopifyEmulator:
+    emu = ShopifyEmulator(clock=clock)
+    emu.load(demo_section())
+    return emu
+
+
+@pytest.fixture
+def wire(emulator: ShopifyEmulator) -> Wire:
+    return Wire(emulator)

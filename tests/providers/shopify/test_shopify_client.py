@@ -25,6 +25,7 @@ from shopify_support import (
     make_provider,
     sync_client,
 )
+from shopify_support import clock, emulator, wire  # noqa: F401  (fixtures)
 
 T = TypeVar("T")
 ALL = frozenset(Kind)
@@ -201,6 +202,21 @@ def test_an_id_seen_twice_makes_the_listing_partial(wire: Wire, clock: FakeClock
     assert [b.id for b in listing.bindings] == ["1", "2", "3"]
 
 
+def test_fresh_cursors_over_old_ids_stop_the_listing(wire: Wire, clock: FakeClock) -> None:
+    counter = {"n": 0}
+
+    def fault(request: httpx.Request) -> httpx.Response | None:
+        counter["n"] += 1
+        link = f'<{ENDPOINT}{V}/webhooks.json?limit=250&page_info=C{counter["n"]}>; rel="next"'
+        hooks = [{"id": 1, "topic": "orders/create", "address": "https://a.example"}]
+        return json_response(200, {"webhooks": hooks}, {"Link": link})
+
+    wire.fault = fault
+    listing = run(wire, clock, lambda p: p.list_bindings(frozenset({Kind.WEBHOOK})))
+    assert not listing.complete and counter["n"] == 2
+    assert any("only ids already seen" in problem for problem in listing.problems)
+
+
 def test_a_link_to_another_host_is_not_followed(wire: Wire, clock: FakeClock) -> None:
     wire.fault = _scripted([([1], '<https://collector.example/steal?page_info=X>; rel="next"')])
     listing = run(wire, clock, lambda p: p.list_bindings(frozenset({Kind.WEBHOOK})))
@@ -225,7 +241,7 @@ def test_a_missing_read_scope_stops_the_listing_with_auth_error(
     with pytest.raises(AuthError) as caught:
         run(wire, clock, lambda p: p.list_bindings(frozenset({Kind.CARRIER})), token="shpat_hooks_only")
     assert caught.value.status == 403
-    assert "carrier services" in str(caught.value) and "read_shipping" in str(caught.value)
+    assert "GET carrier_services" in str(caught.value) and "read_shipping" in str(caught.value)
 
 
 # -- rate limits ---------------------------------------------------------------------------------

@@ -1,0 +1,68 @@
+"""Golden plan cases: one folder per case, run through the real Shopify provider against its
+emulator (mounted in-process), rendered as text and JSON, compared byte for byte.
+
+A case folder holds ``tether.yaml``, optionally ``scenario.yaml`` (default: ../scenario.yaml),
+``state.json`` and ``args.json`` (plan options such as ``{"accept_fees": true}``), and the expected
+``plan.txt`` and ``plan.json``. ``make golden`` rewrites the expected files after a deliberate change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.config import load_config
+from engine.planfile import dumps
+from engine.render.text import render_plan
+from engine.runner import PlanRequest, build_plan
+from providers.sandbox import Sandbox
+from states.codec import decode
+from states.model import State
+
+HERE = Path(__file__).parent
+CASES = sorted(p for p in (HERE / "cases").iterdir() if p.is_dir())
+NOW = datetime(2026, 11, 26, 5, 0, tzinfo=timezone.utc)
+REGENERATE = os.environ.get("TETHER_REGENERATE_GOLDEN") == "1"
+
+
+def run_case(case: Path) -> dict[str, str]:
+    scenario_file = case / "scenario.yaml"
+    scenario = yaml.safe_load((scenario_file if scenario_file.exists() else HERE / "scenario.yaml").read_text())
+    sandbox = Sandbox()
+    sandbox.load_scenario(scenario)
+    config = load_config([case / "tether.yaml"])
+    state_file = case / "state.json"
+    state = decode(state_file.read_bytes(), state_file) if state_file.exists() else State.empty()
+    args = json.loads((case / "args.json").read_text()) if (case / "args.json").exists() else {}
+    request = PlanRequest(
+        accept_fees=args.get("accept_fees", False),
+        allow_mass_cancel=args.get("allow_mass_cancel", False),
+        targets=tuple(args.get("targets", ())),
+        excludes=tuple(args.get("excludes", ())),
+    )
+    plan = asyncio.run(build_plan(config, state, request, now=NOW, transport=sandbox.transport()))
+    text = render_plan(plan, "en", state_changes=plan.state_changes(state)).plain
+    return {"plan.txt": text, "plan.json": dumps(plan).replace(config.sha256, "<config-sha256>")}
+
+
+@pytest.fixture(autouse=True)
+def _golden_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOLDEN_SHOPIFY_TOKEN", "shpat_golden_admin")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_golden_plan(case: Path) -> None:
+    outputs = run_case(case)
+    for name, actual in outputs.items():
+        expected_file = case / name
+        if REGENERATE or not expected_file.exists():
+            expected_file.write_text(actual, encoding="utf-8")
+            if not REGENERATE:
+                pytest.fail(f"{expected_file} was missing and has been written; review and commit it")
+        assert actual == expected_file.read_text(encoding="utf-8"), f"{case.name}/{name} differs (make golden to accept)"
