@@ -173,6 +173,7 @@ class Applier:
     # -- the run -----------------------------------------------------------------------------
 
     async def run(self) -> ApplyResult:
+        failpoint("apply-start")
         self.state = self.store.read()
         check_fresh(self.plan, self.state, self.settings)
         for item in interrupted(self.settings.journal_dir):
@@ -217,7 +218,7 @@ class Applier:
                 self.report("result", {"address": action.address, "outcome": result.outcome.value, "detail": result.detail})
                 if not result.outcome.ok:
                     failed_accounts.add(action.account)
-            close_interrupted(self.settings.journal_dir, self.settings.run_id)
+        close_interrupted(self.settings.journal_dir, self.settings.run_id)
         assert self.journal is not None
         self.journal.write({"event": "run-end", "run_id": self.settings.run_id})
         return ApplyResult(

@@ -141,9 +141,12 @@ def _workspace(config: list[Path] | None, state: Path | None = None, backup_dir:
 
 
 def _load(ws: Any) -> Any:
-    from engine.config import load_config
+    from engine.config import default_paths, load_config
 
-    return load_config(list(ws.config_paths) if ws.config_paths else None, cwd=ws.root)
+    paths = list(ws.config_paths) if ws.config_paths else None
+    if paths and len(paths) == 1:
+        paths = default_paths(paths[0])  # --config x/tether.yaml brings x/tether.d/*.yaml too
+    return load_config(paths, cwd=ws.root)
 
 
 def _store(ws: Any) -> Any:
@@ -295,7 +298,8 @@ def plan(
 
 
 def _refresh_failed(plan: Any) -> bool:
-    return any("no cancel decided because" in p and "partial" in p for p in plan.problems)
+    """A provider could not be listed fully: the plan is not the whole truth (exit 1)."""
+    return bool(plan.incomplete)
 
 
 def _check_names(cfg: Any, target: list[str] | None, exclude: list[str] | None) -> None:
@@ -354,6 +358,10 @@ def apply(
                 the_plan, max_age = _plan(cfg, current, request), None
                 _render(the_plan, Format.text, lang, current)
                 if not the_plan.has_changes(current):
+                    from engine.journal import close_interrupted
+
+                    # The refresh just re-read everything an interrupted run left open.
+                    close_interrupted(ws.journal_dir, current_run="")
                     _out().print(t("apply.nothing", lang))
                     return 1 if _refresh_failed(the_plan) else 0
                 if not auto_approve:

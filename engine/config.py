@@ -752,6 +752,7 @@ def _build_integration(name: str, entry: _Entry) -> Integration:
         sides=tuple(sides) if sides is not None else None,
         protect=bool(spec.get("protect", False)),
         terms=terms,
+        cancel_at=CancelAt(spec["cancel_at"]) if spec.get("cancel_at") else None,
         file=entry.source.label,
         line=entry.source.line(entry.path),
     )

@@ -11,8 +11,7 @@ import os
 import signal
 
 POINTS = (
-    "before-lock",
-    "after-lock",
+    "apply-start",
     "before-backup",
     "after-backup",
     "before-cancel",

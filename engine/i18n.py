@@ -28,7 +28,7 @@ EN: dict[str, str] = {
     "kind.app": "app",
     "kind.webhook": "webhook",
     # plan text
-    "plan.header": "tether will do the following ({accounts} accounts, {bindings} live bindings):",
+    "plan.header": "Refreshed {bindings} live binding(s) on {accounts} account(s). tether will do the following:",
     "plan.no_changes": "No changes. The live integrations match tether.yaml and the state.",
     "plan.summary": "Plan: {cancel} to cancel, {manual} manual, {blocked} blocked, {drift} drifted, {missing} missing, {ambiguous} ambiguous, {unmanaged} unmanaged, {keep} kept.",
     "plan.state_changes": "The state will record {count} change(s): {addresses}.",
@@ -90,7 +90,7 @@ ZH: dict[str, str] = {
     "kind.subscription": "订阅服务",
     "kind.app": "应用",
     "kind.webhook": "数据推送",
-    "plan.header": "tether 将执行以下操作（{accounts} 个账户，{bindings} 个在线绑定）：",
+    "plan.header": "已刷新 {accounts} 个账户上的 {bindings} 个在线绑定。tether 将执行以下操作：",
     "plan.no_changes": "没有变更。在线集成与 tether.yaml 和状态文件一致。",
     "plan.summary": "计划：解除 {cancel} 个，人工处理 {manual} 个，阻止 {blocked} 个，漂移 {drift} 个，缺失 {missing} 个，不明确 {ambiguous} 个，未纳管 {unmanaged} 个，保留 {keep} 个。",
     "plan.state_changes": "状态文件将记录 {count} 处变更：{addresses}。",

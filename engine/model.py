@@ -135,6 +135,7 @@ class Integration:
     sides: tuple[str, ...] | None = None
     protect: bool = False
     terms: Terms | None = None
+    cancel_at: CancelAt | None = None  # None: defaults.cancel_at
     file: str = "tether.yaml"
     line: int | None = None
 

@@ -106,6 +106,8 @@ class Plan:
     notes: tuple[str, ...] = ()  # expired ignore rules, carried-over accounts
     ignored: int = 0
     cancel_at: CancelAt = CancelAt.PERIOD_END
+    incomplete: tuple[str, ...] = ()  # accounts whose listing failed or was partial
+    refreshed: Mapping[str, int] = field(default_factory=dict)  # account -> live bindings listed
     format_version: str = FORMAT_VERSION
 
     @property
@@ -301,6 +303,8 @@ class _Planner:
             notes=tuple(self.notes),
             ignored=self.ignored,
             cancel_at=self.config.defaults.cancel_at,
+            incomplete=tuple(sorted(a for a, l in self.listings.items() if not l.complete)),
+            refreshed={a: len(l.bindings) for a, l in sorted(self.listings.items())},
         )
 
     def _claim(self, integration: Integration) -> list[LiveBinding]:
@@ -321,14 +325,13 @@ class _Planner:
         )
         if integration.ensure is Ensure.PRESENT:
             if not matches:
+                reason = f"no live {integration.kind.value} on {integration.account} matches " + _describe_selector(
+                    integration.match
+                )
+                if not self.listings[integration.account].complete:
+                    reason += " (but the listing failed or was partial, so it may exist)"
                 self.actions.append(
-                    PlannedAction(
-                        address=integration.name,
-                        action=Action.MISSING,
-                        reason=f"no live {integration.kind.value} on {integration.account} matches "
-                        + _describe_selector(integration.match),
-                        **base,
-                    )
+                    PlannedAction(address=integration.name, action=Action.MISSING, reason=reason, **base)
                 )
                 return
             if len(matches) > 1:
@@ -459,7 +462,7 @@ class _Planner:
                 if right not in rights:
                     rights.append(right)
         missing = [r for r in rights if granted is not None and r not in granted and "*" not in granted]
-        cancel_at = self.config.defaults.cancel_at
+        cancel_at = self._cancel_at(integration)
         steps = [
             Step(
                 "check-permission",
@@ -542,8 +545,13 @@ class _Planner:
         bad_sides = [s for s in sides if s not in caps.sides]
         if bad_sides:
             return f"{binding.provider} cannot cancel on side {', '.join(bad_sides)}"
-        if binding.kind is Kind.SUBSCRIPTION and self.config.defaults.cancel_at not in caps.cancel_at:
-            return f"{binding.provider} cannot cancel at {self.config.defaults.cancel_at.value}"
+        cancel_at = self._cancel_at(integration)
+        if binding.kind is Kind.SUBSCRIPTION and cancel_at not in caps.cancel_at:
+            possible = " or ".join(sorted(c.value for c in caps.cancel_at))
+            return (
+                f"{binding.provider} cannot end this subscription at {cancel_at.value} (it can: "
+                f"{possible}); set cancel_at: {possible} on the integration if that is acceptable"
+            )
         if fee is not None and fee.amount > 0:
             limit = self.config.defaults.max_fee
             if fee.currency != limit.currency and not self.options.accept_fees:
@@ -557,6 +565,11 @@ class _Planner:
                     "review the contract and run with --accept-fees"
                 )
         return None
+
+    def _cancel_at(self, integration: Integration | None) -> CancelAt:
+        if integration is not None and integration.cancel_at is not None:
+            return integration.cancel_at
+        return self.config.defaults.cancel_at
 
     def _fee(self, integration: Integration | None) -> Money | None:
         if integration is None or integration.terms is None:

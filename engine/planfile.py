@@ -73,6 +73,8 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "problems": list(plan.problems),
         "notes": list(plan.notes),
         "ignored": plan.ignored,
+        "incomplete": list(plan.incomplete),
+        "refreshed": dict(plan.refreshed),
         "records": [r.to_json() for r in plan.records],
     }
 
@@ -143,6 +145,8 @@ def plan_from_json(data: Any, source: str = "plan") -> Plan:
         problems=tuple(data.get("problems", ())),
         notes=tuple(data.get("notes", ())),
         ignored=data.get("ignored", 0),
+        incomplete=tuple(data.get("incomplete", ())),
+        refreshed=dict(data.get("refreshed", {})),
     )
 
 

@@ -94,7 +94,8 @@ class TokenBucket:
         async with self._lock:
             self._refill()
             while self._tokens < 1:
-                await self._sleep((1 - self._tokens) / self.rate)
+                # at least 1 ms, so a clock that barely moves cannot spin this loop
+                await self._sleep(max((1 - self._tokens) / self.rate, 0.001))
                 self._refill()
             self._tokens -= 1
 
@@ -306,12 +307,17 @@ class ApiClient:
         idempotent: bool | None = None,
         accept: Collection[int] = (),
         audit: Mapping[str, Any] | None = None,
+        mutating: bool | None = None,
     ) -> httpx.Response:
         """Send with retries; return any 2xx or a status in ``accept``; raise otherwise.
 
-        ``idempotent`` defaults to true for every method but POST. ``audit`` extra fields are
+        ``idempotent`` defaults to true for every method but POST. ``mutating`` defaults to true
+        for POST/PUT/PATCH/DELETE; say False for a read the vendor sends as PUT (SP-API's
+        getCarrierAccounts) so the audit log holds only real changes. ``audit`` extra fields are
         recorded with a mutating call (idempotency key, plan hash, backup sha256).
         """
+        if mutating is None:
+            mutating = method.upper() in _MUTATING
         method = method.upper()
         if idempotent is None:
             idempotent = method != "POST"
@@ -370,7 +376,7 @@ class ApiClient:
                 attempt=attempt,
                 request_id=request_id,
             )
-            if method in _MUTATING and self.factory.audit is not None:
+            if mutating and self.factory.audit is not None:
                 self.factory.audit(
                     {
                         "provider": self.provider,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Iterable
 
 from rich.text import Text
@@ -32,6 +33,10 @@ OUTCOME_STYLES = {
     Outcome.SKIPPED: "yellow",
     Outcome.FAILED: "bold red",
 }
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def describe(action: PlannedAction, lang: str) -> str:
@@ -72,7 +77,7 @@ def action_lines(action: PlannedAction, lang: str, *, verbose: bool = False) -> 
     if action.diff:
         for field, change in sorted(action.diff.items()):
             out.append(f"      ~ {field}: ", style="yellow")
-            out.append(f"{change.get('expected')!r} -> {change.get('actual')!r}\n")
+            out.append(f"{_json(change.get('expected'))} -> {_json(change.get('actual'))}\n")
     if action.action in (Action.CANCEL, Action.BLOCKED, Action.MANUAL):
         if action.datasets:
             out.append(f"      {t('plan.backup', lang)}: {' + '.join(action.datasets)}\n")
@@ -100,10 +105,8 @@ def action_lines(action: PlannedAction, lang: str, *, verbose: bool = False) -> 
 
 def render_plan(plan: Plan, lang: str = "en", *, state_changes: Iterable[str] = (), verbose: bool = False) -> Text:
     out = Text()
-    accounts = len({a.account for a in plan.actions})
-    bindings = len({a.identity for a in plan.actions if a.live_id})
     changes = list(state_changes)
-    out.append(t("plan.header", lang, accounts=accounts, bindings=bindings) + "\n\n")
+    out.append(t("plan.header", lang, accounts=len(plan.refreshed), bindings=sum(plan.refreshed.values())) + "\n\n")
     for action in plan.actions:
         out.append_text(action_lines(action, lang, verbose=verbose))
     if plan.problems:
@@ -132,7 +135,7 @@ def render_apply(result: ApplyResult, lang: str = "en") -> Text:
         style = OUTCOME_STYLES[item.outcome]
         out.append(f"  {item.action.address}: ", style="bold")
         out.append(t(f"apply.result.{item.outcome.value}", lang), style=style)
-        if item.detail and item.outcome not in (Outcome.CANCELLED,):
+        if item.detail and item.outcome not in (Outcome.CANCELLED, Outcome.SCHEDULED):
             out.append(f" ({item.detail})")
         if item.backup_id:
             out.append(f"  [backup {item.backup_id}]", style="dim")

@@ -113,10 +113,12 @@ class AmazonSPProvider:
     """
 
     name: ClassVar[str] = "amazon-sp"
-    capabilities: ClassVar[Capabilities] = Capabilities(kinds=frozenset({Kind.CARRIER, Kind.WEBHOOK}))
-    # Resources in the order their cancels must run within one account: Amazon refuses (409) to
-    # delete a destination while a subscription still delivers to it.
-    cancel_order: ClassVar[tuple[str, ...]] = (CARRIER_ACCOUNTS, SUBSCRIPTIONS, DESTINATIONS)
+    # cancel_order: Amazon refuses (409) to delete a destination while a subscription still
+    # delivers to it, so subscriptions go first.
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        kinds=frozenset({Kind.CARRIER, Kind.WEBHOOK}),
+        cancel_order=(CARRIER_ACCOUNTS, SUBSCRIPTIONS, DESTINATIONS),
+    )
 
     def __init__(self, ctx: ProviderContext, *, clock: Callable[[], float] = time.monotonic) -> None:
         account = ctx.account
@@ -183,6 +185,7 @@ class AmazonSPProvider:
         json: Any = None,
         shipping: bool = False,
         audit: Mapping[str, Any] | None = None,
+        mutating: bool | None = None,
     ) -> httpx.Response:
         """One SP-API call with the right kind of token; a refused token is renewed once."""
         accepted = tuple(accept)
@@ -199,6 +202,7 @@ class AmazonSPProvider:
                 headers={**extra, "x-amz-access-token": token},
                 accept=(*accepted, 401, 403),
                 audit=audit,
+                mutating=mutating,
             )
             if attempt == 1 and _token_rejected(response):
                 self.lwa.invalidate(kind, token)
@@ -294,7 +298,8 @@ class AmazonSPProvider:
 
     async def _carrier_accounts(self) -> list[Mapping[str, Any]]:
         response = await self._call(
-            SELLER, "PUT", "/shipping/v2/carrierAccounts", "getCarrierAccounts", json={}, shipping=True
+            SELLER, "PUT", "/shipping/v2/carrierAccounts", "getCarrierAccounts", json={}, shipping=True,
+            mutating=False,  # a read, sent as PUT: not for the audit log
         )
         accounts = _json(response).get("activeAccounts")
         if not isinstance(accounts, list) or not all(

@@ -128,6 +128,7 @@ class LwaSession:
             data=self._form(kind),
             idempotent=True,  # issuing another token is harmless, so a lost answer may be re-asked
             accept=(400, 401, 403),
+            mutating=False,  # a token exchange changes nothing at the seller's
         )
         redact = self._api.factory.redactor
         what = "refresh token" if kind == SELLER else f"grantless request ({NOTIFICATIONS_SCOPE})"

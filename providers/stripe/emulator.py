@@ -246,6 +246,9 @@ class StripeEmulator:
         except _ApiError as err:
             status, body = err.status, json.dumps({"error": err.error}).encode()
             headers.update(err.headers)
+        except Exception as exc:  # a fault of the emulator: answer as Stripe answers its own
+            failure = _ApiError(500, f"An unknown error occurred in the sandbox ({type(exc).__name__}: {exc})", error_type="api_error")
+            status, body = 500, json.dumps({"error": failure.error}).encode()
         self.received.append({"method": method, "path": path, "status": status, "request_id": request_id})
         return httpx.Response(status, headers=headers, content=body)
 

@@ -661,29 +661,29 @@ def test_main_serve_announces_serves_and_exits_cleanly_on_ctrl_c(tmp_path: Path)
     scenario = tmp_path / "empty.yaml"
     scenario.write_text("{}\n")
     code = "import sys; from providers.sandbox import main_serve; main_serve(0, sys.argv[1], 0, 0, '127.0.0.1')"
-    process = subprocess.Popen(
+    pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    with subprocess.Popen(
         [sys.executable, "-c", code, str(scenario)],
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": pythonpath},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        assert line.startswith("tether sandbox listening on http://127.0.0.1:")
-        assert line.endswith(f"(scenario: {scenario})")
-        url = line.split()[4]
-        assert httpx.get(url + "/_sandbox/requests", timeout=5).json() == []
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=10)
-        assert process.returncode == 0, stderr
-        assert "Traceback" not in stderr
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    ) as process:
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline().strip()
+            assert line.startswith("tether sandbox listening on http://127.0.0.1:")
+            assert line.endswith(f"(scenario: {scenario})")
+            url = line.split()[4]
+            assert httpx.get(url + "/_sandbox/requests", timeout=5).json() == []
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=10)
+            assert process.returncode == 0, stderr
+            assert "Traceback" not in stderr
+        finally:
+            if process.poll() is None:
+                process.kill()
 
 
 def test_main_serve_stops_on_sigterm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

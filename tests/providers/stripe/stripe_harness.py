@@ -18,6 +18,7 @@ from providers.base import ProviderContext
 from providers.http import HttpFactory, RetryPolicy
 from providers.stripe.client import StripeProvider
 from providers.stripe.emulator import StripeEmulator
+from providers.stripe.forms import encode_form
 
 PREFIX = "/stripe"
 ENDPOINT = "http://127.0.0.1:8787/stripe"
@@ -41,8 +42,10 @@ class FakeTime:
         self.wall_now += seconds
 
     async def sleep(self, seconds: float) -> None:
+        # A real clock always moves on; a float clock at 5000 s ignores steps below ~1e-12 s,
+        # which would leave a token bucket waiting for ever. Step at least a microsecond.
         self.slept.append(seconds)
-        self.advance(seconds)
+        self.advance(max(seconds, 1e-6))
 
 
 @dataclass
@@ -101,6 +104,25 @@ class Harness:
 
     def of(self, method: str, path_prefix: str = "/stripe/v1/") -> list[Sent]:
         return [s for s in self.sent if s.method == method and s.path.startswith(path_prefix)]
+
+
+class Wire:
+    """Raw requests to an emulator, form-encoded the way Stripe expects."""
+
+    def __init__(self, emulator: StripeEmulator, key: str = "sk_test_demo") -> None:
+        self.emulator = emulator
+        self.key = key
+
+    def __call__(self, method: str, path: str, params: dict[str, Any] | None = None, *, headers: dict[str, str] | None = None,
+                 key: str | None = None) -> httpx.Response:
+        sent = {"Authorization": f"Bearer {key or self.key}"} if (key or self.key) else {}
+        sent.update(headers or {})
+        url = "http://127.0.0.1:8787/stripe" + path
+        if method in ("GET",):
+            request = httpx.Request(method, url, params=encode_form(params or {}), headers=sent)
+        else:
+            request = httpx.Request(method, url, data=encode_form(params or {}), headers=sent)
+        return self.emulator.handle(request, path)
 
 
 def run(make: Callable[[], Awaitable[T]]) -> T:

@@ -299,14 +299,17 @@ def test_a_retried_cancel_with_the_same_key_is_replayed(make_harness) -> None:  
         provider, factory = harness.provider()
         binding = (await provider.list_bindings(SUBS)).bindings[0]
         first = await provider.cancel(CancelRequest(binding, "platform", CancelAt.PERIOD_END, "apply-1"))
+        scheduled_at = int(harness.time.wall_now)
+        harness.time.advance(600)  # an apply run again later with the same plan
         second = await provider.cancel(CancelRequest(binding, "platform", CancelAt.PERIOD_END, "apply-1"))
         await factory.aclose()
-        return first, second
+        return first, second, scheduled_at
 
-    first, second = run(go)
+    first, second, scheduled_at = run(go)
     assert first.status == second.status == CancelStatus.SCHEDULED
-    replayed = [s for s in harness.emulator.received if s["method"] == "POST"]
-    assert len(replayed) == 2
+    assert len(harness.of("POST")) == 2
+    stored = {s["id"]: s for s in harness.emulator.dump()["acct_demo"]["subscriptions"]}["sub_1LegacyERP"]
+    assert stored["canceled_at"] == scheduled_at  # the second POST was replayed, not executed again
 
 
 def test_cancel_refuses_what_it_does_not_own(make_harness) -> None:  # type: ignore[no-untyped-def]
