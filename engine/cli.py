@@ -238,8 +238,14 @@ def validate(config: ConfigOpt = None, lang: LangOpt = None) -> None:
     lang = detect_lang(lang)
 
     def body() -> int:
+        from providers import registry
+
         ws = _workspace(config)
         cfg = _load(ws)
+        for account in cfg.accounts.values():  # provider-specific options, still offline
+            check = getattr(registry.provider_class(account.provider), "validate_account", None)
+            if check is not None:
+                check(account)
         _out().print(
             f"{', '.join(str(f) for f in cfg.files)}: valid ({len(cfg.accounts)} accounts, "
             f"{len(cfg.integrations)} integrations, {len(cfg.ignore)} ignore rules)"

@@ -42,6 +42,7 @@ DEMO_ENV = {
     "DEMO_LWA_REFRESH_TOKEN": "Atzr|demo",
     "DEMO_EBAY_TOKEN": "v^1.1#demo",
     "DEMO_STRIPE_KEY": "sk_test_demo",
+    "DEMO_SHIPCLOUD_TOKEN": "demo-token",
 }
 
 

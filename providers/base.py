@@ -78,8 +78,9 @@ class Provider(Protocol):
         """Every live binding of these kinds on the account, all pages; never raises for a
         failed page: returns ``complete=False`` with the problem instead."""
 
-    async def granted(self) -> frozenset[str]:
-        """The rights (scopes, roles) this credential holds."""
+    async def granted(self) -> frozenset[str] | None:
+        """The rights (scopes, roles) this credential holds; None when the API cannot tell
+        (the plan then says so, and the vendor's own 403 is the last word at apply)."""
 
     def required(self, binding: LiveBinding, side: str, datasets: tuple[str, ...]) -> tuple[str, ...]:
         """The rights needed to back up ``datasets`` of this binding and cancel it on ``side``."""

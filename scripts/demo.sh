@@ -33,6 +33,7 @@ export DEMO_LWA_CLIENT_SECRET='demo-secret'
 export DEMO_LWA_REFRESH_TOKEN='Atzr|demo'
 export DEMO_EBAY_TOKEN='v^1.1#demo'
 export DEMO_STRIPE_KEY='sk_test_demo'
+export DEMO_SHIPCLOUD_TOKEN='demo-token'
 
 say "tether validate"
 tether validate

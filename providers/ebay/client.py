@@ -227,9 +227,17 @@ class EbayProvider:
 
     # -- rights ----------------------------------------------------------------------------------
 
-    async def granted(self) -> frozenset[str]:
+    async def granted(self) -> frozenset[str] | None:
+        """The declared scopes (``options.scopes``), else None: eBay cannot say what a user token
+        holds, and a read proves only the read-only scope, so guessing would report a write
+        scope missing that the token may well hold. The plan then shows the rights as unknown,
+        and eBay itself refuses (403, errorId 1100) a cancel the token has no scope for."""
         if self._declared is not None:
             return self._declared
+        return None
+
+    async def proven_scopes(self) -> frozenset[str]:
+        """A sound lower bound: the scopes that calls made so far (or a read probe) proved."""
         for api_name in set(_READ_SCOPE) - self._read_tried:
             await self._probe(api_name)
         return frozenset(self._proven)

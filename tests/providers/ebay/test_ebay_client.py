@@ -312,7 +312,7 @@ def test_a_read_only_token_lists_everything_but_cannot_cancel(harness) -> None:
     async def body(provider: EbayProvider) -> tuple[Any, ...]:
         listing = await provider.list_bindings(ALL)
         hermes = by_id(listing.bindings)["6196932001"]
-        granted = await provider.granted()
+        granted = await provider.proven_scopes()
         try:
             await provider.cancel(request_for(hermes))
         except AuthError as exc:
@@ -323,7 +323,6 @@ def test_a_read_only_token_lists_everything_but_cannot_cancel(harness) -> None:
 
     assert listing.complete and len(listing.bindings) == 5
     assert granted == frozenset({api.SCOPE_SELL_ACCOUNT_READONLY, api.SCOPE_NOTIFICATION_READONLY})
-    assert listing.granted == granted
     assert required == (api.SCOPE_SELL_ACCOUNT,) and required[0] not in granted
     assert error.status == 403 and "errorId 1100" in str(error) and api.SCOPE_SELL_ACCOUNT in str(error)
     assert "6196932001" in str(harness.emulator.dump())
@@ -332,9 +331,9 @@ def test_a_read_only_token_lists_everything_but_cannot_cancel(harness) -> None:
 def test_a_successful_delete_proves_the_write_scope(harness) -> None:
     async def body(provider: EbayProvider) -> tuple[frozenset[str], frozenset[str]]:
         hermes = by_id((await provider.list_bindings(ALL)).bindings)["6196932001"]
-        before = await provider.granted()
+        before = await provider.proven_scopes()
         await provider.cancel(request_for(hermes))
-        return before, await provider.granted()
+        return before, await provider.proven_scopes()
 
     before, after = harness.run(body)
 
@@ -351,8 +350,13 @@ def test_declared_scopes_are_what_granted_returns(harness) -> None:
     assert harness.exchanges == []  # nothing to learn from the API
 
 
-def test_granted_before_listing_probes_with_reads(harness) -> None:
-    granted = harness.run(lambda p: p.granted())
+def test_undeclared_scopes_are_unknown_not_guessed(harness) -> None:
+    assert harness.run(lambda p: p.granted()) is None
+    assert harness.exchanges == []
+
+
+def test_proven_scopes_before_listing_probe_with_reads(harness) -> None:
+    granted = harness.run(lambda p: p.proven_scopes())
 
     assert granted == frozenset({api.SCOPE_SELL_ACCOUNT_READONLY, api.SCOPE_NOTIFICATION_READONLY})
     assert all(e.request.method == "GET" for e in harness.exchanges) and len(harness.exchanges) == 2
