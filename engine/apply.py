@@ -381,13 +381,12 @@ class Applier:
             "run_id": self.settings.run_id,
             "plan_sha256": self.settings.plan_sha256,
         }
-        writer = BackupWriter.begin(self.settings.backup_dir, info, backup_id)
-        writer.write_binding(binding.raw)
-        for dataset in action.datasets:
-            if dataset == "binding":
-                continue
-            await writer.write_dataset(dataset, provider.export(binding, dataset))
-        manifest = writer.finish()
+        with BackupWriter.begin(self.settings.backup_dir, info, backup_id, now=self.settings.now) as writer:
+            writer.write_binding(binding.raw)
+            for dataset in action.datasets:
+                if dataset != "binding":
+                    await writer.write_dataset(dataset, provider.export(binding, dataset))
+            manifest = writer.finish()
         return backup_id, manifest.sha256
 
     # -- bookkeeping ---------------------------------------------------------------------------

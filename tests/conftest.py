@@ -14,3 +14,11 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
     monkeypatch.setenv("TETHER_LANG", "en")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quiet_logs() -> None:
+    """Library calls in tests log like the CLI does by default: warnings and worse only."""
+    from engine.logs import configure
+
+    configure("warning", "console")
