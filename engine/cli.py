@@ -74,6 +74,11 @@ MassOpt = Annotated[bool, typer.Option("--allow-mass-cancel", help="Lift the mas
 ParallelOpt = Annotated[int, typer.Option("--parallelism", min=1, max=256, help="Requests in flight at once, across all providers.")]
 
 
+def _examples(*lines: str) -> str:
+    """An epilog of examples; the \\b line keeps click from re-wrapping it."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def _interactive() -> bool:
     """Whether a person can answer the confirmation prompt."""
     return sys.stdin.isatty()
@@ -212,7 +217,7 @@ def _parse_age(text: str) -> timedelta:
 # -- commands -----------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(epilog=_examples("tether init", "tether init --example demo   # the bundled example that `make demo` runs"))
 def init(
     example: Annotated[Optional[str], typer.Option("--example", help="Write a ready-made example instead of a starter file: demo.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing tether.yaml.")] = False,
@@ -255,7 +260,13 @@ def validate(config: ConfigOpt = None, lang: LangOpt = None) -> None:
     _guard(lang, body)
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "tether plan",
+    "tether plan --out tether.plan          # save it; apply exactly this later",
+    "tether plan --format markdown          # for a pull-request comment",
+    "tether plan --detailed-exitcode        # CI: exit 2 when apply would change something",
+    "tether plan --target legacy-erp-hooks  # only this integration",
+))
 def plan(
     config: ConfigOpt = None,
     state: StateOpt = None,
@@ -319,7 +330,11 @@ def _check_names(cfg: Any, target: list[str] | None, exclude: list[str] | None) 
         )
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "tether apply                    # plan, show it, ask for 'yes'",
+    "tether apply tether.plan        # a saved plan: refused if the world moved since",
+    "tether apply --auto-approve     # CI, after review",
+))
 def apply(
     planfile: Annotated[Optional[Path], typer.Argument(help="A plan saved with `tether plan --out`. Without it, tether plans and asks.")] = None,
     config: ConfigOpt = None,
@@ -460,7 +475,9 @@ def _print_state(current: Any, fmt: Format, lang: str) -> None:
         console.print(f"  {address}  {record.kind} \"{record.name}\" ({record.live_id}) on {record.account}: {record.status.value}{flags}")
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "tether audit --format markdown  # nightly, with a read-only credential",
+))
 def audit(
     config: ConfigOpt = None,
     state: StateOpt = None,

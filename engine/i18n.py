@@ -30,6 +30,7 @@ EN: dict[str, str] = {
     # plan text
     "plan.header": "Refreshed {bindings} live binding(s) on {accounts} account(s). tether will do the following:",
     "plan.no_changes": "No changes. The live integrations match tether.yaml and the state.",
+    "plan.incomplete": "The plan is incomplete: {accounts} could not be listed fully, so nothing was decided there (see Problems).",
     "plan.summary": "Plan: {cancel} to cancel, {manual} manual, {blocked} blocked, {drift} drifted, {missing} missing, {ambiguous} ambiguous, {unmanaged} unmanaged, {keep} kept.",
     "plan.state_changes": "The state will record {count} change(s): {addresses}.",
     "plan.problems": "Problems:",
@@ -92,6 +93,7 @@ ZH: dict[str, str] = {
     "kind.webhook": "数据推送",
     "plan.header": "已刷新 {accounts} 个账户上的 {bindings} 个在线绑定。tether 将执行以下操作：",
     "plan.no_changes": "没有变更。在线集成与 tether.yaml 和状态文件一致。",
+    "plan.incomplete": "计划不完整：{accounts} 未能完整列出，因此未对其做任何决定（见“问题”）。",
     "plan.summary": "计划：解除 {cancel} 个，人工处理 {manual} 个，阻止 {blocked} 个，漂移 {drift} 个，缺失 {missing} 个，不明确 {ambiguous} 个，未纳管 {unmanaged} 个，保留 {keep} 个。",
     "plan.state_changes": "状态文件将记录 {count} 处变更：{addresses}。",
     "plan.problems": "问题：",

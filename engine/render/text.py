@@ -124,7 +124,9 @@ def render_plan(plan: Plan, lang: str = "en", *, state_changes: Iterable[str] = 
     if changes:
         shown = ", ".join(changes[:5]) + (" ..." if len(changes) > 5 else "")
         out.append(t("plan.state_changes", lang, count=len(changes), addresses=shown) + "\n")
-    if not any(a.actionable for a in plan.actions) and not changes:
+    if plan.incomplete:
+        out.append(t("plan.incomplete", lang, accounts=", ".join(plan.incomplete)) + "\n", style="bold red")
+    elif not any(a.actionable for a in plan.actions) and not changes:
         out.append(t("plan.no_changes", lang) + "\n", style="green")
     return out
 

@@ -1,0 +1,45 @@
+"""A third-party provider as a plug-in would ship it, for the entry-point tests."""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, ClassVar, Mapping
+
+from engine.model import Kind, LiveBinding, Listing
+from providers.base import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
+
+
+class NotebookProvider:
+    """Bindings kept in the account's options: enough to plan against, nothing to call."""
+
+    name: ClassVar[str] = "notebook"
+    capabilities: ClassVar[Capabilities] = Capabilities(kinds=frozenset({Kind.APP}))
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.account = ctx.account.name
+        self.entries = list(ctx.account.options.get("entries", []))
+
+    async def list_bindings(self, kinds: frozenset[Kind]) -> Listing:
+        bindings = tuple(
+            LiveBinding(self.account, self.name, Kind.APP, str(e["id"]), e["name"], "active", "entries", e)
+            for e in self.entries
+        )
+        return Listing(self.account, self.name, bindings)
+
+    async def granted(self) -> frozenset[str] | None:
+        return None
+
+    def required(self, binding: LiveBinding, side: str, datasets: tuple[str, ...]) -> tuple[str, ...]:
+        return ()
+
+    async def export(self, binding: LiveBinding, dataset: str) -> AsyncIterator[Mapping[str, Any]]:
+        if False:  # pragma: no cover - no datasets
+            yield {}
+
+    async def cancel(self, request: CancelRequest) -> CancelOutcome:
+        return CancelOutcome(CancelStatus.DONE)
+
+    async def fetch(self, binding: LiveBinding) -> LiveBinding | None:
+        return binding
+
+    async def aclose(self) -> None:
+        return None
