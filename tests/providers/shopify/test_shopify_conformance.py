@@ -23,7 +23,7 @@ from providers.shopify.emulator import ShopifyEmulator
 from shopify_support import ADMIN, FakeClock, Wire, demo_section, make_factory, make_provider, sync_client
 from shopify_support import clock, emulator, wire  # noqa: F401  (fixtures)
 
-SPECS = Path("/work/shared/specs/shopify")
+SPECS = Path(__file__).resolve().parents[4] / "shared" / "specs" / "shopify"  # shared/ lies beside the repo
 V = "/admin/api/2024-01"
 
 DATE_TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$"}
