@@ -94,7 +94,7 @@ def _err() -> Console:
 
 def _fail(message: str, lang: str, code: int = 1) -> NoReturn:
     console = _err()
-    console.print(Text(f"{t('error', lang)}: ", style="bold red") + Text(message))
+    console.print(Text(t("plan.label", lang, label=t("error", lang)), style="bold red") + Text(message))
     raise typer.Exit(code)
 
 

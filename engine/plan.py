@@ -10,12 +10,14 @@ Apply starts from them, so recording a kept binding or lifting a protection need
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field, replace
 from datetime import date
+from fnmatch import fnmatchcase
 from typing import Any, Callable, Iterable, Mapping
 
 from engine.diff import drift
-from engine.match import binding_matches, index_key, value_matches
+from engine.match import index_key, is_glob, value_matches
 from engine.model import (
     Action,
     CancelAt,
@@ -165,26 +167,103 @@ def record_key(account: str, kind: Kind | str, live_id: str) -> str:
     return f"{account}/{kind_text}/{live_id}"
 
 
+_ATTRIBUTES = frozenset({"id", "name", "status"})
+
+
+def _field(binding: LiveBinding, path: str) -> Any:
+    """``binding.get(path)`` without its generic Mapping checks for the common case (a raw
+    dict and a plain key): the planner asks this for every binding and every selector key."""
+    if path in _ATTRIBUTES:
+        return getattr(binding, path)
+    raw = binding.raw
+    if type(raw) is dict and "." not in path:
+        return raw.get(path)
+    return binding.get(path)
+
+
+def _glob_prefix(pattern: str) -> str:
+    """The literal text a glob starts with: every match starts with it too."""
+    for position, char in enumerate(pattern):
+        if char in "*?[":
+            return pattern[:position]
+    return pattern
+
+
+def _check(expected: Any) -> Callable[[Any], bool]:
+    """``lambda actual: value_matches(expected, actual)``, with the decisions that depend only on
+    ``expected`` (a string? a glob?) taken once: an ignore rule is tried on every binding."""
+    if isinstance(expected, str):
+        # A string never matches a boolean or a missing value; anything else compares (or
+        # globs) as its text.
+        if is_glob(expected):
+            return lambda actual: (
+                actual is not None and not isinstance(actual, bool) and fnmatchcase(str(actual), expected)
+            )
+        return lambda actual: (
+            actual == expected
+            if type(actual) is str
+            else actual is not None and not isinstance(actual, bool) and str(actual) == expected
+        )
+    return lambda actual: value_matches(expected, actual)
+
+
+def binding_matches(selector: Mapping[str, Any], binding: LiveBinding) -> bool:
+    """``engine.match.binding_matches`` (every key must hold), reading fields with ``_field``."""
+    for key, expected in selector.items():
+        if not value_matches(expected, _field(binding, key)):
+            return False
+    return True
+
+
 class _Index:
-    """Live bindings of one (account, kind), looked up by exact field value in O(1)."""
+    """Live bindings of one (account, kind), looked up by exact field value in O(1), or by the
+    literal prefix of a glob (a sorted list and a bisect) so a glob does not scan them all."""
 
     def __init__(self, bindings: list[LiveBinding]) -> None:
         self.bindings = bindings
         self._by_field: dict[str, dict[str, list[LiveBinding]]] = {}
+        self._sorted: dict[str, tuple[list[str], list[int]]] = {}
 
     def select(self, selector: Mapping[str, Any]) -> list[LiveBinding]:
         key = index_key(selector)
         if key is None:
-            return [b for b in self.bindings if binding_matches(selector, b)]
+            return [b for b in self._glob_candidates(selector) if binding_matches(selector, b)]
         name, text = key
         if name not in self._by_field:
             table: dict[str, list[LiveBinding]] = {}
             for binding in self.bindings:
-                value = binding.get(name)
+                value = _field(binding, name)
                 if value is not None and not isinstance(value, (dict, list)):
                     table.setdefault(_text(value), []).append(binding)
             self._by_field[name] = table
         return [b for b in self._by_field[name].get(text, ()) if binding_matches(selector, b)]
+
+    def _glob_candidates(self, selector: Mapping[str, Any]) -> list[LiveBinding]:
+        """The bindings that can match a glob of the selector (in listing order): those whose
+        field starts with the glob's literal prefix. Without such a prefix, all of them."""
+        best, prefix = None, ""
+        for name, value in selector.items():
+            if isinstance(value, str) and is_glob(value):
+                literal = _glob_prefix(value)
+                if len(literal) > len(prefix):
+                    best, prefix = name, literal
+        if best is None:
+            return self.bindings
+        if best not in self._sorted:
+            # A glob never matches a missing value or a boolean; everything else as its text.
+            pairs = sorted(
+                (str(value), position)
+                for position, value in ((i, _field(b, best)) for i, b in enumerate(self.bindings))
+                if value is not None and not isinstance(value, bool)
+            )
+            self._sorted[best] = ([text for text, _ in pairs], [position for _, position in pairs])
+        texts, positions = self._sorted[best]
+        found = []
+        index = bisect_left(texts, prefix)
+        while index < len(texts) and texts[index].startswith(prefix):
+            found.append(positions[index])
+            index += 1
+        return [self.bindings[i] for i in sorted(found)]
 
 
 def _text(value: Any) -> str:
@@ -233,7 +312,11 @@ class _Planner:
                 self.indexes[(account, kind)] = _Index(bindings)
         self.by_identity = {_record_key(r): r for r in state.records.values()}
         self.protected = {key for key, r in self.by_identity.items() if r.protect}
+        self.recorded_accounts = {r.account for r in state.records.values()}
         self.untrusted = self._untrusted_accounts()
+        self.ignore_rules = [(number, rule, _rule_matcher(rule)) for number, rule in enumerate(config.ignore, start=1)]
+        self.noted: set[str] = set()
+        self.live_ids: dict[str, set[tuple[str, str]]] = {}
 
     def _order(self, action: PlannedAction) -> tuple[Any, ...]:
         """The plan's order is apply's order: per account, dependants before what they depend
@@ -259,9 +342,7 @@ class _Planner:
                 continue
             if not listing.complete:
                 reasons[account] = "the listing was partial (" + "; ".join(listing.problems) + ")"
-            elif not listing.bindings and any(
-                r.account == account for r in self.state.records.values()
-            ):
+            elif not listing.bindings and account in self.recorded_accounts:
                 reasons[account] = (
                     "the provider returned no bindings at all, but the state records some; "
                     "this looks like an outage or a wrong credential"
@@ -411,8 +492,8 @@ class _Planner:
                     )
 
     def _ignored(self, binding: LiveBinding) -> bool:
-        for number, rule in enumerate(self.config.ignore, start=1):
-            if not _rule_matches(rule, binding):
+        for number, rule, matches in self.ignore_rules:
+            if not matches(binding):
                 continue
             if rule.active_on(self.options.today):
                 return True
@@ -421,7 +502,8 @@ class _Planner:
                 f"{rule.expires.isoformat()} and no longer hides {binding.account}/"
                 f"{binding.kind.value}/{binding.id}"
             )
-            if note not in self.notes:
+            if note not in self.noted:  # a set beside the list: no scan of every note so far
+                self.noted.add(note)
                 self.notes.append(note)
         return False
 
@@ -606,10 +688,11 @@ class _Planner:
             self.problems.append(message)
             for action in cancels:
                 reasons[action.address] = message
-        by_account: dict[str, int] = {}
+        by_account: dict[str, list[PlannedAction]] = {}
         for action in cancels:
-            by_account[action.account] = by_account.get(action.account, 0) + 1
-        for account, count in by_account.items():
+            by_account.setdefault(action.account, []).append(action)
+        for account, mine in by_account.items():
+            count = len(mine)
             listing = self.listings[account]
             if count >= len(listing.bindings) and count > 0:
                 message = (
@@ -617,9 +700,8 @@ class _Planner:
                     "review it and run with --allow-mass-cancel"
                 )
                 self.problems.append(message)
-                for action in cancels:
-                    if action.account == account:
-                        reasons.setdefault(action.address, message)
+                for action in mine:
+                    reasons.setdefault(action.address, message)
         if reasons:
             self.actions = [
                 replace(a, action=Action.BLOCKED, reason=reasons[a.address])
@@ -667,26 +749,43 @@ class _Planner:
                 or self.options.excludes
             ):
                 self.records[key] = record
-            elif record.protect and any(
-                b.id == record.live_id and b.kind.value == record.kind for b in listing.bindings
-            ):
+            elif record.protect and (record.kind, record.live_id) in self._live_ids(record.account):
                 # An undeclared, protected binding ignored by policy keeps its protection.
                 self.records[key] = record
 
+    def _live_ids(self, account: str) -> set[tuple[str, str]]:
+        """(kind, id) of every binding listed for the account, built once per account."""
+        found = self.live_ids.get(account)
+        if found is None:
+            found = {(b.kind.value, b.id) for b in self.listings[account].bindings}
+            self.live_ids[account] = found
+        return found
+
 
 def _rule_matches(rule: IgnoreRule, binding: LiveBinding) -> bool:
-    for key, value in rule.match.items():
-        if key == "account":
-            actual: Any = binding.account
-        elif key == "kind":
-            actual = binding.kind.value
-        elif key == "provider":
-            actual = binding.provider
-        else:
-            actual = binding.get(key)
-        if not value_matches(value, actual):
-            return False
-    return True
+    return _rule_matcher(rule)(binding)
+
+
+_RULE_FIELDS: dict[str, Callable[[LiveBinding], Any]] = {
+    "account": lambda b: b.account,
+    "kind": lambda b: b.kind.value,
+    "provider": lambda b: b.provider,
+}
+
+
+def _rule_matcher(rule: IgnoreRule) -> Callable[[LiveBinding], bool]:
+    """An ignore rule as one predicate: ``account``, ``kind`` and ``provider`` name the
+    binding's own identity, every other key a field as in ``match``."""
+    checks = [(_RULE_FIELDS.get(key), key, _check(value)) for key, value in rule.match.items()]
+
+    def matches(binding: LiveBinding) -> bool:
+        for special, key, check in checks:
+            actual = special(binding) if special is not None else _field(binding, key)
+            if not check(actual):
+                return False
+        return True
+
+    return matches
 
 
 def _describe_selector(selector: Mapping[str, Any]) -> str:

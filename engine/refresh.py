@@ -9,6 +9,7 @@ the reason, never a crash, so one broken account cannot hide the plan for the ot
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 from typing import Callable, Mapping
 
@@ -42,11 +43,22 @@ async def close_providers(providers: Mapping[str, Provider]) -> None:
         await provider.aclose()
 
 
-def kinds_for(config: Config, account: str, provider: Provider) -> frozenset[Kind]:
+def app_accounts(config: Config) -> frozenset[str]:
+    """Accounts where an integration names the app itself (one pass over the integrations)."""
+    return frozenset(i.account for i in config.integrations.values() if i.kind is Kind.APP)
+
+
+def kinds_for(
+    config: Config, account: str, provider: Provider, wanted_apps: frozenset[str] | None = None
+) -> frozenset[Kind]:
     """Every kind the provider lists, except the app itself unless an integration names it:
-    the installation a token belongs to is always there and is no news."""
+    the installation a token belongs to is always there and is no news.
+
+    ``wanted_apps`` (from ``app_accounts``) saves a scan of every integration per account, which
+    across hundreds of accounts would be quadratic.
+    """
     kinds = set(provider.capabilities.kinds)
-    wants_app = any(i.account == account and i.kind is Kind.APP for i in config.integrations.values())
+    wants_app = account in (wanted_apps if wanted_apps is not None else app_accounts(config))
     if not wants_app:
         kinds.discard(Kind.APP)
     return frozenset(kinds)
@@ -62,29 +74,70 @@ def catalog(providers: Mapping[str, Provider]) -> dict[str, AccountInfo]:
     return info
 
 
-async def refresh_account(config: Config, account: str, provider: Provider) -> Listing:
+async def _listing(
+    config: Config, account: str, provider: Provider, kinds: frozenset[Kind]
+) -> tuple[Listing, bool]:
+    """The provider's listing, or a failed one (and False) when it raised."""
     name = config.accounts[account].provider
     try:
-        listing = await provider.list_bindings(kinds_for(config, account, provider))
+        return await provider.list_bindings(kinds), True
     except TetherError as exc:
         log.warning("refresh.failed", account=account, error=str(exc))
-        return Listing(account=account, provider=name, bindings=(), complete=False, problems=(str(exc),))
+        failed = Listing(account=account, provider=name, bindings=(), complete=False, problems=(str(exc),))
+        return failed, False
+
+
+async def _granted(account: str, provider: Provider) -> frozenset[str] | None:
     try:
-        granted: frozenset[str] | None = await provider.granted()
+        return await provider.granted()
     except TetherError as exc:
         log.info("refresh.rights_unknown", account=account, error=str(exc))
-        granted = None
-    return replace(listing, granted=granted)
+        return None
+
+
+async def refresh_account(
+    config: Config, account: str, provider: Provider, wanted_apps: frozenset[str] | None = None
+) -> Listing:
+    """The listing of one account with the rights its credential holds.
+
+    A provider whose ``granted()`` does not depend on what the listing saw (it says so with
+    ``granted_independent = True``) is asked both at once; the others in turn, because their
+    rights are learnt from the listing's answers (an SP-API 403 withdraws a role).
+    """
+    kinds = kinds_for(config, account, provider, wanted_apps)
+    if getattr(provider, "granted_independent", False):
+        (listing, listed), granted = await asyncio.gather(
+            _listing(config, account, provider, kinds), _granted(account, provider)
+        )
+        return replace(listing, granted=granted) if listed else listing
+    listing, listed = await _listing(config, account, provider, kinds)
+    if not listed:
+        return listing
+    return replace(listing, granted=await _granted(account, provider))
 
 
 async def refresh(
     config: Config, providers: Mapping[str, Provider], progress: Progress | None = None
 ) -> dict[str, Listing]:
+    """Every account at once; the HTTP factory's limits (global, per host, per vendor account)
+    decide what is actually in flight, and serve accounts in the order they are given here."""
+    wanted_apps = app_accounts(config)
+    started = time.monotonic()
+    done = 0
+
     async def one(account: str, provider: Provider) -> tuple[str, Listing]:
-        listing = await refresh_account(config, account, provider)
+        nonlocal done
+        listing = await refresh_account(config, account, provider, wanted_apps)
+        done += 1
         if progress is not None:
             progress(account, listing)
         return account, listing
 
     pairs = await asyncio.gather(*(one(a, p) for a, p in providers.items()))
+    log.info(
+        "refresh.done",
+        accounts=done,
+        bindings=sum(len(listing.bindings) for _, listing in pairs),
+        seconds=round(time.monotonic() - started, 3),
+    )
     return dict(pairs)

@@ -2,8 +2,9 @@
 
 Every provider talks to its vendor through ``ApiClient.request``. It:
 
-- shares one pooled ``httpx.AsyncClient`` per origin for the whole run (connection reuse across
-  accounts of the same vendor) and bounds concurrency globally (``parallelism``);
+- shares pooled connections per origin for the whole run (connection reuse across accounts of
+  the same vendor, HTTP/2 where the vendor offers it and ``h2`` is installed), and bounds
+  concurrency globally (``parallelism``) and per vendor host (``per_host``);
 - asks the provider's ``RateLimiter`` before every attempt, and shows it every response, so the
   provider's own model (Shopify's leaky bucket, SP-API token buckets) keeps 429s rare;
 - retries only what is safe: connection failures before a response, 429 and 5xx; never another
@@ -18,9 +19,14 @@ Every provider talks to its vendor through ``ApiClient.request``. It:
 from __future__ import annotations
 
 import asyncio
+import heapq
+import importlib.util
+import itertools
 import ipaddress
 import logging
+import math
 import random
+import ssl
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -186,48 +192,338 @@ AuditHook = Callable[[Mapping[str, Any]], None]
 ErrorDescriber = Callable[[httpx.Response], str]
 
 
+def _debug_enabled() -> bool:
+    try:
+        return bool(log.is_enabled_for(logging.DEBUG))
+    except AttributeError:  # a logger without level filtering: assume it wants everything
+        return True
+
+
 def _default_describe(response: httpx.Response) -> str:
     return response.text[:500]
 
 
+POOL_SHARD = 8
+"""Connections per ``httpx.AsyncClient``. httpcore's pool rescans every connection, and for each
+one every other, whenever a request arrives or leaves: O(connections^2) per request. Past a
+dozen connections that scan costs more CPU than the request itself, so an origin that needs more
+connections gets several small pools (shards) instead of one large one."""
+
+DEFAULT_PARALLELISM = 64
+"""Requests in flight across the whole run. Enough to keep ~600 requests/s moving at 100 ms of
+latency, about what one core can parse; each vendor's own limits still apply per host/account."""
+
+
+def host_key(url: str) -> str:
+    """The vendor host a base URL stands for, which ``per_host`` limits.
+
+    A real vendor is its origin. The sandbox on loopback serves many vendors' hosts on one port,
+    one per path prefix (``/shopify/<shop>`` stands for ``https://<shop>.myshopify.com``), so
+    there the base URL itself is the host; otherwise every shop would share one host's limit.
+    """
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if is_loopback(url):
+        return origin + parts.path.rstrip("/")
+    return origin
+
+
+def _h2_available() -> bool:
+    return importlib.util.find_spec("h2") is not None
+
+
+class _Slots:
+    """A semaphore that serves waiters by priority (lowest first), then in arrival order.
+
+    The run's global slots use it with the account's position as priority: the accounts that
+    started first get their next page before later accounts get their first request, so
+    pagination chains are never starved by a flood of new first pages, and accounts finish one
+    after another (progress moves steadily) instead of all at the end. It is work-conserving:
+    a free slot is never left idle while anyone waits.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.free = size
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    async def acquire(self, priority: int = 0) -> None:
+        if self.free > 0 and not self._waiters:
+            self.free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._arrivals), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # the slot was handed over just as we were cancelled: pass it on
+            raise  # a cancelled waiter stays in the heap; release() skips it
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, future = heapq.heappop(self._waiters)
+            if not future.done():
+                future.set_result(None)  # handed over directly: ``free`` does not change
+                return
+        self.free += 1
+
+
+class _Pools:
+    """The connections of one origin: ``shards`` small pools; a request takes the least busy."""
+
+    def __init__(self, clients: list[httpx.AsyncClient]) -> None:
+        self.clients = clients
+        self.busy = [0] * len(clients)
+
+    def pick(self) -> int:
+        busy = self.busy
+        if len(busy) == 1:
+            return 0
+        return busy.index(min(busy))
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection: its streams and h11's view of the exchange."""
+
+    __slots__ = ("reader", "writer", "h11")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.h11 = h11.Connection(h11.CLIENT)
+
+    def usable(self) -> bool:
+        """Idle and still open: a server that closed an idle connection left EOF in the reader."""
+        return not self.reader.at_eof() and not self.writer.is_closing() and self.h11.our_state is h11.IDLE
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def _timed(
+    awaitable: Any, seconds: float | None, timeout_exc: type[httpx.TimeoutException], request: httpx.Request
+) -> Any:
+    try:
+        if seconds is None:
+            return await awaitable
+        return await asyncio.wait_for(awaitable, seconds)
+    except asyncio.TimeoutError:
+        raise timeout_exc("timed out", request=request) from None
+
+
+class Http11Transport(httpx.AsyncBaseTransport):
+    """HTTP/1.1 with keep-alive over asyncio streams and h11, for httpx.AsyncClient.
+
+    Why not httpx's default (httpcore over anyio): per request it rescans its whole pool and
+    checks every connection's socket, and wraps each read in cancel scopes; at hundreds of
+    requests a second that is most of tether's CPU. This does the same protocol work (h11 is
+    what httpcore uses too) with a list of idle connections per origin: about a third of the
+    CPU per request. It raises httpx's own exceptions, so retries read them as before:
+    ``ConnectError``/``ConnectTimeout`` when nothing was sent, ``ReadError``,
+    ``RemoteProtocolError``, ``WriteError`` or a timeout once the request may have left.
+    HTTP/2 and proxies stay with httpx (the client routes proxied URLs to its own transports).
+    Concurrency is bounded by the caller (HttpFactory's slots), not here.
+    """
+
+    def __init__(self, ssl_context: ssl.SSLContext | None = None, keepalive: int = 64) -> None:
+        self._ssl = ssl_context
+        self._keepalive = keepalive
+        self._idle: dict[tuple[bytes, bytes, int], list[_Connection]] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        key = (url.raw_scheme, url.raw_host, url.port or (443 if url.raw_scheme == b"https" else 80))
+        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+        idle = self._idle.setdefault(key, [])
+        conn = None
+        while idle:
+            candidate = idle.pop()
+            if candidate.usable():
+                conn = candidate
+                break
+            candidate.close()
+        if conn is None:
+            conn = await self._connect(key, request, timeouts.get("connect"))
+        try:
+            response = await self._exchange(conn, request, timeouts)
+        except BaseException:
+            conn.close()
+            raise
+        if conn.h11.our_state is h11.DONE and conn.h11.their_state is h11.DONE:
+            conn.h11.start_next_cycle()
+            if len(idle) < self._keepalive:
+                idle.append(conn)
+            else:
+                conn.close()
+        else:
+            conn.close()
+        return response
+
+    async def _connect(self, key: tuple[bytes, bytes, int], request: httpx.Request, timeout: float | None) -> _Connection:
+        scheme, host, port = key
+        hostname = host.decode("ascii")
+        secure = scheme == b"https"
+        if secure and self._ssl is None:
+            self._ssl = httpx.create_ssl_context()
+        try:
+            reader, writer = await _timed(
+                asyncio.open_connection(
+                    hostname, port, ssl=self._ssl if secure else None, server_hostname=hostname if secure else None,
+                    limit=1 << 20,
+                ),
+                timeout,
+                httpx.ConnectTimeout,
+                request,
+            )
+        except (OSError, ssl.SSLError) as exc:
+            raise httpx.ConnectError(str(exc), request=request) from exc
+        return _Connection(reader, writer)
+
+    async def _exchange(self, conn: _Connection, request: httpx.Request, timeouts: dict[str, float | None]) -> httpx.Response:
+        body = await request.aread()
+        target = request.url.raw_path
+        head = h11.Request(method=request.method.encode("ascii"), target=target, headers=request.headers.raw)
+        data = conn.h11.send(head) or b""
+        if body:
+            data += conn.h11.send(h11.Data(data=body)) or b""
+        data += conn.h11.send(h11.EndOfMessage()) or b""
+        try:
+            conn.writer.write(data)
+            await _timed(conn.writer.drain(), timeouts.get("write"), httpx.WriteTimeout, request)
+        except OSError as exc:
+            raise httpx.WriteError(str(exc), request=request) from exc
+        status = 0
+        reason = b""
+        headers: list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
+        read_timeout = timeouts.get("read")
+        while True:
+            try:
+                event = conn.h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+            if event is h11.NEED_DATA:
+                try:
+                    incoming = await _timed(conn.reader.read(1 << 16), read_timeout, httpx.ReadTimeout, request)
+                except OSError as exc:
+                    raise httpx.ReadError(str(exc), request=request) from exc
+                if not incoming and conn.h11.their_state is h11.SEND_RESPONSE and not status:
+                    raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+                conn.h11.receive_data(incoming)
+                continue
+            if isinstance(event, h11.Response):
+                status, reason, headers = event.status_code, event.reason, list(event.headers)
+            elif isinstance(event, h11.InformationalResponse):
+                continue
+            elif isinstance(event, h11.Data):
+                chunks.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage):
+                break
+            elif isinstance(event, h11.ConnectionClosed):
+                raise httpx.ReadError("connection closed before the response ended", request=request)
+        return httpx.Response(
+            status,
+            headers=headers,
+            content=b"".join(chunks),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason},
+        )
+
+    async def aclose(self) -> None:
+        for idle in self._idle.values():
+            for conn in idle:
+                conn.close()
+        self._idle.clear()
+
+
 class HttpFactory:
-    """Shared by every provider in one run. Create inside the running event loop."""
+    """Shared by every provider in one run. Create inside the running event loop.
+
+    ``parallelism`` bounds requests in flight across the run, ``per_host`` those to one vendor
+    host (see ``host_key``). ``http2`` None means: HTTP/2 to https origins when ``h2`` is
+    installed (it multiplexes a host's requests over few connections), HTTP/1.1 otherwise.
+    """
 
     def __init__(
         self,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        parallelism: int = 16,
+        parallelism: int = DEFAULT_PARALLELISM,
         per_host: int = 8,
         timeout: float = 30.0,
         retry: RetryPolicy = RetryPolicy(),
         sleep: Sleep = asyncio.sleep,
         audit: AuditHook | None = None,
+        http2: bool | None = None,
     ) -> None:
         self.transport = transport
+        self.parallelism = parallelism
         self.per_host = per_host
         self.timeout = timeout
         self.retry = retry
         self.sleep = sleep
         self.audit = audit
+        self.http2 = http2
         self.redactor = REDACTOR
         self.requests_sent = 0
-        self._semaphore = asyncio.Semaphore(parallelism)
-        self._pools: dict[str, httpx.AsyncClient] = {}
+        self._slots = _Slots(parallelism)
+        self._clients = itertools.count()
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._pools: dict[str, _Pools] = {}
+        self._ssl: ssl.SSLContext | None = None
+
+    def _origin_pools(self, url: str) -> _Pools:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        pools = self._pools.get(origin)
+        if pools is None:
+            # The sandbox's one origin stands for many hosts: it may use every global slot.
+            connections = max(self.per_host, self.parallelism) if is_loopback(url) else self.per_host
+            http2 = self.http2 if self.http2 is not None else parts.scheme == "https" and _h2_available()
+            if self.transport is None and not http2:
+                lean = Http11Transport(self._ssl_context(), keepalive=connections)
+                pools = _Pools([self._client(connections, False, lean)])
+                self._pools[origin] = pools
+                return pools
+            if http2 or self.transport is not None:
+                shards = [connections]  # multiplexed, or not a real pool at all
+            else:
+                count = math.ceil(connections / POOL_SHARD)
+                shards = [connections // count + (1 if i < connections % count else 0) for i in range(count)]
+            pools = _Pools([self._client(size, http2, self.transport) for size in shards])
+            self._pools[origin] = pools
+        return pools
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:  # loading the CA bundle takes tens of ms: once per run, not per pool
+            self._ssl = httpx.create_ssl_context()
+        return self._ssl
+
+    def _client(
+        self, connections: int, http2: bool, transport: httpx.AsyncBaseTransport | None
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=transport,
+            verify=self._ssl_context(),
+            timeout=self.timeout,
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            follow_redirects=False,
+            http2=http2,
+        )
 
     def _pool(self, base_url: str) -> httpx.AsyncClient:
-        parts = urlsplit(base_url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in self._pools:
-            self._pools[origin] = httpx.AsyncClient(
-                transport=self.transport,
-                timeout=self.timeout,
-                limits=httpx.Limits(
-                    max_connections=self.per_host, max_keepalive_connections=self.per_host
-                ),
-                follow_redirects=False,
-            )
-        return self._pools[origin]
+        """The first pool of an origin (kept for callers that want a plain client)."""
+        return self._origin_pools(base_url).clients[0]
+
+    def host_slots(self, key: str) -> asyncio.Semaphore:
+        slots = self._hosts.get(key)
+        if slots is None:
+            slots = self._hosts[key] = asyncio.Semaphore(self.per_host)
+        return slots
 
     def client(
         self,
@@ -244,7 +540,7 @@ class HttpFactory:
         require_safe_endpoint(base_url)
         for secret in secrets:
             self.redactor.add(secret)
-        return ApiClient(
+        api = ApiClient(
             self,
             base_url.rstrip("/"),
             provider=provider,
@@ -254,6 +550,8 @@ class HttpFactory:
             describe_error=describe_error,
             request_id_header=request_id_header,
         )
+        api.priority = next(self._clients)  # clients made earlier are served first
+        return api
 
     async def aclose(self) -> None:
         pools, self._pools = self._pools, {}
@@ -285,6 +583,14 @@ class ApiClient:
         self.limiter = limiter
         self.describe_error = describe_error
         self.request_id_header = request_id_header
+        self.host = host_key(base_url)
+        self.priority = 0
+
+    def _host_of(self, url: str) -> str:
+        base = self.base_url
+        if url.startswith(base) and url[len(base) : len(base) + 1] in ("", "/", "?"):
+            return self.host
+        return host_key(url)
 
     def set_header(self, name: str, value: str, *, secret: bool = False) -> None:
         if secret:
@@ -323,20 +629,34 @@ class ApiClient:
             idempotent = method != "POST"
         url = self.url(path)
         merged = {**self.headers, **(headers or {})}
-        redact = self.factory.redactor
-        policy = self.factory.retry
-        pool = self.factory._pool(url)
+        factory = self.factory
+        redact = factory.redactor
+        policy = factory.retry
+        pools = factory._origin_pools(url)
+        host_slots = factory.host_slots(self._host_of(url))
+        debug = _debug_enabled()
         attempt = 0
         while True:
             attempt += 1
             await self.limiter.acquire(operation)
             started = time.monotonic()
             try:
-                async with self.factory._semaphore:
-                    self.factory.requests_sent += 1
-                    response = await pool.request(
-                        method, url, params=params, json=json, data=data, headers=merged
-                    )
+                # The host's slot first: waiting for a busy host must not hold a global slot
+                # that a request to another host could use.
+                async with host_slots:
+                    await factory._slots.acquire(self.priority)
+                    try:
+                        factory.requests_sent += 1
+                        shard = pools.pick()
+                        pools.busy[shard] += 1
+                        try:
+                            response = await pools.clients[shard].request(
+                                method, url, params=params, json=json, data=data, headers=merged
+                            )
+                        finally:
+                            pools.busy[shard] -= 1
+                    finally:
+                        factory._slots.release()
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
                 log.info(
@@ -364,18 +684,18 @@ class ApiClient:
             self.limiter.observe(operation, response)
             status = response.status_code
             request_id = response.headers.get(self.request_id_header)
-            elapsed_ms = round((time.monotonic() - started) * 1000, 1)
-            log.debug(
-                "http.response",
-                provider=self.provider,
-                account=self.account,
-                method=method,
-                url=redact(url),
-                status=status,
-                ms=elapsed_ms,
-                attempt=attempt,
-                request_id=request_id,
-            )
+            if debug:  # redacting every URL costs a scan per known secret: only when it is shown
+                log.debug(
+                    "http.response",
+                    provider=self.provider,
+                    account=self.account,
+                    method=method,
+                    url=redact(url),
+                    status=status,
+                    ms=round((time.monotonic() - started) * 1000, 1),
+                    attempt=attempt,
+                    request_id=request_id,
+                )
             if mutating and self.factory.audit is not None:
                 self.factory.audit(
                     {

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Iterable
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from engine.apply import ApplyResult, Outcome
-from engine.i18n import t
+from engine.i18n import localize, t, word
 from engine.model import Action
 from engine.plan import Plan, PlannedAction
 
@@ -40,11 +41,36 @@ def _json(value: object) -> str:
 
 
 def describe(action: PlannedAction, lang: str) -> str:
-    """Business-level words: 'webhook orders/create on shop-eu'."""
+    """Business-level words: 'webhook orders/create on shop-eu' (word order is the catalog's)."""
     what = t(f"kind.{action.kind.value}", lang)
-    name = f' "{action.name}"' if action.name else ""
-    ident = f" ({action.resource} {action.live_id})" if action.live_id else ""
-    return f"{what}{name}{ident} {t('plan.on', lang)} {action.account}"
+    name = t("plan.quoted", lang, name=action.name) if action.name else ""
+    ident = t("plan.ident", lang, resource=action.resource, id=action.live_id) if action.live_id else ""
+    return t("plan.describe", lang, what=what, name=name, ident=ident, account=action.account)
+
+
+def _label(key: str, lang: str) -> str:
+    """'reason: ' in English, '原因：' in Chinese (a full-width colon carries its own space)."""
+    return t("plan.label", lang, label=t(key, lang))
+
+
+def _pad(label: str, width: int = 10) -> str:
+    """Pad by terminal cells, not characters: a Chinese label is twice as wide as it is long."""
+    return label + " " * max(1, width - cell_len(label))
+
+
+def _datasets(action: PlannedAction, lang: str) -> str:
+    return " + ".join(word("dataset", d, lang) for d in action.datasets)
+
+
+def step_chain(action: PlannedAction, lang: str) -> str:
+    """'check-permission -> ... -> cancel (platform) -> verify', in the reader's language."""
+    parts = []
+    for step in action.steps:
+        name = word("step", step.type, lang)
+        if step.type == "cancel":
+            name += t("plan.side_paren", lang, side=word("side", str(step.detail["side"]), lang))
+        parts.append(name)
+    return " -> ".join(parts)
 
 
 def _rights_line(action: PlannedAction, lang: str) -> str:
@@ -57,10 +83,10 @@ def _rights_line(action: PlannedAction, lang: str) -> str:
     names = ", ".join(rights)
     granted = step.detail.get("granted")
     if granted is True:
-        return f"{names}: {t('plan.rights_ok', lang)}"
+        return t("plan.label", lang, label=names) + t("plan.rights_ok", lang)
     if granted is False:
-        return f"{names}: " + t("plan.rights_missing", lang, missing=", ".join(step.detail.get("missing", [])))
-    return f"{names}: {t('plan.rights_unknown', lang)}"
+        return t("plan.label", lang, label=names) + t("plan.rights_missing", lang, missing=", ".join(step.detail.get("missing", [])))
+    return t("plan.label", lang, label=names) + t("plan.rights_unknown", lang)
 
 
 def action_lines(action: PlannedAction, lang: str, *, verbose: bool = False) -> Text:
@@ -68,36 +94,33 @@ def action_lines(action: PlannedAction, lang: str, *, verbose: bool = False) -> 
     label = t(f"action.{action.action.value}", lang)
     style = STYLES[action.action]
     out.append(f"  {action.action.symbol} ", style=style)
-    out.append(f"{label:<10}", style=style)
+    out.append(_pad(label), style=style)
     out.append(action.address, style="bold")
     out.append(f"  {describe(action, lang)}\n")
     if action.action is Action.KEEP and not verbose:
         return out
-    out.append(f"      {t('plan.reason', lang)}: {action.reason}\n", style="dim" if action.action is Action.KEEP else "")
+    out.append(f"      {_label('plan.reason', lang)}{localize(action.reason, lang)}\n", style="dim" if action.action is Action.KEEP else "")
     if action.diff:
         for field, change in sorted(action.diff.items()):
             out.append(f"      ~ {field}: ", style="yellow")
             out.append(f"{_json(change.get('expected'))} -> {_json(change.get('actual'))}\n")
     if action.action in (Action.CANCEL, Action.BLOCKED, Action.MANUAL):
         if action.datasets:
-            out.append(f"      {t('plan.backup', lang)}: {' + '.join(action.datasets)}\n")
+            out.append(f"      {_label('plan.backup', lang)}{_datasets(action, lang)}\n")
         rights = _rights_line(action, lang)
         if rights:
-            out.append(f"      {t('plan.rights', lang)}: {rights}\n")
+            out.append(f"      {_label('plan.rights', lang)}{rights}\n")
         if action.fee is not None:
-            out.append(f"      {t('plan.fee', lang)}: {action.fee}\n")
+            out.append(f"      {_label('plan.fee', lang)}{action.fee}\n")
         if action.action is Action.CANCEL:
-            chain = " -> ".join(
-                f"{s.type} ({s.detail['side']})" if s.type == "cancel" else s.type for s in action.steps
-            )
-            out.append(f"      {t('plan.steps', lang)}: {chain}\n", style="dim")
+            out.append(f"      {_label('plan.steps', lang)}{step_chain(action, lang)}\n", style="dim")
     if action.runbook is not None:
         if action.pending:
             out.append(f"      {t('plan.pending', lang)}\n", style="blue")
-        out.append(f"      {t('plan.runbook', lang)}: {' > '.join(action.runbook.navigation)}\n")
+        out.append(f"      {_label('plan.runbook', lang)}{' > '.join(action.runbook.navigation)}\n")
         message = action.runbook.support_message.get(lang) or action.runbook.support_message.get("en", "")
         if message:
-            out.append(f"      {t('plan.support_message', lang)}:\n")
+            out.append(f"      {_label('plan.support_message', lang).rstrip()}\n")
             for line in message.splitlines():
                 out.append(f"        | {line}\n", style="dim")
     return out
@@ -112,11 +135,11 @@ def render_plan(plan: Plan, lang: str = "en", *, state_changes: Iterable[str] = 
     if plan.problems:
         out.append("\n" + t("plan.problems", lang) + "\n", style="bold red")
         for problem in plan.problems:
-            out.append(f"  ! {problem}\n", style="red")
+            out.append(f"  ! {localize(problem, lang)}\n", style="red")
     if plan.notes:
         out.append("\n" + t("plan.notes", lang) + "\n", style="bold")
         for note in plan.notes:
-            out.append(f"  * {note}\n")
+            out.append(f"  * {localize(note, lang)}\n")
     if plan.ignored:
         out.append("\n" + t("plan.ignored", lang, count=plan.ignored) + "\n", style="dim")
     out.append("\n")
@@ -143,7 +166,7 @@ def render_apply(result: ApplyResult, lang: str = "en") -> Text:
             out.append(f"  [backup {item.backup_id}]", style="dim")
         out.append("\n")
         if item.runbook is not None:
-            out.append(f"      {t('plan.runbook', lang)}: {' > '.join(item.runbook.navigation)}\n")
+            out.append(f"      {_label('plan.runbook', lang)}{' > '.join(item.runbook.navigation)}\n")
     for action in result.blocked:
         out.append(t("apply.blocked_skipped", lang, address=action.address, reason=action.reason) + "\n", style="magenta")
     counts = {

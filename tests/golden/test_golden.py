@@ -1,9 +1,12 @@
 """Golden plan cases: one folder per case, run through the real Shopify provider against its
-emulator (mounted in-process), rendered as text and JSON, compared byte for byte.
+emulator (mounted in-process), rendered in every format and both languages, compared byte for byte.
 
 A case folder holds ``tether.yaml``, optionally ``scenario.yaml`` (default: ../scenario.yaml),
-``state.json`` and ``args.json`` (plan options such as ``{"accept_fees": true}``), and the expected
-``plan.txt`` and ``plan.json``. ``make golden`` rewrites the expected files after a deliberate change.
+``state.json`` and ``args.json`` (plan options such as ``{"accept_fees": true}``; ``{"audit": true}``
+plans and renders as ``tether audit`` does), and the expected outputs: ``plan.txt`` (text, en),
+``plan.zh.txt`` (text, zh), ``plan.json``, ``plan.md`` (Markdown, en) and ``plan.zh.md`` (Markdown,
+zh). ``make golden`` rewrites the expected files after a deliberate change; read every one it
+touched before committing.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import yaml
 
 from engine.config import load_config
 from engine.planfile import dumps
+from engine.render.markdown import render_markdown
 from engine.render.text import render_plan
 from engine.runner import PlanRequest, build_plan
 from providers.sandbox import Sandbox
@@ -45,10 +49,23 @@ def run_case(case: Path) -> dict[str, str]:
         allow_mass_cancel=args.get("allow_mass_cancel", False),
         targets=tuple(args.get("targets", ())),
         excludes=tuple(args.get("excludes", ())),
+        audit=args.get("audit", False),
     )
     plan = asyncio.run(build_plan(config, state, request, now=NOW, transport=sandbox.transport()))
-    text = render_plan(plan, "en", state_changes=plan.state_changes(state)).plain
-    return {"plan.txt": text, "plan.json": dumps(plan).replace(config.sha256, "<config-sha256>")}
+    changes = plan.state_changes(state)
+    audit = request.audit
+
+    def markdown(lang: str) -> str:
+        text = render_markdown(plan, lang, state_changes=changes, audit=audit)
+        return text.replace(config.sha256.removeprefix("sha256:")[:12], "<config>")
+
+    return {
+        "plan.txt": render_plan(plan, "en", state_changes=changes).plain,
+        "plan.zh.txt": render_plan(plan, "zh", state_changes=changes).plain,
+        "plan.json": dumps(plan).replace(config.sha256, "<config-sha256>"),
+        "plan.md": markdown("en"),
+        "plan.zh.md": markdown("zh"),
+    }
 
 
 @pytest.fixture(autouse=True)

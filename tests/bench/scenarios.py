@@ -1,0 +1,309 @@
+"""Generated benchmark worlds: a sandbox scenario, the tether.yaml that declares it, and the
+request model the floor is computed from.
+
+Every case is built from one seeded description so the scenario the sandbox serves, the
+declarations tether plans against, and the requests the floor model counts cannot disagree.
+Shops are Shopify tenants (``/shopify/bench-NNNN``); sellers are SP-API tenants, each with its
+own LWA application so their grantless buckets are separate, as the emulator keys them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from providers.amazon_sp.operations import DEFAULT_NOTIFICATION_TYPES, OPERATIONS
+from providers.shopify import BUCKET_SIZE, LEAK_PER_SECOND
+from providers.shopify.client import PAGE_SIZE as SHOPIFY_PAGE
+
+from tests.bench.floor import AccountLoad, Bucket, Chain
+
+SHOPIFY_TOKEN = "shpat_bench_admin"
+SHOPIFY_SCOPES = [
+    "read_shipping",
+    "write_shipping",
+    "read_fulfillments",
+    "write_fulfillments",
+    "read_orders",
+    "read_products",
+]
+SP_PAGE = 100  # the provider asks getSubscriptions for its largest page
+TOPICS = ("orders/create", "orders/updated", "products/update", "customers/create", "app/uninstalled")
+
+
+@dataclass(frozen=True)
+class ShopShape:
+    """What one Shopify shop holds, and how much of it tether.yaml declares."""
+
+    carriers: int = 20
+    fulfillment: int = 5
+    webhooks: int = 300
+    charges: int = 5
+    declared_hooks: int = 40  # declared present by exact address
+    cancelled_hooks: int = 2  # declared absent by one address glob
+
+
+@dataclass(frozen=True)
+class SellerShape:
+    """What one SP-API seller holds."""
+
+    carriers: int = 10
+    destinations: int = 10
+    subscriptions_per_type: int = 150
+
+
+@dataclass
+class Case:
+    name: str
+    scenario: dict[str, Any]
+    config: str  # tether.yaml text; the sandbox URL is filled in with str.format(url=...)
+    env: dict[str, str]
+    loads: list[AccountLoad]
+    bindings: int
+    accounts: int
+    rebuild: Callable[[int], "Case"]  # the same case with only the first n accounts
+    shape: dict[str, Any] = field(default_factory=dict)
+
+    def write(self, folder: Path, url: str) -> tuple[Path, Path]:
+        """The scenario (JSON, which YAML reads) and tether.yaml, in ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        scenario = folder / "scenario.yaml"
+        scenario.write_text(json.dumps(self.scenario), encoding="utf-8")
+        config = folder / "tether.yaml"
+        config.write_text(self.config.replace("{url}", url), encoding="utf-8")
+        return scenario, config
+
+    def subset(self, accounts: int) -> "Case":
+        """The first ``accounts`` accounts of this case (the sequential client's sample)."""
+        return self if accounts >= self.accounts else self.rebuild(accounts)
+
+
+# -- Shopify ------------------------------------------------------------------------------------
+
+
+def _shop_handle(index: int) -> str:
+    return f"bench-{index:04d}"
+
+
+def _shop(index: int, shape: ShopShape) -> dict[str, Any]:
+    base = 10_000_000 + index * 10_000
+    carriers = [
+        {
+            "id": base + i,
+            "name": f"Carrier {i:03d}",
+            "active": i % 7 != 3,  # a few inactive ones drift against expect: active: true
+            "callback_url": f"https://rates{i}.carrier.example/shop{index}",
+        }
+        for i in range(shape.carriers)
+    ]
+    fulfillment = [
+        {"id": base + 1000 + i, "name": f"Warehouse {i:02d}", "callback_url": f"https://wh{i}.example/cb"}
+        for i in range(shape.fulfillment)
+    ]
+    hooks = [
+        {
+            "id": base + 2000 + i,
+            "topic": TOPICS[i % len(TOPICS)],
+            "address": (
+                f"https://legacy.example/{index}/{i}"
+                if i < shape.cancelled_hooks
+                else f"https://hooks{i % 50}.example/{index}/{i}"
+            ),
+        }
+        for i in range(shape.webhooks)
+    ]
+    charges = [
+        {"id": base + 5000 + i, "name": f"Plan {i}", "price": "9.00", "status": "active"}
+        for i in range(shape.charges)
+    ]
+    return {
+        "tokens": {SHOPIFY_TOKEN: list(SHOPIFY_SCOPES)},
+        "carrier_services": carriers,
+        "fulfillment_services": fulfillment,
+        "webhooks": hooks,
+        "recurring_application_charges": charges,
+    }
+
+
+def _shop_integrations(index: int, shape: ShopShape) -> list[str]:
+    account = f"shop-{index:04d}"
+    lines = []
+    for i in range(shape.carriers):
+        lines.append(
+            f"  s{index:04d}-carrier-{i:03d}: {{account: {account}, kind: carrier, "
+            f'match: {{name: "Carrier {i:03d}"}}, expect: {{active: true}}}}'
+        )
+    for i in range(shape.fulfillment):
+        lines.append(
+            f"  s{index:04d}-wh-{i:02d}: {{account: {account}, kind: carrier, "
+            f'match: {{name: "Warehouse {i:02d}"}}}}'
+        )
+    for i in range(shape.cancelled_hooks, shape.cancelled_hooks + shape.declared_hooks):
+        lines.append(
+            f"  s{index:04d}-hook-{i:03d}: {{account: {account}, kind: webhook, "
+            f'match: {{address: "https://hooks{i % 50}.example/{index}/{i}"}}}}'
+        )
+    if shape.cancelled_hooks:
+        lines.append(
+            f"  s{index:04d}-legacy: {{account: {account}, kind: webhook, ensure: absent, "
+            f'match: {{address: "https://legacy.example/{index}/*"}}}}'
+        )
+    for i in range(shape.charges):
+        lines.append(
+            f"  s{index:04d}-plan-{i}: {{account: {account}, kind: subscription, "
+            f'match: {{name: "Plan {i}"}}}}'
+        )
+    return lines
+
+
+def shopify_load(shape: ShopShape, account: str) -> AccountLoad:
+    """Requests one shop's refresh needs: every collection is its own chain; webhook pages follow
+    each other; the rights read (access_scopes) is independent of the listing."""
+    pages = max(1, math.ceil(shape.webhooks / SHOPIFY_PAGE))
+    chains = [
+        Chain("carrier_services", ("carrier_services",)),
+        Chain("fulfillment_services", ("fulfillment_services",)),
+        Chain("webhooks", ("webhooks",) * pages),
+        Chain("recurring_application_charges", ("recurring_application_charges",)),
+        Chain("access_scopes", ("access_scopes",)),
+    ]
+    bucket = Bucket("leaky bucket", LEAK_PER_SECOND, BUCKET_SIZE, None)  # every operation counts
+    return AccountLoad(account, host=f"/shopify/{account}", chains=tuple(chains), buckets=(bucket,))
+
+
+def shopify_case(shops: int, shape: ShopShape = ShopShape(), name: str | None = None) -> Case:
+    scenario = {"shopify": {_shop_handle(i): _shop(i, shape) for i in range(shops)}}
+    lines = [
+        "version: 1",
+        "accounts:",
+    ]
+    for i in range(shops):
+        lines.append(
+            f"  shop-{i:04d}: {{provider: shopify, endpoint: \"{{url}}/shopify/{_shop_handle(i)}\", "
+            f'options: {{shop: {_shop_handle(i)}.myshopify.com, api_version: "2024-01"}}, '
+            'credentials: {access_token: "${env:BENCH_SHOPIFY_TOKEN}"}}'
+        )
+    lines += [
+        "defaults: {undeclared: report, max_cancels: 20}",
+        "integrations:",
+    ]
+    for i in range(shops):
+        lines += _shop_integrations(i, shape)
+    lines += [
+        "ignore:",
+        "  - match: {kind: webhook, topic: \"app/*\"}",
+        '    reason: "installed by the storefront theme"',
+        "    owner: ops@example.com",
+        "    expires: 2099-01-31",
+        "",
+    ]
+    per_shop = shape.carriers + shape.fulfillment + shape.webhooks + shape.charges
+    return Case(
+        name=name or f"shopify-{shops}",
+        scenario=scenario,
+        config="\n".join(lines),
+        env={"BENCH_SHOPIFY_TOKEN": SHOPIFY_TOKEN},
+        loads=[shopify_load(shape, f"shop-{i:04d}") for i in range(shops)],
+        bindings=shops * per_shop,
+        accounts=shops,
+        rebuild=lambda n: shopify_case(n, shape, name=name or f"shopify-{shops}"),
+        shape={"provider": "shopify", **shape.__dict__},
+    )
+
+
+# -- Amazon SP-API ------------------------------------------------------------------------------
+
+
+def _seller_id(index: int) -> str:
+    return f"ABENCH{index:08d}"
+
+
+def _seller(index: int, shape: SellerShape) -> dict[str, Any]:
+    destinations = [
+        {
+            "destinationId": f"dest-{index}-{d}",
+            "name": f"queue-{index}-{d}",
+            "resource": {"sqs": {"arn": f"arn:aws:sqs:eu-west-1:123456789012:q{index}-{d}"}},
+        }
+        for d in range(shape.destinations)
+    ]
+    subscriptions = {
+        kind: [
+            {
+                "subscriptionId": f"sub-{index}-{k}-{s}",
+                "payloadVersion": "1.0",
+                "destinationId": f"dest-{index}-{s % shape.destinations}",
+            }
+            for s in range(shape.subscriptions_per_type)
+        ]
+        for k, kind in enumerate(DEFAULT_NOTIFICATION_TYPES)
+    }
+    return {
+        "lwa": {
+            "client_id": f"amzn1.application-oa2-client.bench{index}",
+            "client_secret": f"bench-secret-{index}",
+            "refresh_token": f"Atzr|bench{index}",
+        },
+        "carrier_accounts": [{"accountId": f"C-{index}-{c}", "carrierId": f"CARRIER{c}"} for c in range(shape.carriers)],
+        "destinations": destinations,
+        "subscriptions": subscriptions,
+    }
+
+
+def sp_api_load(shape: SellerShape, account: str) -> AccountLoad:
+    """An LWA exchange per kind of token, then each listing; getSubscriptions pages of every
+    notification type share one 1/s bucket, which is what bounds this case."""
+    pages = max(1, math.ceil(shape.subscriptions_per_type / SP_PAGE))
+    chains = [Chain("carriers", ("lwa-seller", "getCarrierAccounts"))]
+    chains.append(Chain("destinations", ("lwa-grantless", "getDestinations")))
+    for kind in DEFAULT_NOTIFICATION_TYPES:
+        chains.append(Chain(f"{kind} subscriptions", ("lwa-seller",) + ("getSubscriptions",) * pages))
+    buckets = tuple(
+        Bucket(op, OPERATIONS[op].rate, OPERATIONS[op].burst, op)
+        for op in ("getCarrierAccounts", "getDestinations", "getSubscriptions")
+    )
+    # Both token exchanges happen once; the chains name them only to place the calls after them.
+    return AccountLoad(account, host="/amazon-sp", chains=tuple(chains), buckets=buckets, once=("lwa-seller", "lwa-grantless"))
+
+
+def sp_api_case(sellers: int, shape: SellerShape = SellerShape(), name: str | None = None) -> Case:
+    scenario = {"amazon-sp": {_seller_id(i): _seller(i, shape) for i in range(sellers)}}
+    lines = ["version: 1", "accounts:"]
+    env: dict[str, str] = {}
+    for i in range(sellers):
+        env[f"BENCH_SP_SECRET_{i}"] = f"bench-secret-{i}"
+        env[f"BENCH_SP_REFRESH_{i}"] = f"Atzr|bench{i}"
+        lines.append(
+            f'  seller-{i:04d}: {{provider: amazon-sp, endpoint: "{{url}}/amazon-sp", options: {{region: eu}}, '
+            f'credentials: {{client_id: "${{env:BENCH_SP_CLIENT_{i}}}", '
+            f'client_secret: "${{env:BENCH_SP_SECRET_{i}}}", refresh_token: "${{env:BENCH_SP_REFRESH_{i}}}"}}}}'
+        )
+        env[f"BENCH_SP_CLIENT_{i}"] = f"amzn1.application-oa2-client.bench{i}"
+    lines += ["defaults: {undeclared: report}", "integrations:"]
+    for i in range(sellers):
+        for c in range(shape.carriers):
+            lines.append(
+                f"  p{i:04d}-carrier-{c}: {{account: seller-{i:04d}, kind: carrier, "
+                f'match: {{id: "C-{i}-{c}"}}}}'
+            )
+        for d in range(shape.destinations):
+            lines.append(
+                f"  p{i:04d}-dest-{d}: {{account: seller-{i:04d}, kind: webhook, "
+                f'match: {{id: "dest-{i}-{d}"}}}}'
+            )
+    lines.append("")
+    per_seller = shape.carriers + shape.destinations + shape.subscriptions_per_type * len(DEFAULT_NOTIFICATION_TYPES)
+    return Case(
+        name=name or f"sp-api-{sellers}",
+        scenario=scenario,
+        config="\n".join(lines),
+        env=env,
+        loads=[sp_api_load(shape, f"seller-{i:04d}") for i in range(sellers)],
+        bindings=sellers * per_seller,
+        accounts=sellers,
+        rebuild=lambda n: sp_api_case(n, shape, name=name or f"sp-api-{sellers}"),
+        shape={"provider": "amazon-sp", **shape.__dict__},
+    )
