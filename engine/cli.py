@@ -201,7 +201,7 @@ def _render(plan: Any, fmt: Format, lang: str, state: Any, *, audit: bool = Fals
     else:
         from engine.render.text import render_plan
 
-        _out().print(render_plan(plan, lang, state_changes=plan.state_changes(state)), end="")
+        _out().print(render_plan(plan, lang, state_changes=plan.state_changes(state), audit=audit), end="")
 
 
 def _parse_age(text: str) -> timedelta:

@@ -30,6 +30,8 @@ EN: dict[str, str] = {
     "kind.webhook": "webhook",
     # plan text
     "plan.header": "Refreshed {bindings} live binding(s) on {accounts} account(s). tether will do the following:",
+    "audit.header": "Audited {bindings} live binding(s) on {accounts} account(s) against tether.yaml (read-only):",
+    "audit.clean": "Clean: every live binding is declared and as expected.",
     "plan.no_changes": "No changes. The live integrations match tether.yaml and the state.",
     "plan.incomplete": "The plan is incomplete: {accounts} could not be listed fully, so nothing was decided there (see Problems).",
     "plan.summary": "Plan: {cancel} to cancel, {manual} manual, {blocked} blocked, {drift} drifted, {missing} missing, {ambiguous} ambiguous, {unmanaged} unmanaged, {keep} kept.",
@@ -226,6 +228,8 @@ ZH: dict[str, str] = {
     "kind.app": "应用",
     "kind.webhook": "数据推送",
     "plan.header": "已刷新 {accounts} 个账户上的 {bindings} 个在线绑定。tether 将执行以下操作：",
+    "audit.header": "已按 tether.yaml 审计 {accounts} 个账户上的 {bindings} 个在线绑定（只读）：",
+    "audit.clean": "一切正常：所有在线绑定均已声明且符合预期。",
     "plan.no_changes": "没有变更。在线集成与 tether.yaml 和状态文件一致。",
     "plan.incomplete": "计划不完整：{accounts} 未能完整列出，因此未对其做任何决定（见“问题”）。",
     "plan.summary": "计划：解除 {cancel} 个，人工处理 {manual} 个，阻止 {blocked} 个，漂移 {drift} 个，缺失 {missing} 个，不明确 {ambiguous} 个，未纳管 {unmanaged} 个，保留 {keep} 个。",

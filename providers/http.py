@@ -19,6 +19,7 @@ Every provider talks to its vendor through ``ApiClient.request``. It:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import importlib.util
 import itertools
@@ -33,6 +34,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Awaitable, Callable, Collection, Iterable, Mapping, Protocol
 from urllib.parse import quote, urlsplit
 
+import h11
 import httpx
 import structlog
 
@@ -308,12 +310,19 @@ class _Connection:
 async def _timed(
     awaitable: Any, seconds: float | None, timeout_exc: type[httpx.TimeoutException], request: httpx.Request
 ) -> Any:
+    """Await with httpx's timeout for this phase; ``asyncio.timeout`` (3.11+) costs no task."""
     try:
         if seconds is None:
             return await awaitable
+        if _TIMEOUT is not None:
+            async with _TIMEOUT(seconds):
+                return await awaitable
         return await asyncio.wait_for(awaitable, seconds)
     except asyncio.TimeoutError:
         raise timeout_exc("timed out", request=request) from None
+
+
+_TIMEOUT: Any = getattr(asyncio, "timeout", None)
 
 
 class Http11Transport(httpx.AsyncBaseTransport):
@@ -434,10 +443,12 @@ class Http11Transport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        for idle in self._idle.values():
-            for conn in idle:
+        idle, self._idle = self._idle, {}
+        for connections in idle.values():
+            for conn in connections:
                 conn.close()
-        self._idle.clear()
+                with contextlib.suppress(OSError, ssl.SSLError):
+                    await conn.writer.wait_closed()
 
 
 class HttpFactory:

@@ -126,10 +126,14 @@ def action_lines(action: PlannedAction, lang: str, *, verbose: bool = False) -> 
     return out
 
 
-def render_plan(plan: Plan, lang: str = "en", *, state_changes: Iterable[str] = (), verbose: bool = False) -> Text:
+def render_plan(
+    plan: Plan, lang: str = "en", *, state_changes: Iterable[str] = (), verbose: bool = False, audit: bool = False
+) -> Text:
+    """The plan for a person; with ``audit`` the same report read as findings, not intentions."""
     out = Text()
-    changes = list(state_changes)
-    out.append(t("plan.header", lang, accounts=len(plan.refreshed), bindings=sum(plan.refreshed.values())) + "\n\n")
+    changes = [] if audit else list(state_changes)
+    header = "audit.header" if audit else "plan.header"
+    out.append(t(header, lang, accounts=len(plan.refreshed), bindings=sum(plan.refreshed.values())) + "\n\n")
     for action in plan.actions:
         out.append_text(action_lines(action, lang, verbose=verbose))
     if plan.problems:
@@ -149,7 +153,9 @@ def render_plan(plan: Plan, lang: str = "en", *, state_changes: Iterable[str] = 
         out.append(t("plan.state_changes", lang, count=len(changes), addresses=shown) + "\n")
     if plan.incomplete:
         out.append(t("plan.incomplete", lang, accounts=", ".join(plan.incomplete)) + "\n", style="bold red")
-    elif not any(a.actionable for a in plan.actions) and not changes:
+    elif audit and not plan.needs_attention():
+        out.append(t("audit.clean", lang) + "\n", style="green")
+    elif not audit and not any(a.actionable for a in plan.actions) and not changes:
         out.append(t("plan.no_changes", lang) + "\n", style="green")
     return out
 
