@@ -422,12 +422,12 @@ def apply(
             if not result.results and not result.blocked:
                 changes = the_plan.state_changes(current)
                 console.print(t("apply.state_only", lang, count=len(changes)))
-                return 0
+                return 1 if _refresh_failed(the_plan) else 0
             console.print(render_apply(result, lang), end="")
             audit_file = ws.audit_dir / f"{run_id}.jsonl"
             if audit_file.exists():
                 console.print(t("apply.audit", lang, path=audit_file), style="dim")
-            return 0 if result.ok else 1
+            return 0 if result.ok and not _refresh_failed(the_plan) else 1
 
     _guard(lang, body)
 

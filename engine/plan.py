@@ -162,8 +162,13 @@ def _record_key(record: Record) -> str:
     return f"{record.account}/{record.kind}/{record.live_id}"
 
 
+# Kind -> its text. A str-valued Enum hashes as its text, so a plain "webhook" maps to itself;
+# a dict lookup is several times cheaper than Enum.value, and this runs once per binding.
+_KIND_TEXT: dict[Any, str] = {kind: kind.value for kind in Kind}
+
+
 def record_key(account: str, kind: Kind | str, live_id: str) -> str:
-    kind_text = kind.value if isinstance(kind, Kind) else kind
+    kind_text = _KIND_TEXT.get(kind, kind) if isinstance(kind, Kind) else kind
     return f"{account}/{kind_text}/{live_id}"
 
 
@@ -460,14 +465,16 @@ class _Planner:
 
     def _plan_undeclared(self) -> None:
         policy = self.config.defaults.undeclared
+        skip_all = policy is Undeclared.IGNORE and not self.options.audit
+        claimed = self.claimed
         for account, listing in sorted(self.listings.items()):
             for binding in listing.bindings:
-                key = record_key(account, binding.kind, binding.id)
-                if key in self.claimed or binding.pending_cancel:
+                key = f"{account}/{_KIND_TEXT[binding.kind]}/{binding.id}"  # record_key, inlined
+                if key in claimed or binding.pending_cancel:
                     continue
-                if policy is Undeclared.IGNORE and not self.options.audit:
+                if skip_all:
                     continue
-                if self._ignored(binding):
+                if self.ignore_rules and self._ignored(binding):
                     self.ignored += 1
                     continue
                 address = key
@@ -738,20 +745,36 @@ class _Planner:
 
     def _carry_over_records(self) -> None:
         """Keep what this plan did not look at: untrusted accounts, other targets, protection."""
+        taken = {r.address for r in self.records.values()}
         for key, record in self.by_identity.items():
             if key in self.records:
                 continue
             listing = self.listings.get(record.account)
+            replanned = record.integration is not None and self._selected_name(record.integration)
             if (
                 listing is None
                 or record.account in self.untrusted
-                or self.options.targets
-                or self.options.excludes
+                or ((self.options.targets or self.options.excludes) and not replanned)
             ):
-                self.records[key] = record
+                carried = record
             elif record.protect and (record.kind, record.live_id) in self._live_ids(record.account):
                 # An undeclared, protected binding ignored by policy keeps its protection.
-                self.records[key] = record
+                carried = record
+            else:
+                continue
+            if carried.address in taken:
+                # The integration now names another live binding (deleted and re-created by
+                # hand): the old record stays, under its own unambiguous address.
+                carried = replace(carried, address=f"{carried.address.split('[')[0]}[{carried.live_id}]")
+                if carried.address in taken:
+                    continue
+            taken.add(carried.address)
+            self.records[key] = carried
+
+    def _selected_name(self, name: str) -> bool:
+        if self.options.targets and name not in self.options.targets:
+            return False
+        return name not in self.options.excludes
 
     def _live_ids(self, account: str) -> set[tuple[str, str]]:
         """(kind, id) of every binding listed for the account, built once per account."""
@@ -768,7 +791,7 @@ def _rule_matches(rule: IgnoreRule, binding: LiveBinding) -> bool:
 
 _RULE_FIELDS: dict[str, Callable[[LiveBinding], Any]] = {
     "account": lambda b: b.account,
-    "kind": lambda b: b.kind.value,
+    "kind": lambda b: _KIND_TEXT[b.kind],
     "provider": lambda b: b.provider,
 }
 

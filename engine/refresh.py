@@ -9,9 +9,11 @@ the reason, never a crash, so one broken account cannot hide the plan for the ot
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
 import structlog
 
@@ -116,28 +118,61 @@ async def refresh_account(
     return replace(listing, granted=await _granted(account, provider))
 
 
+GC_THRESHOLD = 50_000
+
+
+@contextmanager
+def fewer_collections(threshold: int = GC_THRESHOLD) -> Iterator[None]:
+    """Run the cyclic GC's young collections ~70x less often for the duration.
+
+    A refresh builds hundreds of thousands of small dicts (the raw objects of every binding)
+    that all live until the plan is made. With the default threshold (700 allocations) the
+    collector keeps tracing them and promoting them, finding no garbage: at 500 shops that was
+    40% of the refresh's CPU. Reference counting still frees everything acyclic at once, and the
+    collector still runs, just later; the previous threshold comes back afterwards.
+    """
+    previous = gc.get_threshold()
+    if previous[0] == 0 or previous[0] >= threshold:  # disabled, or already generous
+        yield
+        return
+    gc.set_threshold(threshold, *previous[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
 async def refresh(
     config: Config, providers: Mapping[str, Provider], progress: Progress | None = None
 ) -> dict[str, Listing]:
     """Every account at once; the HTTP factory's limits (global, per host, per vendor account)
-    decide what is actually in flight, and serve accounts in the order they are given here."""
+    decide what is actually in flight, and serve accounts in the order they are given here, so
+    accounts finish one after another and ``progress`` moves all along, not only at the end.
+
+    The closing ``refresh.done`` log event says how long it took and how steadily accounts
+    finished (``first_s``: the first one; ``max_gap_s``: the longest wait between two).
+    """
     wanted_apps = app_accounts(config)
     started = time.monotonic()
-    done = 0
+    finished: list[float] = []
 
     async def one(account: str, provider: Provider) -> tuple[str, Listing]:
-        nonlocal done
         listing = await refresh_account(config, account, provider, wanted_apps)
-        done += 1
+        finished.append(time.monotonic() - started)
         if progress is not None:
             progress(account, listing)
         return account, listing
 
-    pairs = await asyncio.gather(*(one(a, p) for a, p in providers.items()))
+    with fewer_collections():
+        pairs = await asyncio.gather(*(one(a, p) for a, p in providers.items()))
+    seconds = time.monotonic() - started
+    marks = [0.0, *finished]
     log.info(
         "refresh.done",
-        accounts=done,
+        accounts=len(finished),
         bindings=sum(len(listing.bindings) for _, listing in pairs),
-        seconds=round(time.monotonic() - started, 3),
+        seconds=round(seconds, 3),
+        first_s=round(finished[0], 3) if finished else None,
+        max_gap_s=round(max((b - a for a, b in zip(marks, marks[1:])), default=0.0), 3),
     )
     return dict(pairs)

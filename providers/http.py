@@ -73,7 +73,14 @@ class RateLimiter(Protocol):
 
 
 class TokenBucket:
-    """``rate`` requests per second sustained, ``burst`` at once: SP-API's published model."""
+    """``rate`` requests per second sustained, ``burst`` at once: SP-API's published model.
+
+    ``headroom`` (seconds, default 0) is how much later than its token a request may reach the
+    vendor: the bucket then keeps ``rate * headroom`` tokens in reserve. Pacing at exactly the
+    published rate leaves the vendor's bucket at exactly one token on each arrival, so any
+    request delayed after taking its token (a new connection, a busy event loop) makes the next
+    one arrive "early" and draw a 429; the reserve costs ``headroom`` once, not a slower rate.
+    """
 
     def __init__(
         self,
@@ -82,9 +89,11 @@ class TokenBucket:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        headroom: float = 0.0,
     ) -> None:
         self.rate = rate
         self.burst = burst
+        self.headroom = headroom
         self._tokens = burst
         self._clock = clock
         self._sleep = sleep
@@ -101,9 +110,11 @@ class TokenBucket:
             self._lock = asyncio.Lock()
         async with self._lock:
             self._refill()
-            while self._tokens < 1:
+            # Never more reserve than the burst allows, or the bucket could not send at all.
+            need = 1 + min(self.rate * self.headroom, max(0.0, self.burst - 1))
+            while self._tokens < need:
                 # at least 1 ms, so a clock that barely moves cannot spin this loop
-                await self._sleep(max((1 - self._tokens) / self.rate, 0.001))
+                await self._sleep(max((need - self._tokens) / self.rate, 0.001))
                 self._refill()
             self._tokens -= 1
 
@@ -464,7 +475,7 @@ class HttpFactory:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         parallelism: int = DEFAULT_PARALLELISM,
-        per_host: int = 8,
+        per_host: int = 32,
         timeout: float = 30.0,
         retry: RetryPolicy = RetryPolicy(),
         sleep: Sleep = asyncio.sleep,
@@ -679,7 +690,22 @@ class ApiClient:
                     error=type(exc).__name__,
                     attempt=attempt,
                 )
-                if sent and not idempotent:
+                if sent and mutating and self.factory.audit is not None:
+                    # The vendor may have acted on it: the audit log must say it was sent.
+                    self.factory.audit(
+                        {
+                            "provider": self.provider,
+                            "account": self.account,
+                            "method": method,
+                            "path": redact(urlsplit(url).path),
+                            "status": None,
+                            "error": type(exc).__name__,
+                            "request_id": None,
+                            **(audit or {}),
+                        }
+                    )
+                if sent and (mutating or not idempotent):
+                    # A change that may have happened is settled by reading, never by resending.
                     raise ResponseLost(
                         f"{self.provider} {self.account}: no response to {method} {redact(path)} "
                         f"({type(exc).__name__}); the outcome will be settled by reading it back"

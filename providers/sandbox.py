@@ -8,7 +8,8 @@ emulator should own:
   emulator than ``/amazon-sp`` if one is ever split out;
 - a scenario that is kept, so ``POST /_sandbox/reset`` restores the exact starting world between
   test runs or demo takes;
-- injected faults: latency (awaited, so slow answers never serialise other requests), a seeded
+- injected faults: latency (awaited, so slow answers never serialise other requests; the
+  emulator acts on arrival and the answer waits out the latency), a seeded
   random 503 rate, and scripted rules that answer a status or *drop* a response after the emulator
   acted on it, which is how a lost response to a cancel is reproduced;
 - a bounded log of what arrived. It holds method, path, status and timing only: headers, query
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Sequence
 
 import httpx
 import yaml
@@ -298,6 +299,18 @@ class Reply(NamedTuple):
     dropped: bool = False
 
 
+class Pending(NamedTuple):
+    """An answer the emulator has given, to deliver after ``delay`` seconds of latency."""
+
+    reply: Reply
+    delay: float
+    finish: Callable[[], None] | None  # records it in the request log; None: already recorded
+
+    def finish_now(self) -> None:
+        if self.finish is not None:
+            self.finish()
+
+
 def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> httpx.Response:
     return httpx.Response(status, json=body, headers=headers)
 
@@ -507,13 +520,36 @@ class Sandbox:
         self._record(method, path, response.status_code, started, dropped)
         return Reply(response, dropped)
 
-    async def arespond(self, request: httpx.Request) -> Reply:
-        """``respond`` after the configured latency, awaited so other requests proceed meanwhile."""
+    def arrive(self, request: httpx.Request) -> Pending:
+        """Let the emulator act now, as a vendor does when a request arrives (its rate limits
+        count arrivals), and say how much of the latency the answer must still wait.
+
+        Counting after the wait instead would add the event loop's timer lag to every
+        arrival, and make a client that paces exactly at a published rate look too fast.
+        """
         started = time.perf_counter()
+        path = request.url.path
         latency = self._faults.latency_ms
-        if latency > 0 and not _is_admin(request.url.path):
-            await asyncio.sleep(latency / 1000)
-        return self.respond(request, _started=started)
+        if latency <= 0 or _is_admin(path):
+            return Pending(self.respond(request, _started=started), 0.0, None)
+        method = request.method.upper()
+        with self._lock:
+            response, dropped = self._dispatch(request, method, path)
+
+        def finish() -> None:
+            self._record(method, path, response.status_code, started, dropped)
+
+        delay = latency / 1000 - (time.perf_counter() - started)
+        return Pending(Reply(response, dropped), max(0.0, delay), finish)
+
+    async def arespond(self, request: httpx.Request) -> Reply:
+        """``respond`` with the configured latency, awaited so other requests proceed meanwhile
+        (the emulator acts on arrival, see ``arrive``)."""
+        pending = self.arrive(request)
+        if pending.delay > 0:
+            await asyncio.sleep(pending.delay)
+        pending.finish_now()
+        return pending.reply
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """In-process, synchronous, no latency; a dropped response raises ``httpx.ReadError``."""

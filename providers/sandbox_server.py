@@ -2,9 +2,9 @@
 
 Provider code must meet the sandbox exactly as it meets a vendor: through sockets, keep-alive,
 Content-Length framing and lost connections. ``h11`` already ships with httpx, so a real HTTP/1.1
-server costs no new dependency. A request is answered inline as its bytes arrive; only a latency
-fault turns the answer into a task that sleeps, so a thousand concurrent slow requests cost a
-thousand sleeping coroutines, not a thousand threads.
+server costs no new dependency. A request is answered inline as its bytes arrive; a latency
+fault only delays writing the answer with a timer, so a thousand concurrent slow requests cost
+a thousand timers, not a thousand threads or tasks.
 
 The server binds to loopback unless told otherwise: the scenario's fake credentials are harmless,
 but an emulator that accepts any write is not something to expose on a network by accident.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import ipaddress
 import logging
 import signal
@@ -25,7 +26,7 @@ from typing import Any, Callable, Mapping
 import h11
 import httpx
 
-from providers.sandbox import Reply, Sandbox, SandboxError
+from providers.sandbox import Pending, Reply, Sandbox, SandboxError
 
 log = logging.getLogger("tether.sandbox")
 
@@ -76,7 +77,7 @@ class _Server:
         self.authority = f"{_url_host(host)}:{port}"
         self.date = _DateHeader()
         self.connections: set[_Connection] = set()
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.timers: set[asyncio.TimerHandle] = set()
 
     def to_httpx(self, event: h11.Request, body: bytes) -> httpx.Request:
         """The request as the client addressed it (its Host), so emulators can build absolute links."""
@@ -108,20 +109,19 @@ class _Server:
     async def shutdown(self) -> None:
         for connection in list(self.connections):
             connection.abort()
-        tasks = list(self.tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        for timer in list(self.timers):
+            timer.cancel()
+        self.timers.clear()
 
 
 class _Connection(asyncio.Protocol):
     """One client connection: h11 parses, the sandbox answers, one request at a time in order.
 
     Without latency a request is answered inside ``data_received`` (no task, no await): that is
-    what keeps a pure-Python server at thousands of requests per second. With latency the answer
-    becomes a task, and reading pauses until it is written, which also bounds what a pipelining
-    client can make us buffer.
+    what keeps a pure-Python server at thousands of requests per second. With latency the
+    emulator still acts at once and the answer waits on a timer (``call_later``, cheaper than a
+    task), and reading pauses until it is written, which also bounds what a pipelining client
+    can make us buffer.
     """
 
     def __init__(self, server: _Server) -> None:
@@ -131,7 +131,7 @@ class _Connection(asyncio.Protocol):
         self.request: h11.Request | None = None
         self.body: list[bytes] = []
         self.size = 0
-        self.pending: asyncio.Task[Reply] | None = None
+        self.pending: asyncio.TimerHandle | None = None
         self.write_paused = False
         self.closed = False
 
@@ -219,34 +219,28 @@ class _Connection(asyncio.Protocol):
             self._fail(400, b'{"errors": "bad request target"}')
             return
         self.body = []
-        sandbox = self.server.sandbox
-        if sandbox.latency_ms > 0:
-            task = asyncio.get_running_loop().create_task(sandbox.arespond(request))
-            self.pending = task
-            self.server.tasks.add(task)
-            task.add_done_callback(self._answered)
-            self._update_reading()
-            return
         try:
-            reply = sandbox.respond(request)
+            pending = self.server.sandbox.arrive(request)
         except Exception:
             log.exception("sandbox: failed to answer %s %s", request.method, request.url.path)
             self._fail(500, b'{"errors": "sandbox internal error"}')
             return
-        self._reply(reply)
+        if pending.delay > 0:
+            # Latency: a timer, not a task per request; reading pauses until it is written.
+            timer = asyncio.get_running_loop().call_later(pending.delay, self._answered, pending)
+            self.pending = timer
+            self.server.timers.add(timer)
+            self._update_reading()
+            return
+        pending.finish_now()
+        self._reply(pending.reply)
 
-    def _answered(self, task: asyncio.Task[Reply]) -> None:
-        self.server.tasks.discard(task)
+    def _answered(self, pending: Pending) -> None:
+        if self.pending is not None:
+            self.server.timers.discard(self.pending)
         self.pending = None
-        if task.cancelled():
-            self.abort()
-            return
-        error = task.exception()
-        if error is not None:
-            log.error("sandbox: failed to answer a request", exc_info=error)
-            self._fail(500, b'{"errors": "sandbox internal error"}')
-            return
-        self._reply(task.result())
+        pending.finish_now()
+        self._reply(pending.reply)
         self._update_reading()
         self._advance()
 
@@ -421,6 +415,10 @@ def main_serve(
     sandbox = Sandbox(seed=seed)
     sandbox.load_scenario_source(scenario)
     sandbox.set_faults(latency_ms=latency_ms, error_rate=error_rate)
+    # The loaded world lives as long as the server: keep the cyclic GC from rescanning it
+    # (hundreds of thousands of objects for a large scenario) while it answers requests.
+    gc.collect()
+    gc.freeze()
 
     def announce(bound: int) -> None:
         print(f"tether sandbox listening on http://{_url_host(host)}:{bound} (scenario: {scenario})", flush=True)

@@ -40,6 +40,11 @@ class LeakyBucket:
 
     ``pending`` counts calls sent but not answered yet: the server's figure does not include
     them, so the estimate after a response is the server's level plus what is still in flight.
+
+    ``headroom`` (seconds) keeps ``leak * headroom`` calls of the bucket free: a call that
+    reaches the shop later than planned (a new connection, a busy event loop) must not find
+    the bucket full because the next one came on time. It costs that much once, when the
+    bucket first fills, not a slower pace.
     """
 
     def __init__(
@@ -49,9 +54,11 @@ class LeakyBucket:
         leak_per_second: float = LEAK_PER_SECOND,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        headroom: float = 0.0,
     ) -> None:
         self.size = size
         self.leak = leak_per_second
+        self.headroom = headroom
         self.level = 0.0
         self.pending = 0
         self._clock = clock
@@ -69,8 +76,9 @@ class LeakyBucket:
             self._lock = asyncio.Lock()
         async with self._lock:
             self._drain()
-            while self.level + 1 > self.size:
-                wait = (self.level + 1 - self.size) / self.leak
+            reserve = min(self.leak * self.headroom, max(0.0, self.size - 1))
+            while self.level + 1 > self.size - reserve:
+                wait = (self.level + 1 - (self.size - reserve)) / self.leak
                 before = self._clock()
                 await self._sleep(wait)
                 self._drain()
@@ -103,10 +111,17 @@ class LeakyBucket:
 _BUCKETS: "weakref.WeakKeyDictionary[Any, dict[str, LeakyBucket]]" = weakref.WeakKeyDictionary()
 
 
+JITTER_HEADROOM = 0.1
+"""Seconds of lateness the client's bucket absorbs (LeakyBucket.headroom): enough for a new
+connection or a busy event loop between taking a slot in the bucket and reaching the shop."""
+
+
 def bucket_for(
     http: Any, shop_key: str, *, clock: Callable[[], float] = time.monotonic
 ) -> LeakyBucket:
     per_run = _BUCKETS.setdefault(http, {})
     if shop_key not in per_run:
-        per_run[shop_key] = LeakyBucket(clock=clock, sleep=getattr(http, "sleep", asyncio.sleep))
+        per_run[shop_key] = LeakyBucket(
+            clock=clock, sleep=getattr(http, "sleep", asyncio.sleep), headroom=JITTER_HEADROOM
+        )
     return per_run[shop_key]

@@ -55,11 +55,17 @@ class SellerShape:
     subscriptions_per_type: int = 150
 
 
+# tether reads files of up to 2 MiB and 100,000 values: larger declarations go to tether.d/.
+CHUNK_BYTES = 1_500_000
+CHUNK_LINES = 5_000
+
+
 @dataclass
 class Case:
     name: str
-    scenario: dict[str, Any]
-    config: str  # tether.yaml text; the sandbox URL is filled in with str.format(url=...)
+    make_scenario: Callable[[], dict[str, Any]]  # built when written, so the runner stays small
+    config: str  # tether.yaml without integrations; "{url}" stands for the sandbox's URL
+    integrations: list[str]  # one line each, indented under "integrations:"
     env: dict[str, str]
     loads: list[AccountLoad]
     bindings: int
@@ -68,13 +74,32 @@ class Case:
     shape: dict[str, Any] = field(default_factory=dict)
 
     def write(self, folder: Path, url: str) -> tuple[Path, Path]:
-        """The scenario (JSON, which YAML reads) and tether.yaml, in ``folder``."""
+        """The scenario (JSON, which YAML reads), tether.yaml and tether.d/*.yaml in ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
         scenario = folder / "scenario.yaml"
-        scenario.write_text(json.dumps(self.scenario), encoding="utf-8")
+        scenario.write_text(json.dumps(self.make_scenario()), encoding="utf-8")
+        extra = folder / "tether.d"
+        extra.mkdir(exist_ok=True)
+        for old in extra.glob("*.yaml"):
+            old.unlink()
+        chunks: list[list[str]] = [[]]
+        size = 0
+        for line in self.integrations:
+            if (size + len(line) > CHUNK_BYTES or len(chunks[-1]) >= CHUNK_LINES) and chunks[-1]:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(line)
+            size += len(line) + 1
+        for number, chunk in enumerate(chunks):
+            if chunk:
+                text = "integrations:\n" + "\n".join(chunk) + "\n"
+                (extra / f"{number:03d}.yaml").write_text(text, encoding="utf-8")
+        return scenario, self.write_config(folder, url)
+
+    def write_config(self, folder: Path, url: str) -> Path:
         config = folder / "tether.yaml"
         config.write_text(self.config.replace("{url}", url), encoding="utf-8")
-        return scenario, config
+        return config
 
     def subset(self, accounts: int) -> "Case":
         """The first ``accounts`` accounts of this case (the sequential client's sample)."""
@@ -175,7 +200,9 @@ def shopify_load(shape: ShopShape, account: str) -> AccountLoad:
 
 
 def shopify_case(shops: int, shape: ShopShape = ShopShape(), name: str | None = None) -> Case:
-    scenario = {"shopify": {_shop_handle(i): _shop(i, shape) for i in range(shops)}}
+    def scenario() -> dict[str, Any]:
+        return {"shopify": {_shop_handle(i): _shop(i, shape) for i in range(shops)}}
+
     lines = [
         "version: 1",
         "accounts:",
@@ -188,10 +215,10 @@ def shopify_case(shops: int, shape: ShopShape = ShopShape(), name: str | None = 
         )
     lines += [
         "defaults: {undeclared: report, max_cancels: 20}",
-        "integrations:",
     ]
+    integrations: list[str] = []
     for i in range(shops):
-        lines += _shop_integrations(i, shape)
+        integrations += _shop_integrations(i, shape)
     lines += [
         "ignore:",
         "  - match: {kind: webhook, topic: \"app/*\"}",
@@ -203,8 +230,9 @@ def shopify_case(shops: int, shape: ShopShape = ShopShape(), name: str | None = 
     per_shop = shape.carriers + shape.fulfillment + shape.webhooks + shape.charges
     return Case(
         name=name or f"shopify-{shops}",
-        scenario=scenario,
+        make_scenario=scenario,
         config="\n".join(lines),
+        integrations=integrations,
         env={"BENCH_SHOPIFY_TOKEN": SHOPIFY_TOKEN},
         loads=[shopify_load(shape, f"shop-{i:04d}") for i in range(shops)],
         bindings=shops * per_shop,
@@ -270,7 +298,9 @@ def sp_api_load(shape: SellerShape, account: str) -> AccountLoad:
 
 
 def sp_api_case(sellers: int, shape: SellerShape = SellerShape(), name: str | None = None) -> Case:
-    scenario = {"amazon-sp": {_seller_id(i): _seller(i, shape) for i in range(sellers)}}
+    def scenario() -> dict[str, Any]:
+        return {"amazon-sp": {_seller_id(i): _seller(i, shape) for i in range(sellers)}}
+
     lines = ["version: 1", "accounts:"]
     env: dict[str, str] = {}
     for i in range(sellers):
@@ -282,15 +312,16 @@ def sp_api_case(sellers: int, shape: SellerShape = SellerShape(), name: str | No
             f'client_secret: "${{env:BENCH_SP_SECRET_{i}}}", refresh_token: "${{env:BENCH_SP_REFRESH_{i}}}"}}}}'
         )
         env[f"BENCH_SP_CLIENT_{i}"] = f"amzn1.application-oa2-client.bench{i}"
-    lines += ["defaults: {undeclared: report}", "integrations:"]
+    lines += ["defaults: {undeclared: report}"]
+    integrations: list[str] = []
     for i in range(sellers):
         for c in range(shape.carriers):
-            lines.append(
+            integrations.append(
                 f"  p{i:04d}-carrier-{c}: {{account: seller-{i:04d}, kind: carrier, "
                 f'match: {{id: "C-{i}-{c}"}}}}'
             )
         for d in range(shape.destinations):
-            lines.append(
+            integrations.append(
                 f"  p{i:04d}-dest-{d}: {{account: seller-{i:04d}, kind: webhook, "
                 f'match: {{id: "dest-{i}-{d}"}}}}'
             )
@@ -298,8 +329,9 @@ def sp_api_case(sellers: int, shape: SellerShape = SellerShape(), name: str | No
     per_seller = shape.carriers + shape.destinations + shape.subscriptions_per_type * len(DEFAULT_NOTIFICATION_TYPES)
     return Case(
         name=name or f"sp-api-{sellers}",
-        scenario=scenario,
+        make_scenario=scenario,
         config="\n".join(lines),
+        integrations=integrations,
         env=env,
         loads=[sp_api_load(shape, f"seller-{i:04d}") for i in range(sellers)],
         bindings=sellers * per_seller,

@@ -268,8 +268,8 @@ def test_a_503_on_a_post_fails_that_cancel_cleanly_and_the_next_apply_converges(
         pytest.param(SHOPIFY, id=SHOPIFY.name),
         pytest.param(STRIPE, id=STRIPE.name),
         pytest.param(SHIPCLOUD, id=SHIPCLOUD.name),
-        xfail_case(EBAY, LOST_RESPONSE_RESENT),
-        xfail_case(AMAZON, LOST_RESPONSE_RESENT),
+        EBAY,
+        AMAZON,
     ],
 )
 def test_a_lost_response_to_a_cancel_is_settled_by_reading_not_by_sending_again(
@@ -289,11 +289,6 @@ def test_a_lost_response_to_a_cancel_is_settled_by_reading_not_by_sending_again(
     assert world.tether("plan", "--detailed-exitcode", "--target", case.target).exit_code == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ApiClient.request calls the audit hook only when a response arrives: a mutating call whose "
-    "response was lost (the vendor acted on it) leaves no line in .tether/audit/<run-id>.jsonl",
-)
 def test_a_mutating_call_whose_response_was_lost_is_still_in_the_audit_log(world: World, fast_retries: None) -> None:
     world.arm({"method": "DELETE", "path": SHOPIFY.path, "action": "drop"})
     assert world.tether("apply", "--auto-approve", "--target", SHOPIFY.target).exit_code == 0
@@ -361,11 +356,6 @@ def test_a_failed_webhook_listing_stops_every_cancel_on_that_shop(world: World, 
     assert {SHOPIFY.live_id, "4759306", "4759307"} <= world.live()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/cli.py apply returns 0 when the plan it made had an incomplete listing but other "
-    "accounts had changes; plan (and apply with nothing to do) exit 1 for the same refresh failure",
-)
 def test_apply_exits_1_when_a_listing_was_partial_even_if_other_accounts_changed(world: World, fast_retries: None) -> None:
     world.arm(PAGE_TWO_FAILS)
     result = world.tether("apply", "--auto-approve", "--target", SHIPCLOUD.target, "--target", STRIPE.target)
@@ -397,7 +387,6 @@ def _recreate_dpd_rates(world: World) -> None:
     world.sandbox.load_scenario(state)
 
 
-@pytest.mark.xfail(strict=True, reason=RECREATED)
 def test_a_partial_listing_after_a_kept_binding_was_recreated_is_a_clean_refusal(world: World, fast_retries: None) -> None:
     _shop_only(world)
     assert world.tether("apply", "--auto-approve", "--target", "hermes-rates", "--target", "dpd-rates").exit_code == 0
@@ -410,7 +399,6 @@ def test_a_partial_listing_after_a_kept_binding_was_recreated_is_a_clean_refusal
     assert world.records()  # the state still parses
 
 
-@pytest.mark.xfail(strict=True, reason=RECREATED)
 def test_a_targeted_apply_after_a_kept_binding_was_recreated_works(world: World) -> None:
     _shop_only(world)
     assert world.tether("apply", "--auto-approve", "--target", "hermes-rates", "--target", "dpd-rates").exit_code == 0
@@ -474,13 +462,17 @@ EMULATOR_DECODES_FIRST = (
 )
 
 
+def _decodes_first(emulator: str) -> Any:
+    return pytest.mark.xfail(strict=True, reason=EMULATOR_DECODES_FIRST.format(emulator))
+
+
 @pytest.mark.parametrize(
     "make",
     [
         pytest.param(_evil_shipcloud, id="http"),
-        pytest.param(_evil_stripe, id="stripe", marks=pytest.mark.xfail(strict=True, reason=EMULATOR_DECODES_FIRST.format("stripe"))),
-        pytest.param(_evil_ebay, id="ebay", marks=pytest.mark.xfail(strict=True, reason=EMULATOR_DECODES_FIRST.format("ebay"))),
-        pytest.param(_evil_amazon, id="amazon", marks=pytest.mark.xfail(strict=True, reason=EMULATOR_DECODES_FIRST.format("amazon-sp"))),
+        pytest.param(_evil_stripe, id="stripe", marks=_decodes_first("stripe")),
+        pytest.param(_evil_ebay, id="ebay", marks=_decodes_first("ebay")),
+        pytest.param(_evil_amazon, id="amazon", marks=_decodes_first("amazon-sp")),
     ],
 )
 def test_a_provider_id_like_a_path_is_percent_encoded_and_never_a_file_name(world: World, make: Any) -> None:
@@ -509,7 +501,9 @@ def test_a_provider_id_like_a_path_is_percent_encoded_and_never_a_file_name(worl
 # -- random 503s everywhere -------------------------------------------------------------------------
 
 
-def test_random_503s_everywhere_converge_without_repeating_a_cancel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_retries: None) -> None:
+def test_random_503s_everywhere_converge_without_repeating_a_cancel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_retries: None
+) -> None:
     """Vendors answering 503 to 30% of all requests: apply may fail some cancels, but every
     run keeps the invariants, and running it again converges, each cancel sent successfully once."""
     config = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))

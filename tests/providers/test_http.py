@@ -296,6 +296,14 @@ def test_an_unreachable_host_fails_after_the_policy_attempts() -> None:
     assert len(server.requests) == 3 and len(waits.waits) == 2
 
 
+@pytest.mark.parametrize("method", ["DELETE", "PUT"])
+def test_a_lost_response_to_any_mutating_request_is_never_resent(method: str) -> None:
+    server = Server([httpx.ReadError, answer(404)])
+    error, waits = call(server, method, "/v1/things/1")
+    assert isinstance(error, ResponseLost)
+    assert len(server.requests) == 1 and waits.waits == []
+
+
 # -- the audit hook ----------------------------------------------------------------------------
 
 
@@ -315,6 +323,15 @@ def test_every_mutating_attempt_is_audited_without_secrets_and_reads_are_not() -
     call(Server([answer(200)]), "GET", audit_log=reads)
     call(Server([answer(200)]), "PUT", "/v1/search", audit_log=reads, mutating=False)
     assert reads == []
+
+
+def test_a_mutating_call_whose_response_was_lost_is_audited() -> None:
+    audit: list[dict[str, Any]] = []
+    call(Server([httpx.ReadError]), "DELETE", "/v1/things/1", audit_log=audit, idempotent=False,
+         audit={"idempotency_key": "tether-k"})
+    assert len(audit) == 1
+    assert audit[0]["method"] == "DELETE" and audit[0]["path"] == "/v1/things/1"
+    assert audit[0]["status"] is None and audit[0]["idempotency_key"] == "tether-k"
 
 
 # -- redaction ----------------------------------------------------------------------------------

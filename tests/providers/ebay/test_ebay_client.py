@@ -281,7 +281,9 @@ def test_a_dropped_connection_on_delete_converges_without_harm(harness) -> None:
 
     outcome = harness.run(body)
 
-    assert outcome.status is CancelStatus.ALREADY_GONE  # the repeated DELETE found it deleted
+    assert outcome.status is CancelStatus.DONE  # settled by reading back, not by a second DELETE
+    assert "verified after a lost response" in outcome.detail
+    assert [e.request.method for e in harness.exchanges].count("DELETE") == 0  # the lost one is not logged; no second one went out
     assert "6196932001" not in str(harness.emulator.dump())
 
 

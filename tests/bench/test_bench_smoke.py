@@ -1,0 +1,75 @@
+"""The benchmark end to end at its smallest: every case it prints, with every field, in seconds.
+
+No timing is asserted (this machine's speed is not the code's behaviour); what is asserted is
+that each line is complete and consistent: the sandbox counted the requests the floor model
+predicts, nothing was throttled into the plan, and the model's terms add up to its floor.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.bench import run
+from tests.bench.floor import AccountLoad, Bucket, Chain, floor
+
+PLAN_FIELDS = {
+    "case", "provider", "accounts", "bindings", "requests", "latency_ms", "parallelism", "wall_s",
+    "refresh_s", "floor_s", "bound_by", "floor_terms", "model_requests", "ratio", "refresh_ratio",
+    "sequential_s", "sequential_refresh_s", "sequential_sample_accounts", "sequential_sample_refresh_s",
+    "sequential_sample_requests", "speedup", "refresh_speedup", "peak_rss_mb", "ru_maxrss_mb", "cpu_s",
+    "bindings_per_cpu_s", "sandbox_cpu_s", "sandbox_429", "retries", "surfaced_429", "exit_code",
+    "incomplete", "actions", "progress_first_s", "progress_max_gap_s",
+}
+
+
+@pytest.mark.e2e
+def test_the_smallest_bench_prints_complete_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run.main([
+        "--shops", "2", "--webhooks", "260", "--sellers", "1", "--subscriptions", "30",
+        "--latency-ms", "2", "--sequential-sample", "1", "--cpu-bindings", "1000",
+        "--rps-requests", "40", "--out-dir", str(tmp_path),
+    ])
+    assert code == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    by_case = {line["case"]: line for line in lines}
+    assert set(by_case) == {"shopify-2", "sp-api-1", "sandbox-rps", "cpu-plan-1000"}
+
+    for name in ("shopify-2", "sp-api-1"):
+        line = by_case[name]
+        assert PLAN_FIELDS <= set(line), PLAN_FIELDS - set(line)
+        assert line["exit_code"] == 0 and line["incomplete"] == 0 and "error" not in line
+        # The model counts what was sent; SP-API may add a retried 429 (its client paces at
+        # exactly the published rate), which must never reach the plan.
+        assert line["requests"] == line["model_requests"] + line["sandbox_429"]
+        assert not line["surfaced_429"]
+        assert line["floor_s"] == max(line["floor_terms"].values()) > 0
+        assert line["refresh_s"] > 0 and line["peak_rss_mb"] > 0 and line["cpu_s"] > 0
+        assert line["actions"] > 0
+    shop = by_case["shopify-2"]
+    assert shop["sandbox_429"] == 0  # the client's leaky bucket keeps a 40-deep bucket clear
+    assert shop["bindings"] == 2 * (20 + 5 + 260 + 5) and shop["requests"] == 2 * 6  # 2 webhook pages
+    assert shop["sequential_sample_accounts"] == 1 and shop["sequential_sample_requests"] == 6
+    assert by_case["sp-api-1"]["bound_by"].startswith("rate_limit_s")
+
+    rps = by_case["sandbox-rps"]
+    assert rps["small_statuses"] == {"200": 40} and rps["page250_statuses"] == {"200": 10}
+    cpu = by_case["cpu-plan-1000"]
+    assert cpu["bindings"] == 1000 and cpu["actions"] > 0 and cpu["peak_rss_mb"] > 0
+    assert (tmp_path / "results.jsonl").read_text().count("\n") == 4
+
+
+def test_the_floor_takes_the_largest_term() -> None:
+    load = AccountLoad(
+        "a",
+        host="/h",
+        chains=(Chain("pages", ("list",) * 3), Chain("other", ("get",))),
+        buckets=(Bucket("list", rate=1.0, burst=1, operation="list"),),
+    )
+    # chain: 3 x 0.1; bucket: 2 waits of 1 s after the first, plus a round trip; global: 4 x 0.1 / 2
+    model = floor([load], latency=0.1, parallelism=2, per_host=1)
+    assert model["requests"] == 4
+    assert model["terms"] == {"chain_s": 0.3, "rate_limit_s": 2.1, "global_parallelism_s": 0.2, "per_host_s": 0.4}
+    assert model["floor_s"] == 2.1 and model["bound_by"] == "rate_limit_s (list)"
