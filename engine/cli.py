@@ -24,6 +24,7 @@ from rich.text import Text
 from engine import __version__
 from engine.errors import TetherError
 from engine.i18n import detect_lang, t
+from providers.http import DEFAULT_PARALLELISM
 
 app = typer.Typer(
     name="tether",
@@ -71,7 +72,7 @@ TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Plan o
 ExcludeOpt = Annotated[Optional[list[str]], typer.Option("--exclude", help="Leave this integration out (repeatable).")]
 FeesOpt = Annotated[bool, typer.Option("--accept-fees", help="Allow cancels whose early-termination fee exceeds defaults.max_fee.")]
 MassOpt = Annotated[bool, typer.Option("--allow-mass-cancel", help="Lift the mass-cancel guards (max_cancels, all of an account, empty listings).")]
-ParallelOpt = Annotated[int, typer.Option("--parallelism", min=1, max=256, help="Requests in flight at once, across all providers.")]
+ParallelOpt = Annotated[int, typer.Option("--parallelism", min=1, max=256, help="Requests in flight at once, across all providers (each vendor's own rate limits still apply).")]
 
 
 def _examples(*lines: str) -> str:
@@ -277,7 +278,7 @@ def plan(
     exclude: ExcludeOpt = None,
     accept_fees: FeesOpt = False,
     allow_mass_cancel: MassOpt = False,
-    parallelism: ParallelOpt = 16,
+    parallelism: ParallelOpt = DEFAULT_PARALLELISM,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show details of kept bindings too.")] = False,
     lang: LangOpt = None,
 ) -> None:
@@ -346,7 +347,7 @@ def apply(
     max_plan_age: Annotated[str, typer.Option("--max-plan-age", help="Refuse a saved plan older than this (24h, 90m, 2d).")] = "24h",
     target: TargetOpt = None,
     exclude: ExcludeOpt = None,
-    parallelism: ParallelOpt = 16,
+    parallelism: ParallelOpt = DEFAULT_PARALLELISM,
     lang: LangOpt = None,
 ) -> None:
     """Carry out a plan: for each cancel, back up, cancel, verify, record. Blocked ones are skipped."""
@@ -482,7 +483,7 @@ def audit(
     config: ConfigOpt = None,
     state: StateOpt = None,
     fmt: FormatOpt = Format.text,
-    parallelism: ParallelOpt = 16,
+    parallelism: ParallelOpt = DEFAULT_PARALLELISM,
     lang: LangOpt = None,
 ) -> None:
     """Read-only report of every live binding against tether.yaml, undeclared ones included.

@@ -319,7 +319,9 @@ class _Planner:
         self.protected = {key for key, r in self.by_identity.items() if r.protect}
         self.recorded_accounts = {r.account for r in state.records.values()}
         self.untrusted = self._untrusted_accounts()
-        self.ignore_rules = [(number, rule, _rule_matcher(rule)) for number, rule in enumerate(config.ignore, start=1)]
+        self.ignore_rules = [
+            (number, rule, _rule_matcher(rule)) for number, rule in enumerate(config.ignore, start=1)
+        ]
         self.noted: set[str] = set()
         self.live_ids: dict[str, set[tuple[str, str]]] = {}
 
@@ -783,10 +785,6 @@ class _Planner:
             found = {(b.kind.value, b.id) for b in self.listings[account].bindings}
             self.live_ids[account] = found
         return found
-
-
-def _rule_matches(rule: IgnoreRule, binding: LiveBinding) -> bool:
-    return _rule_matcher(rule)(binding)
 
 
 _RULE_FIELDS: dict[str, Callable[[LiveBinding], Any]] = {

@@ -16,7 +16,7 @@ from engine.model import Config, Listing
 from engine.plan import Plan, PlanOptions, make_plan
 from engine.planfile import dumps
 from engine.refresh import catalog, close_providers, open_providers, refresh
-from providers.http import HttpFactory
+from providers.http import DEFAULT_PARALLELISM, HttpFactory
 from states.model import State
 
 
@@ -26,7 +26,7 @@ class PlanRequest:
     allow_mass_cancel: bool = False
     targets: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
-    parallelism: int = 16
+    parallelism: int = DEFAULT_PARALLELISM
     audit: bool = False
 
 
@@ -83,7 +83,7 @@ async def run_apply(
     settings: ApplySettings,
     audit_path: object,
     report: Report,
-    parallelism: int = 16,
+    parallelism: int = DEFAULT_PARALLELISM,
     transport: Any = None,
 ) -> ApplyResult:
     trail = AuditTrail(audit_path, settings.run_id, settings.plan_sha256)  # type: ignore[arg-type]

@@ -312,7 +312,9 @@ class _Connection:
 
     def usable(self) -> bool:
         """Idle and still open: a server that closed an idle connection left EOF in the reader."""
-        return not self.reader.at_eof() and not self.writer.is_closing() and self.h11.our_state is h11.IDLE
+        return (
+            not self.reader.at_eof() and not self.writer.is_closing() and self.h11.our_state is h11.IDLE
+        )
 
     def close(self) -> None:
         self.writer.close()
@@ -384,7 +386,9 @@ class Http11Transport(httpx.AsyncBaseTransport):
             conn.close()
         return response
 
-    async def _connect(self, key: tuple[bytes, bytes, int], request: httpx.Request, timeout: float | None) -> _Connection:
+    async def _connect(
+        self, key: tuple[bytes, bytes, int], request: httpx.Request, timeout: float | None
+    ) -> _Connection:
         scheme, host, port = key
         hostname = host.decode("ascii")
         secure = scheme == b"https"
@@ -393,7 +397,10 @@ class Http11Transport(httpx.AsyncBaseTransport):
         try:
             reader, writer = await _timed(
                 asyncio.open_connection(
-                    hostname, port, ssl=self._ssl if secure else None, server_hostname=hostname if secure else None,
+                    hostname,
+                    port,
+                    ssl=self._ssl if secure else None,
+                    server_hostname=hostname if secure else None,
                     limit=1 << 20,
                 ),
                 timeout,
@@ -404,7 +411,9 @@ class Http11Transport(httpx.AsyncBaseTransport):
             raise httpx.ConnectError(str(exc), request=request) from exc
         return _Connection(reader, writer)
 
-    async def _exchange(self, conn: _Connection, request: httpx.Request, timeouts: dict[str, float | None]) -> httpx.Response:
+    async def _exchange(
+        self, conn: _Connection, request: httpx.Request, timeouts: dict[str, float | None]
+    ) -> httpx.Response:
         body = await request.aread()
         target = request.url.raw_path
         head = h11.Request(method=request.method.encode("ascii"), target=target, headers=request.headers.raw)
@@ -429,11 +438,15 @@ class Http11Transport(httpx.AsyncBaseTransport):
                 raise httpx.RemoteProtocolError(str(exc), request=request) from exc
             if event is h11.NEED_DATA:
                 try:
-                    incoming = await _timed(conn.reader.read(1 << 16), read_timeout, httpx.ReadTimeout, request)
+                    incoming = await _timed(
+                        conn.reader.read(1 << 16), read_timeout, httpx.ReadTimeout, request
+                    )
                 except OSError as exc:
                     raise httpx.ReadError(str(exc), request=request) from exc
                 if not incoming and conn.h11.their_state is h11.SEND_RESPONSE and not status:
-                    raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+                    raise httpx.RemoteProtocolError(
+                        "Server disconnected without sending a response.", request=request
+                    )
                 conn.h11.receive_data(incoming)
                 continue
             if isinstance(event, h11.Response):
@@ -468,6 +481,8 @@ class HttpFactory:
     ``parallelism`` bounds requests in flight across the run, ``per_host`` those to one vendor
     host (see ``host_key``). ``http2`` None means: HTTP/2 to https origins when ``h2`` is
     installed (it multiplexes a host's requests over few connections), HTTP/1.1 otherwise.
+    HTTP/1.1 goes through ``Http11Transport`` unless a ``transport`` is given (tests mount
+    emulators that way).
     """
 
     def __init__(

@@ -38,7 +38,7 @@ class SpApiRateLimiter:
             return None
         found = self._buckets.get(operation)
         if found is None:
-            found = TokenBucket(spec.rate, spec.burst, clock=self._clock, sleep=self._sleep)
+            found = TokenBucket(spec.rate, spec.burst, clock=self._clock, sleep=self._sleep, headroom=0.1)  # arrivals jitter on the wire
             self._buckets[operation] = found
         return found
 
