@@ -637,6 +637,24 @@ class ApiClient:
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.base_url + path
 
+    def _audit(
+        self, method: str, url: str, status: int | None, request_id: str | None, extra: Mapping[str, Any] | None
+    ) -> None:
+        """One line of the audit log for a call that may have changed something at the vendor."""
+        if self.factory.audit is None:
+            return
+        self.factory.audit(
+            {
+                "provider": self.provider,
+                "account": self.account,
+                "method": method,
+                "path": self.factory.redactor(urlsplit(url).path),
+                "status": status,
+                "request_id": request_id,
+                **(extra or {}),
+            }
+        )
+
     async def request(
         self,
         method: str,
@@ -705,20 +723,9 @@ class ApiClient:
                     error=type(exc).__name__,
                     attempt=attempt,
                 )
-                if sent and mutating and self.factory.audit is not None:
+                if sent and mutating:
                     # The vendor may have acted on it: the audit log must say it was sent.
-                    self.factory.audit(
-                        {
-                            "provider": self.provider,
-                            "account": self.account,
-                            "method": method,
-                            "path": redact(urlsplit(url).path),
-                            "status": None,
-                            "error": type(exc).__name__,
-                            "request_id": None,
-                            **(audit or {}),
-                        }
-                    )
+                    self._audit(method, url, None, None, {**(audit or {}), "error": type(exc).__name__})
                 if sent and (mutating or not idempotent):
                     # A change that may have happened is settled by reading, never by resending.
                     raise ResponseLost(
@@ -748,18 +755,8 @@ class ApiClient:
                     attempt=attempt,
                     request_id=request_id,
                 )
-            if mutating and self.factory.audit is not None:
-                self.factory.audit(
-                    {
-                        "provider": self.provider,
-                        "account": self.account,
-                        "method": method,
-                        "path": redact(urlsplit(url).path),
-                        "status": status,
-                        "request_id": request_id,
-                        **(audit or {}),
-                    }
-                )
+            if mutating:
+                self._audit(method, url, status, request_id, audit)
 
             if 200 <= status < 300 or status in accept:
                 return response
