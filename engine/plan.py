@@ -336,9 +336,7 @@ class _Planner:
     # -- selection ---------------------------------------------------------------------------
 
     def _selected(self, integration: Integration) -> bool:
-        if self.options.targets and integration.name not in self.options.targets:
-            return False
-        return integration.name not in self.options.excludes
+        return self._selected_name(integration.name)
 
     def _untrusted_accounts(self) -> dict[str, str]:
         """Accounts whose listing cannot be trusted for cancel decisions, with the reason."""
@@ -774,6 +772,7 @@ class _Planner:
             self.records[key] = carried
 
     def _selected_name(self, name: str) -> bool:
+        """--target and --exclude, by integration name."""
         if self.options.targets and name not in self.options.targets:
             return False
         return name not in self.options.excludes
