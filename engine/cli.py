@@ -14,7 +14,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Callable, NoReturn, Optional
+from typing import Annotated, Any, Callable, Coroutine, NoReturn, Optional, TypeVar
 
 import structlog
 import typer
@@ -25,6 +25,8 @@ from engine import __version__
 from engine.errors import TetherError
 from engine.i18n import detect_lang, t
 from providers.http import DEFAULT_PARALLELISM
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="tether",
@@ -147,12 +149,15 @@ def _workspace(config: list[Path] | None, state: Path | None = None, backup_dir:
 
 
 def _load(ws: Any) -> Any:
+    from engine import gctune
     from engine.config import default_paths, load_config
 
     paths = list(ws.config_paths) if ws.config_paths else None
     if paths and len(paths) == 1:
         paths = default_paths(paths[0])  # --config x/tether.yaml brings x/tether.d/*.yaml too
-    return load_config(paths, cwd=ws.root)
+    loaded = load_config(paths, cwd=ws.root)
+    gctune.keep()
+    return loaded
 
 
 def _store(ws: Any) -> Any:
@@ -171,12 +176,26 @@ def _progress() -> Any:
     return progress, {}
 
 
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(work)``, with the result handed back outside the task. On the way out
+    asyncio.run puts the SIGINT handler back, and Python's signal module builds the text of the
+    old handler, which names the task and so its result: for a plan of 150,000 bindings that text
+    took seconds to build and was thrown away."""
+    box: list[T] = []
+
+    async def keep() -> None:
+        box.append(await work)
+
+    asyncio.run(keep())
+    return box[0]
+
+
 def _plan(config: Any, state: Any, request: Any) -> Any:
     from engine.runner import build_plan
 
     progress, tasks = _progress()
     if progress is None:
-        return asyncio.run(build_plan(config, state, request))
+        return _run(build_plan(config, state, request))
     totals: dict[str, int] = {}
     for account in config.accounts.values():
         totals[account.provider] = totals.get(account.provider, 0) + 1
@@ -187,14 +206,25 @@ def _plan(config: Any, state: Any, request: Any) -> Any:
         def advance(account: str, _: Any) -> None:
             progress.advance(tasks[config.accounts[account].provider])
 
-        return asyncio.run(build_plan(config, state, request, advance))
+        return _run(build_plan(config, state, request, advance))
+
+
+def _write_bytes(data: bytes) -> None:
+    """UTF-8 bytes to stdout as they are (a large plan is not decoded only to be encoded again)."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (a test's capture)
+        sys.stdout.write(data.decode("utf-8"))
+    else:
+        buffer.write(data)
+        buffer.flush()
 
 
 def _render(plan: Any, fmt: Format, lang: str, state: Any, *, audit: bool = False) -> None:
     if fmt is Format.json:
-        from engine.planfile import dumps
+        from engine.planfile import dump_bytes
 
-        sys.stdout.write(dumps(plan))
+        _write_bytes(dump_bytes(plan))
     elif fmt is Format.markdown:
         from engine.render.markdown import render_markdown
 
@@ -417,7 +447,7 @@ def apply(
                 elif event == "resume":
                     console.print(t("apply.resume", lang, **fields), style="yellow")
 
-            result = asyncio.run(
+            result = _run(
                 run_apply(the_plan, cfg, store, settings, ws.audit_dir / f"{run_id}.jsonl", report, parallelism)
             )
             if not result.results and not result.blocked:
@@ -676,7 +706,10 @@ def providers_cmd() -> None:
 
 
 def main() -> None:
+    from engine import gctune
+
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    gctune.for_batch()
     app()
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -50,7 +50,7 @@ from engine.model import (
 from engine.yamlsafe import YamlDocument, YamlPath, decode_text, parse_yaml
 from providers import registry
 from providers.http import is_loopback
-from schemas import load_schema, schema_path
+from schemas import compile_check, load_schema, schema_path
 
 __all__ = [
     "CONFIG_DIR",
@@ -156,6 +156,19 @@ def _is_date(value: Any) -> bool:
         return False
     date.fromisoformat(value)
     return True
+
+
+def _date_ok(value: Any) -> bool:
+    try:
+        return _is_date(value)
+    except ValueError:
+        return False
+
+
+@lru_cache(maxsize=1)
+def _quick_check() -> Callable[[Any], bool]:
+    """The compiled yes/no check; jsonschema (``_validator``) runs only to explain a failure."""
+    return compile_check("config", formats={"date": _date_ok})
 
 
 @lru_cache(maxsize=1)
@@ -492,9 +505,10 @@ def load_config(paths: Sequence[str | Path] | None = None, *, cwd: str | Path | 
     if len(sources) != len(files):  # unreadable files: references into them would only mislead
         raise ConfigError(report.diagnostics())
 
-    validator = _validator()
     for source in sources:
-        for error in validator.iter_errors(source.data):
+        if _quick_check()(source.data):
+            continue
+        for error in _validator().iter_errors(source.data):
             for where, message, hint in _phrase(error, source.data):
                 report.flagged.add((source.index, where))
                 report.add(source, where, message, hint)

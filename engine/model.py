@@ -10,10 +10,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, Mapping
+
+import orjson
 
 
 class Kind(str, Enum):
@@ -176,7 +179,14 @@ def canonical_json(value: Any) -> str:
 
 
 def fingerprint(raw: Mapping[str, Any]) -> str:
-    return "sha256:" + hashlib.sha256(canonical_json(raw).encode("utf-8")).hexdigest()
+    """``sha256:`` of the object's sorted-key JSON. orjson writes it about ten times faster than
+    the json module (a plan fingerprints every binding); a value orjson refuses (an integer wider
+    than 64 bits) takes the json module's path, and it always will, so the result stays stable."""
+    try:
+        data = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS, default=str)
+    except (orjson.JSONEncodeError, TypeError):
+        data = canonical_json(raw).encode("utf-8")
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 _MISSING = object()
@@ -204,7 +214,7 @@ class LiveBinding:
     pending_cancel: bool = False
     sides: tuple[str, ...] = ("platform",)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         return fingerprint(self.raw)
 

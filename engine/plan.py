@@ -13,11 +13,10 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass, field, replace
 from datetime import date
-from fnmatch import fnmatchcase
 from typing import Any, Callable, Iterable, Mapping
 
 from engine.diff import drift
-from engine.match import index_key, is_glob, value_matches
+from engine.match import glob_matcher, index_key, is_glob, value_matches
 from engine.model import (
     Action,
     CancelAt,
@@ -201,9 +200,8 @@ def _check(expected: Any) -> Callable[[Any], bool]:
         # A string never matches a boolean or a missing value; anything else compares (or
         # globs) as its text.
         if is_glob(expected):
-            return lambda actual: (
-                actual is not None and not isinstance(actual, bool) and fnmatchcase(str(actual), expected)
-            )
+            glob = glob_matcher(expected)
+            return lambda actual: actual is not None and not isinstance(actual, bool) and glob(str(actual))
         return lambda actual: (
             actual == expected
             if type(actual) is str

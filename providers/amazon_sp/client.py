@@ -11,7 +11,7 @@ import httpx
 from engine.errors import AuthError, ConfigError, ProviderError
 from engine.model import Kind, LiveBinding, Listing
 from providers.base import Capabilities, CancelOutcome, CancelRequest, CancelStatus, ProviderContext
-from providers.http import ResponseLost, is_loopback
+from providers.http import ResponseLost, is_loopback, json_body
 
 from . import runbooks
 from .lwa import GRANTLESS, SELLER, LwaError, LwaSession, describe_lwa_error
@@ -37,7 +37,7 @@ _PAGE_SIZE = 100  # getSubscriptions accepts 30..100; the largest page costs the
 def describe_sp_error(response: httpx.Response) -> str:
     """``{"errors": [{"code", "message", "details"}]}`` as ``Code: message (details)``."""
     try:
-        body = response.json()
+        body = json_body(response)
     except ValueError:
         return response.text[:200] or f"HTTP {response.status_code}"
     errors = body.get("errors") if isinstance(body, dict) else None
@@ -56,7 +56,7 @@ def describe_sp_error(response: httpx.Response) -> str:
 
 def _error_text(response: httpx.Response) -> str:
     try:
-        body = response.json()
+        body = json_body(response)
     except ValueError:
         return ""
     errors = body.get("errors") if isinstance(body, dict) else None
@@ -554,7 +554,7 @@ def _bind(step: Callable[..., Any], notification_type: str) -> Callable[[Callabl
 
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
-        body = response.json()
+        body = json_body(response)
     except ValueError:
         raise ProviderError(
             f"amazon-sp: {response.request.method} {response.request.url.path} answered "

@@ -18,7 +18,7 @@ from typing import Callable
 import httpx
 
 from engine.errors import AuthError, ProviderError
-from providers.http import ApiClient
+from providers.http import ApiClient, json_body
 
 from .operations import NOTIFICATIONS_SCOPE
 
@@ -61,7 +61,7 @@ class AccessToken:
 def describe_lwa_error(response: httpx.Response) -> str:
     """LWA answers ``{"error": ..., "error_description": ...}``, not SP-API's ``errors`` list."""
     try:
-        body = response.json()
+        body = json_body(response)
     except ValueError:
         return response.text[:200]
     if isinstance(body, dict) and "error" in body:
@@ -135,7 +135,7 @@ class LwaSession:
         request_id = response.headers.get("x-amzn-RequestId")
         if response.status_code >= 400:
             try:
-                code = str(response.json().get("error", ""))
+                code = str(json_body(response).get("error", ""))
             except (ValueError, AttributeError):
                 code = ""
             hint = _HINTS.get(code, "check the account's credentials")
@@ -150,7 +150,7 @@ class LwaSession:
                 request_id=request_id,
             )
         try:
-            body = response.json()
+            body = json_body(response)
             value = str(body["access_token"])
             lifetime = float(body.get("expires_in", 3600))
         except (ValueError, KeyError, TypeError, AttributeError):

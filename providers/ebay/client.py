@@ -26,7 +26,7 @@ from providers.base import Capabilities, CancelOutcome, CancelRequest, CancelSta
 from providers.ebay import api
 from providers.ebay.errors import describe_error, error_ids
 from providers.ebay.quota import DailyQuota
-from providers.http import ResponseLost
+from providers.http import ResponseLost, json_body
 
 MAX_SUBSCRIPTION_PAGES = 1_000
 REQUEST_ID_HEADER = "x-ebay-request-id"
@@ -181,7 +181,7 @@ class EbayProvider:
                     continue
                 seen_ids.add(subscription_id)
                 bindings.append(self._subscription_binding(raw))
-            next_url = response.json().get("next")
+            next_url = json_body(response).get("next")
             if not next_url:
                 return
             continuation = _continuation_token(str(next_url))
@@ -354,7 +354,7 @@ class EbayProvider:
                 request_id=response.headers.get(REQUEST_ID_HEADER),
             )
         try:
-            raw = response.json()
+            raw = json_body(response)
         except ValueError:
             raw = None
         key = (
@@ -432,7 +432,7 @@ class EbayProvider:
 def _json_list(response: httpx.Response, key: str) -> list[Any] | None:
     """The list under ``key``; eBay leaves the key out when there is nothing to list."""
     try:
-        body = response.json()
+        body = json_body(response)
     except ValueError:
         return None
     if not isinstance(body, dict):

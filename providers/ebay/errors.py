@@ -7,12 +7,14 @@ from typing import Any
 
 import httpx
 
+from providers.http import json_body
+
 MAX_ERRORS = 3
 
 
 def _errors(response: httpx.Response) -> list[dict[str, Any]] | None:
     try:
-        body = response.json()
+        body = json_body(response)
     except ValueError:
         return None
     errors = body.get("errors") if isinstance(body, dict) else None

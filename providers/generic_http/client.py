@@ -37,7 +37,7 @@ from providers.generic_http.options import (
 )
 from providers.generic_http.paging import PagingError, walk
 from providers.generic_http.templates import MISSING, MissingValue, dotted, render_path, render_value
-from providers.http import ApiClient, ResponseLost, TokenBucket
+from providers.http import ApiClient, ResponseLost, TokenBucket, json_body
 from providers.manual.runbook import runbook_for
 
 SIDES = ("provider",)
@@ -68,7 +68,7 @@ def describe_error(response: httpx.Response) -> str:
     """The vendor's own message: ``message``, ``error``, ``errors[0].message``, else the text."""
     text: str | None = None
     try:
-        body = response.json()
+        body = json_body(response)
     except ValueError:
         body = None
     if isinstance(body, Mapping):
@@ -427,7 +427,7 @@ class HttpVendorProvider:
         if response.status_code in resource.gone.status:
             return None
         try:
-            body = response.json()
+            body = json_body(response)
         except ValueError:
             raise ProviderError(f"http {self.account}: GET {path} did not answer JSON") from None
         item = dotted(body, spec.item) if spec.item else body

@@ -22,6 +22,7 @@ from engine.errors import ProviderError
 from engine.model import canonical_json
 from providers.generic_http.options import Endpoint
 from providers.generic_http.templates import MISSING, dotted
+from providers.http import json_body
 
 
 class PagingError(ProviderError):
@@ -34,7 +35,7 @@ Fetch = Callable[[str, Any], Awaitable[httpx.Response]]
 
 def _json(response: httpx.Response, where: str) -> Any:
     try:
-        return response.json()
+        return json_body(response)
     except ValueError:
         raise PagingError(f"{where}: the response is not JSON ({response.headers.get('content-type', 'no content type')})") from None
 

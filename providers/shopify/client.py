@@ -41,7 +41,7 @@ from providers.base import (
     Capabilities,
     ProviderContext,
 )
-from providers.http import ResponseLost
+from providers.http import ResponseLost, json_body
 from providers.shopify import DEFAULT_API_VERSION, ENDED_CHARGE_STATUSES, TOKEN_HEADER
 from providers.shopify.limiter import bucket_for
 
@@ -95,7 +95,7 @@ class PaginationError(ProviderError):
 def describe_error(response: httpx.Response) -> str:
     """Shopify's ``{"errors": "..."}`` or ``{"errors": {"field": ["..."]}}`` as one line."""
     try:
-        body = response.json()
+        body = json_body(response)
     except ValueError:
         text = " ".join(response.text.split())
         return text[:200] or f"HTTP {response.status_code}"
@@ -248,7 +248,7 @@ class ShopifyProvider:
     @staticmethod
     def _body(response: httpx.Response, key: str) -> Any:
         try:
-            body = response.json()
+            body = json_body(response)
         except ValueError:
             raise ProviderError(
                 f"{response.request.method} {response.request.url.path} answered {response.status_code} "

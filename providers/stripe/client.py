@@ -26,7 +26,7 @@ import httpx
 from engine.errors import AuthError, ConfigError, ProviderError
 from engine.model import CancelAt, Kind, LiveBinding, Listing
 from providers.base import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
-from providers.http import ApiClient, ResponseLost, Sleep, TokenBucket
+from providers.http import ApiClient, ResponseLost, Sleep, TokenBucket, json_body
 from providers.stripe.forms import encode_form
 from providers.stripe.rights import ALL_RIGHTS, INVOICES_READ, SUBSCRIPTIONS_READ, SUBSCRIPTIONS_WRITE, normalize
 
@@ -68,7 +68,7 @@ class StripeRateLimiter:
 
 def _error(response: httpx.Response) -> dict[str, Any]:
     try:
-        body = response.json()
+        body = json_body(response)
     except ValueError:
         return {}
     error = body.get("error") if isinstance(body, dict) else None
@@ -214,7 +214,7 @@ class StripeProvider:
     @staticmethod
     def _page(response: httpx.Response) -> tuple[list[dict[str, Any]], bool]:
         try:
-            body = response.json()
+            body = json_body(response)
         except ValueError:
             raise ProviderError("the list answer is not JSON") from None
         if not isinstance(body, dict) or not isinstance(body.get("data"), list) or not isinstance(body.get("has_more"), bool):
@@ -287,7 +287,7 @@ class StripeProvider:
         )
         if response.status_code == 404:
             return None
-        sub = response.json()
+        sub = json_body(response)
         if sub.get("status") in GONE_STATUSES:
             return None
         return self._binding(sub)
@@ -382,7 +382,7 @@ class StripeProvider:
                 status=400,
                 request_id=request_id,
             )
-        sub = response.json()
+        sub = json_body(response)
         if request.cancel_at == CancelAt.NOW:
             return CancelOutcome(CancelStatus.DONE, f"subscription {binding.id} canceled (status {sub.get('status')})", request_id)
         if sub.get("status") in GONE_STATUSES:

@@ -21,6 +21,7 @@ import time
 from datetime import date
 from typing import Any
 
+from engine import gctune
 from engine.model import (
     Account,
     Config,
@@ -132,6 +133,7 @@ def peak_rss_mb() -> float:
 
 
 def run(bindings: int) -> dict[str, Any]:
+    gctune.for_batch()  # the collector settings of the tether command
     config, listings, catalog, state = build(bindings)
     total = sum(len(l.bindings) for l in listings.values())
     gc.collect()

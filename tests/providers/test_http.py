@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import random
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -529,3 +530,20 @@ def test_the_limiter_is_asked_before_every_attempt_and_shown_every_response() ->
 
     call(Server([answer(429, headers={"Retry-After": "0"}), answer(200)]), limiter=Spy(), operation="list")
     assert seen == [("acquire", "list"), ("observe", 429), ("acquire", "list"), ("observe", 200)]
+
+
+def test_json_body_reads_like_response_json_and_keeps_wide_integers() -> None:
+    from providers.http import json_body
+
+    def answer(content: bytes) -> httpx.Response:
+        return httpx.Response(200, content=content, headers={"content-type": "application/json"})
+
+    assert json_body(answer(b'{"webhooks": [{"id": 9223372036854775807, "topic": "orders/create"}]}')) == {
+        "webhooks": [{"id": 9223372036854775807, "topic": "orders/create"}]
+    }
+    wide = json_body(answer(b'{"id": 123456789012345678901234567890}'))
+    assert wide == {"id": 123456789012345678901234567890} and isinstance(wide["id"], int)
+    assert json_body(answer('{"name": "Lagerhaus Süd"}'.encode())) == {"name": "Lagerhaus Süd"}
+    assert math.isnan(json_body(answer(b'{"rate": NaN}'))["rate"])  # the json module's reading
+    with pytest.raises(ValueError):
+        json_body(answer(b"<html>502 Bad Gateway</html>"))
