@@ -101,10 +101,18 @@ def _fail(message: str, lang: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _guard(lang: str, body: Callable[[], int]) -> NoReturn:
-    """Run a command body; turn every known error into one clear message and an exit code."""
+def _guard(lang: str, body: Callable[[], int], *, batch: bool = True) -> NoReturn:
+    """Run a command body; turn every known error into one clear message and an exit code.
+
+    A batch command (all but the sandbox server) runs with the cyclic collector off: see
+    engine.gctune."""
+    from contextlib import nullcontext
+
+    from engine import gctune
+
     try:
-        code = body()
+        with gctune.batch() if batch else nullcontext():
+            code = body()
     except typer.Exit:
         raise
     except TetherError as exc:
@@ -149,15 +157,12 @@ def _workspace(config: list[Path] | None, state: Path | None = None, backup_dir:
 
 
 def _load(ws: Any) -> Any:
-    from engine import gctune
     from engine.config import default_paths, load_config
 
     paths = list(ws.config_paths) if ws.config_paths else None
     if paths and len(paths) == 1:
         paths = default_paths(paths[0])  # --config x/tether.yaml brings x/tether.d/*.yaml too
-    loaded = load_config(paths, cwd=ws.root)
-    gctune.keep()
-    return loaded
+    return load_config(paths, cwd=ws.root)
 
 
 def _store(ws: Any) -> Any:
@@ -674,7 +679,7 @@ def sandbox_serve(
         main_serve(port=port, scenario=scenario, latency_ms=latency_ms, error_rate=error_rate, host=host)
         return 0
 
-    _guard("en", body)
+    _guard("en", body, batch=False)  # runs until stopped: the collector stays on
 
 
 @app.command("providers")
@@ -706,10 +711,7 @@ def providers_cmd() -> None:
 
 
 def main() -> None:
-    from engine import gctune
-
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    gctune.for_batch()
     app()
 
 

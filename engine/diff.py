@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from deepdiff import DeepDiff
-
 from engine.match import value_matches
 from engine.model import LiveBinding
 
@@ -24,6 +22,8 @@ def drift(expect: Mapping[str, Any], binding: LiveBinding) -> dict[str, Any]:
                 continue
             entry: dict[str, Any] = {"expected": expected, "actual": actual}
             if isinstance(actual, type(expected)):
+                from deepdiff import DeepDiff  # only for nested expectations: it is slow to import
+
                 changes = DeepDiff(expected, actual, ignore_order=True, verbose_level=1).to_dict()
                 entry["changes"] = _plain(changes)
             found[field] = entry

@@ -10,7 +10,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -214,7 +213,7 @@ class LiveBinding:
     pending_cancel: bool = False
     sides: tuple[str, ...] = ("platform",)
 
-    @cached_property
+    @property
     def fingerprint(self) -> str:
         return fingerprint(self.raw)
 

@@ -218,14 +218,19 @@ def binding_matches(selector: Mapping[str, Any], binding: LiveBinding) -> bool:
     return True
 
 
+_SCANS_BEFORE_SORTING = 4
+
+
 class _Index:
     """Live bindings of one (account, kind), looked up by exact field value in O(1), or by the
-    literal prefix of a glob (a sorted list and a bisect) so a glob does not scan them all."""
+    literal prefix of a glob: the first few globs of a field by a scan, later ones in a sorted
+    list with a bisect, so many globs on one account do not each scan all its bindings."""
 
     def __init__(self, bindings: list[LiveBinding]) -> None:
         self.bindings = bindings
         self._by_field: dict[str, dict[str, list[LiveBinding]]] = {}
         self._sorted: dict[str, tuple[list[str], list[int]]] = {}
+        self._glob_scans: dict[str, int] = {}
 
     def select(self, selector: Mapping[str, Any]) -> list[LiveBinding]:
         key = index_key(selector)
@@ -252,6 +257,15 @@ class _Index:
                     best, prefix = name, literal
         if best is None:
             return self.bindings
+        if best not in self._sorted and self._glob_scans.get(best, 0) < _SCANS_BEFORE_SORTING:
+            # A few globs per account are the rule: a scan is cheaper than sorting for them.
+            self._glob_scans[best] = self._glob_scans.get(best, 0) + 1
+            found = []
+            for binding in self.bindings:
+                value = _field(binding, best)
+                if value is not None and not isinstance(value, bool) and str(value).startswith(prefix):
+                    found.append(binding)
+            return found
         if best not in self._sorted:
             # A glob never matches a missing value or a boolean; everything else as its text.
             pairs = sorted(

@@ -8,16 +8,18 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from engine import __version__
-from engine.apply import Applier, ApplyResult, ApplySettings, AuditTrail, Report
 from engine.model import Config, Listing
 from engine.plan import Plan, PlanOptions, make_plan
 from engine.planfile import dump_bytes
 from engine.refresh import catalog, close_providers, open_providers, refresh
 from providers.http import DEFAULT_PARALLELISM, HttpFactory
 from states.model import State
+
+if TYPE_CHECKING:  # apply's machinery is imported only by run_apply: plan starts faster
+    from engine.apply import ApplyResult, ApplySettings, Report
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ async def run_apply(
     parallelism: int = DEFAULT_PARALLELISM,
     transport: Any = None,
 ) -> ApplyResult:
+    from engine.apply import Applier, AuditTrail
+
     trail = AuditTrail(audit_path, settings.run_id, settings.plan_sha256)  # type: ignore[arg-type]
     http = HttpFactory(parallelism=parallelism, audit=trail.hook, transport=transport)
     accounts = sorted({a.account for a in plan.actions if a.actionable})

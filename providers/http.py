@@ -618,6 +618,17 @@ class HttpFactory:
 _MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+_READ_STREAM = httpx.ByteStream(b"")
+
+
+def _unbind(response: httpx.Response) -> None:
+    """httpx leaves a response it has read and the stream it read from pointing at each other: one
+    reference cycle per request, holding the body, that only the cyclic collector frees (tether
+    runs with it off; see engine.gctune). The body is read and the stream closed by now, so the
+    stream is let go and the response is freed as soon as its reader drops it."""
+    response.stream = _READ_STREAM
+
+
 class ApiClient:
     def __init__(
         self,
@@ -727,6 +738,7 @@ class ApiClient:
                             response = await pools.clients[shard].request(
                                 method, url, params=params, json=json, data=data, headers=merged
                             )
+                            _unbind(response)
                         finally:
                             pools.busy[shard] -= 1
                     finally:

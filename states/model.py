@@ -48,6 +48,16 @@ class Record:
     note: str = ""
 
     def __post_init__(self) -> None:
+        if (  # the planner makes one per binding; the checks below are for state files
+            type(self.address) is str and self.address and type(self.account) is str
+            and type(self.provider) is str and type(self.kind) is str and type(self.live_id) is str
+            and type(self.name) is str and type(self.note) is str
+            and (self.integration is None or type(self.integration) is str)
+            and (self.fingerprint is None or type(self.fingerprint) is str)
+            and (self.backup_id is None or type(self.backup_id) is str)
+            and type(self.protect) is bool and type(self.status) is RecordStatus and self.sides_done == ()
+        ):
+            return
         for name in ("address", "account", "provider", "kind", "live_id", "name", "note"):
             _check_str(name, getattr(self, name))
         for name in ("integration", "fingerprint", "backup_id"):

@@ -237,3 +237,21 @@ def test_plan_is_linear_lookup_by_index_for_exact_selectors():
     finally:
         plan_module.binding_matches = original
     assert calls <= 2 * n
+
+
+def test_glob_lookups_answer_as_a_full_scan_before_and_after_the_index_is_sorted() -> None:
+    from engine import match
+    from engine.plan import _SCANS_BEFORE_SORTING, _Index
+
+    bindings = [
+        binding(i, address=f"https://{'ab'[i % 2]}.example/{i % 3}/{i}", topic=f"orders/{i % 4}") for i in range(40)
+    ]
+    selectors = [{"address": f"https://{'ab'[k % 2]}.example/{k % 3}/*"} for k in range(6)]
+    selectors += [{"address": "https://a.example/1/1*"}, {"address": "*"}, {"address": "https://*"},
+                  {"address": "https://b.example/*", "topic": "orders/1"}, {"address": "none*"}]
+    index = _Index(bindings)
+    assert len(selectors) > _SCANS_BEFORE_SORTING * 2  # both ways of answering are used
+    for selector in selectors:
+        expected = [b for b in bindings if match.binding_matches(selector, b)]
+        assert index.select(selector) == expected, selector
+    assert "address" in index._sorted

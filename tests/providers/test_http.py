@@ -547,3 +547,36 @@ def test_json_body_reads_like_response_json_and_keeps_wide_integers() -> None:
     assert math.isnan(json_body(answer(b'{"rate": NaN}'))["rate"])  # the json module's reading
     with pytest.raises(ValueError):
         json_body(answer(b"<html>502 Bad Gateway</html>"))
+
+
+def test_requests_leave_no_cyclic_garbage_behind() -> None:
+    """tether runs with the cyclic collector off (engine.gctune): whatever a request leaves in a
+    reference cycle would stay until the process ends, with the body it holds. Garbage may come
+    per client and per connection, never per request."""
+    import gc
+
+    def garbage_after(requests: int) -> int:
+        async def run() -> None:
+            server = Server([answer(200, {"items": [{"id": i} for i in range(50)]})])
+            factory = HttpFactory(transport=httpx.MockTransport(server))
+            try:
+                client = factory.client(BASE, provider="vendor", account="acct")
+                for _ in range(requests):
+                    response = await client.request("GET", "/v1/things")
+                    assert response.json()["items"][0] == {"id": 0}
+                    del response
+            finally:
+                await factory.aclose()
+
+        gc.collect()
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            asyncio.run(run())
+            return gc.collect()
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    few, many = garbage_after(10), garbage_after(110)
+    assert many - few < 50, (few, many)  # 100 more requests: nothing more per request
