@@ -129,7 +129,9 @@ def fewer_collections(threshold: int = GC_THRESHOLD) -> Iterator[None]:
     that all live until the plan is made. With the default threshold (700 allocations) the
     collector keeps tracing them and promoting them, finding no garbage: at 500 shops that was
     40% of the refresh's CPU. Reference counting still frees everything acyclic at once, and the
-    collector still runs, just later; the previous threshold comes back afterwards.
+    collector still runs, just later; the previous threshold comes back afterwards. (tether's
+    commands go further and run with the collector off, see engine.gctune; this is for a
+    refresh run from elsewhere, such as the tests.)
     """
     previous = gc.get_threshold()
     if previous[0] == 0 or previous[0] >= threshold:  # disabled, or already generous
