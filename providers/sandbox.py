@@ -35,6 +35,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Sequence
+from urllib.parse import unquote
 
 import httpx
 import yaml
@@ -286,6 +287,28 @@ def _parse_faults(changes: Any, current: Faults) -> Faults:
             raise SandboxError("rules must be a list of fault rules")
         new.rules = [FaultRule.parse(raw, i) for i, raw in enumerate(rules)]
     return new
+
+
+# --------------------------------------------------------------------------------------------
+# Emulator paths
+
+
+def path_segments(request: httpx.Request, path: str) -> list[str]:
+    """``path.split("/")``, but split *before* percent-decoding.
+
+    A mount hands its emulator ``path`` decoded (``request.url.path`` after the mount prefix), so
+    an id such as ``..%2F..%2Fx``, which clients send as one segment, would split at its slash and
+    miss its route. The raw path keeps that slash encoded inside its segment: it is cut where
+    ``path`` begins, split, and only then decoded. A ``path`` that is not the tail of the request's
+    URL (an emulator called directly) is split as it is.
+    """
+    raw = request.url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
+    decoded = unquote(raw)
+    if decoded.endswith(path):
+        prefix = decoded[: len(decoded) - len(path)]
+        if raw.startswith(prefix):
+            return [unquote(part) for part in raw[len(prefix) :].split("/")]
+    return path.split("/")
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 
+from providers.sandbox import path_segments
+
 from .operations import NOTIFICATIONS_SCOPE, OPERATIONS, SHIPPING_BUSINESS_IDS, SHIPPING_ROLE, Operation
 from .scenario import SQS_ARN, ScenarioError, Tenant, load_tenant, new_id
 
@@ -88,6 +90,20 @@ def _invalid(shipping: bool, details: str) -> _Reply:
         400,
         _errors("InvalidInput", "Request has missing or invalid parameters and cannot be parsed.", details),
     )
+
+
+def _strip_ends(segments: list[str]) -> tuple[str, ...]:
+    """``segments`` as ``path.strip("/").split("/")`` gives them: empty ones dropped at the ends only.
+
+    They come from ``path_segments``, split before decoding, so an id holding an encoded '/'
+    (``..%2F..%2Fx``) stays one segment instead of spilling into the route.
+    """
+    start, end = 0, len(segments)
+    while start < end and not segments[start]:
+        start += 1
+    while end > start and not segments[end - 1]:
+        end -= 1
+    return tuple(segments[start:end]) or ("",)
 
 
 # (method, path template, operation key, handler name)
@@ -201,13 +217,12 @@ class AmazonSPEmulator:
     # -- HTTP ------------------------------------------------------------------------------
 
     def handle(self, request: httpx.Request, path: str) -> httpx.Response:
-        path = "/" + path.strip("/")
-        if path == "/auth/o2/token":
+        if path.strip("/") == "auth/o2/token":
             if request.method != "POST":
                 return self._respond(405, {"error": "invalid_request", "error_description": "Use POST"})
             status, body = self._token(request)
             return self._respond(status, body, extra={"Cache-Control": "no-store"})
-        parts = tuple(path.strip("/").split("/"))  # the mount passes the decoded URL path
+        parts = _strip_ends(path_segments(request, path))
         route = self._match(request.method, parts)
         if route is None:
             return self._respond(

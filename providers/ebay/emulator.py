@@ -36,6 +36,7 @@ from typing import Any, Callable, ClassVar, Mapping
 import httpx
 
 from providers.ebay import api
+from providers.sandbox import path_segments
 
 PACIFIC_OFFSET_SECONDS = -8 * 3600
 DAY_SECONDS = 86_400
@@ -114,7 +115,7 @@ class EbayEmulator:
 
     def handle(self, request: httpx.Request, path: str) -> httpx.Response:
         self.received += 1
-        route = _route(request.method.upper(), path)
+        route = _route(request.method.upper(), path_segments(request, path))
         if route is None:
             return self._error(
                 404,
@@ -341,20 +342,27 @@ class EbayEmulator:
 # -- routing -------------------------------------------------------------------------------------
 
 
-def _route(method: str, path: str) -> _Route | None:
-    path = path.rstrip("/") or "/"
-    if path == api.FULFILLMENT_POLICY_PATH:
+_POLICY_SEGMENTS = api.FULFILLMENT_POLICY_PATH.split("/")
+_SUBSCRIPTION_SEGMENTS = api.SUBSCRIPTION_PATH.split("/")
+
+
+def _route(method: str, segments: list[str]) -> _Route | None:
+    """The operation for a path split before decoding, so an id holding an encoded '/' stays one segment."""
+    path = list(segments)
+    while path and not path[-1]:  # trailing slashes are ignored
+        path.pop()
+    if path == _POLICY_SEGMENTS:
         return _Route("getFulfillmentPolicies", api.API_SELL_ACCOUNT) if method == "GET" else None
-    if path == api.SUBSCRIPTION_PATH:
+    if path == _SUBSCRIPTION_SEGMENTS:
         return _Route("getSubscriptions", api.API_COMMERCE_NOTIFICATION) if method == "GET" else None
     for base, api_name, noun in (
-        (api.FULFILLMENT_POLICY_PATH, api.API_SELL_ACCOUNT, "FulfillmentPolicy"),
-        (api.SUBSCRIPTION_PATH, api.API_COMMERCE_NOTIFICATION, "Subscription"),
+        (_POLICY_SEGMENTS, api.API_SELL_ACCOUNT, "FulfillmentPolicy"),
+        (_SUBSCRIPTION_SEGMENTS, api.API_COMMERCE_NOTIFICATION, "Subscription"),
     ):
-        if path.startswith(base + "/"):
-            item = path[len(base) + 1 :]
-            if not item or "/" in item:
+        if len(path) > len(base) and path[: len(base)] == base:
+            if len(path) != len(base) + 1:
                 return None
+            item = path[-1]
             if method == "GET":
                 return _Route(f"get{noun}", api_name, item)
             if method == "DELETE":

@@ -475,6 +475,29 @@ class ShopifyProvider:
         binding = request.binding
         if request.side != "platform":
             raise ProviderError(f"shopify cancels only on the platform side, not {request.side!r}")
+        first = await self._delete(request)
+        if isinstance(first, CancelOutcome):
+            return first
+        why = f"the cancel answered {first.status}"
+        if await self.fetch(binding) is None:
+            return CancelOutcome(CancelStatus.DONE, f"{why}; reading it back shows it is gone")
+        # The 5xx came with a response and the binding is still live, so that DELETE changed
+        # nothing: sending it once more cannot cancel anything twice. Deleting one object by id
+        # is idempotent in effect (if it is gone by now, the answer is a 404), and the resend is
+        # again idempotent=False, so a lost response to it is still settled by reading back.
+        second = await self._delete(request, after=first)
+        if isinstance(second, CancelOutcome):
+            return second
+        return await self._settle(binding, f"{why}, and {second.status} when sent again", second)
+
+    async def _delete(
+        self, request: CancelRequest, *, after: ProviderError | None = None
+    ) -> CancelOutcome | ProviderError:
+        """Send the cancel's DELETE once. Returns the outcome, or the 5xx error it answered
+        (the caller decides whether to read back and send again); other errors propagate.
+        ``after`` is the 5xx of an earlier DELETE of the same binding, which was still live
+        when read back after it."""
+        binding = request.binding
         app = binding.resource == APP_RESOURCE
         path = "/admin/api_permissions/current.json" if app else self._object_path(binding)
         accept = (404, 401) if app else (404,)
@@ -495,12 +518,22 @@ class ShopifyProvider:
             raise
         except ProviderError as exc:
             if exc.status is not None and exc.status >= 500:
-                return await self._settle(binding, f"the cancel answered {exc.status}", exc)
+                return exc
             raise
         request_id = response.headers.get("x-request-id")
-        if response.status_code == 404:
+        status = response.status_code
+        if after is not None and status in accept:
+            # It was live when read back after the first DELETE's 5xx and is gone now: most
+            # likely that DELETE took effect late, so tether did cancel it.
+            return CancelOutcome(
+                CancelStatus.DONE,
+                f"the cancel answered {after.status}; it was still there when read back, and the "
+                f"DELETE sent again found it gone ({status})",
+                request_id,
+            )
+        if status == 404:
             return CancelOutcome(CancelStatus.ALREADY_GONE, "already deleted (404)", request_id)
-        if response.status_code == 401:
+        if status == 401:
             return CancelOutcome(
                 CancelStatus.ALREADY_GONE, "the app is already uninstalled (its token is refused)", request_id
             )
@@ -510,6 +543,8 @@ class ShopifyProvider:
             what = "charge cancelled"
         else:
             what = f"{RESOURCES[binding.resource].singular.replace('_', ' ')} deleted"
+        if after is not None:
+            what += f" (the first DELETE answered {after.status}; sent again)"
         return CancelOutcome(CancelStatus.DONE, what, request_id)
 
     async def _settle(

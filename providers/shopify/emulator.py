@@ -23,11 +23,12 @@ import time
 from bisect import bisect_left, bisect_right
 from datetime import date, datetime, timezone
 from typing import Any, Callable, ClassVar, Iterable, Mapping
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import urlencode
 
 import httpx
 
 from engine.errors import ConfigError
+from providers.sandbox import path_segments
 from providers.shopify import (
     BUCKET_SIZE,
     CALL_LIMIT_HEADER,
@@ -207,26 +208,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def _segments(request: httpx.Request, path: str) -> list[str]:
-    """Path segments after the mount prefix, split *before* percent-decoding.
-
-    ``path`` arrives decoded, so an id such as ``..%2Fx`` would otherwise split into new segments;
-    the raw path keeps an encoded slash inside its segment, where it belongs.
-    """
-    raw = request.url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
-    decoded = unquote(raw)
-    rest = path
-    if decoded.endswith(path):
-        prefix = decoded[: len(decoded) - len(path)]
-        if raw.startswith(prefix):
-            rest = raw[len(prefix) :]
-        else:
-            rest = quote(path)
-    else:
-        rest = quote(path)
-    return [unquote(part) for part in rest.split("/") if part]
-
-
 def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> httpx.Response:
     return httpx.Response(
         status,
@@ -394,7 +375,7 @@ class ShopifyEmulator:
     def handle(self, request: httpx.Request, path: str) -> httpx.Response:
         self._served += 1
         request_id = f"emu-{self._served:08d}"
-        segments = _segments(request, path)
+        segments = [part for part in path_segments(request, path) if part]
         shop = self._shops.get(segments[0]) if segments else None
         if shop is None:
             return _not_found()

@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
+from providers.sandbox import path_segments
 from providers.stripe import objects
 from providers.stripe.forms import FormError, decode_form
 from providers.stripe.rights import (
@@ -267,7 +268,7 @@ class StripeEmulator:
                                 code=fault.error.get("code"), headers=fault.headers)
         now = int(self._wall())
         call = _Call(key, tenant, version, self._params(request, method), request_id, now)
-        route, ids = self._route(method, path)
+        route, ids = self._route(method, path, path_segments(request, path))
         self._authorize(key, tenant, route)
         extra = {"Stripe-Version": version}
         idem_key = request.headers.get("idempotency-key") if method == "POST" else None
@@ -358,8 +359,9 @@ class StripeEmulator:
         except FormError as exc:
             raise _ApiError(400, str(exc), param=exc.param) from None
 
-    def _route(self, method: str, path: str) -> tuple[str, tuple[str, ...]]:
-        parts = [part for part in path.split("/") if part]
+    def _route(self, method: str, path: str, segments: list[str]) -> tuple[str, tuple[str, ...]]:
+        # ``segments`` were split before decoding, so an id holding an encoded '/' stays whole.
+        parts = [part for part in segments if part]
         routes = {
             ("GET", 2, "subscriptions"): "list_subscriptions",
             ("GET", 3, "subscriptions"): "retrieve_subscription",

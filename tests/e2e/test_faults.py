@@ -198,17 +198,6 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(RetryPolicy, "backoff", lambda self, attempt: 0.0)
 
 
-def xfail_case(case: Cancel, reason: str) -> Any:
-    return pytest.param(case, id=case.name, marks=pytest.mark.xfail(strict=True, reason=reason))
-
-
-LOST_RESPONSE_RESENT = (
-    "eBay and Amazon send DELETE (and SP-API's PUT unlink) with the default idempotent=True, so "
-    "providers/http.py resends after a lost response instead of raising ResponseLost; the second "
-    "DELETE answers 404 and apply reports a binding tether itself just cancelled as 'was already gone'"
-)
-
-
 # -- 5xx on a cancel ---------------------------------------------------------------------------
 
 
@@ -217,12 +206,7 @@ LOST_RESPONSE_RESENT = (
     [
         pytest.param(EBAY, id=EBAY.name),
         pytest.param(AMAZON, id=AMAZON.name),
-        xfail_case(
-            SHOPIFY,
-            "Shopify sends its DELETE with idempotent=False, so a 503 (the vendor did nothing) is not "
-            "retried; ShopifyProvider._settle reads the binding back, finds it live, and fails the "
-            "cancel instead of sending the DELETE again",
-        ),
+        pytest.param(SHOPIFY, id=SHOPIFY.name),
     ],
 )
 def test_a_503_on_a_cancel_is_retried_and_the_apply_succeeds(world: World, fast_retries: None, case: Cancel) -> None:
@@ -455,24 +439,13 @@ def _evil_amazon(scenario: dict[str, Any], config: str) -> tuple[str, str, str]:
     )
 
 
-EMULATOR_DECODES_FIRST = (
-    "the {0} emulator routes on the decoded URL path, so the percent-encoded id '..%2F..%2Fx' the "
-    "client sends is split at its '/' and answered 404; apply then records the binding as already "
-    "gone while it is still live (the shopify and http emulators split request.url.raw_path first)"
-)
-
-
-def _decodes_first(emulator: str) -> Any:
-    return pytest.mark.xfail(strict=True, reason=EMULATOR_DECODES_FIRST.format(emulator))
-
-
 @pytest.mark.parametrize(
     "make",
     [
         pytest.param(_evil_shipcloud, id="http"),
-        pytest.param(_evil_stripe, id="stripe", marks=_decodes_first("stripe")),
-        pytest.param(_evil_ebay, id="ebay", marks=_decodes_first("ebay")),
-        pytest.param(_evil_amazon, id="amazon", marks=_decodes_first("amazon-sp")),
+        pytest.param(_evil_stripe, id="stripe"),
+        pytest.param(_evil_ebay, id="ebay"),
+        pytest.param(_evil_amazon, id="amazon"),
     ],
 )
 def test_a_provider_id_like_a_path_is_percent_encoded_and_never_a_file_name(world: World, make: Any) -> None:

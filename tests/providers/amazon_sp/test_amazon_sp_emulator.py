@@ -6,9 +6,10 @@ import copy
 import json
 from typing import Any
 
+import httpx
 import pytest
 
-from amazon_sp_support import CREDENTIALS, SELLER, Client, demo_section
+from amazon_sp_support import CREDENTIALS, ENDPOINT, SELLER, Client, demo_section, harness
 from engine.errors import ConfigError
 from providers.amazon_sp.emulator import AmazonSPEmulator
 
@@ -274,6 +275,30 @@ def test_create_and_delete_round_trip_and_conflicts() -> None:
         c.call("GET", f"/notifications/v1/destinations/{dest['destinationId']}", token=grantless).status_code
         == 404
     )
+
+
+def test_an_id_holding_an_encoded_slash_stays_one_path_segment() -> None:
+    """Clients send the id "../../x" as one segment, ``..%2F..%2Fx``; routing on the decoded path
+    would split it at its slashes and answer 404 while the destination lives on."""
+    section = demo_section()
+    section[SELLER]["destinations"].append(
+        {"destinationId": "../../x", "name": "evil", "resource": {"sqs": {"arn": "arn:aws:sqs:eu-west-1:1:evil"}}}
+    )
+    h = harness(section)
+    with httpx.Client(transport=httpx.MockTransport(h.handler), base_url=ENDPOINT) as client:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": CREDENTIALS["client_id"],
+            "client_secret": CREDENTIALS["client_secret"],
+            "scope": "sellingpartnerapi::notifications",
+        }
+        token = {"x-amz-access-token": client.post("/auth/o2/token", data=form).json()["access_token"]}
+        found = client.get("/notifications/v1/destinations/..%2F..%2Fx", headers=token)
+        deleted = client.delete("/notifications/v1/destinations/..%2F..%2Fx", headers=token)
+        gone = client.get("/notifications/v1/destinations/..%2F..%2Fx", headers=token)
+    assert found.status_code == 200 and found.json()["payload"]["destinationId"] == "../../x"
+    assert deleted.status_code == 200
+    assert gone.status_code == 404
 
 
 def test_undeletable_types_answer_403_and_keep_the_subscription() -> None:

@@ -132,6 +132,22 @@ def test_unknown_paths_and_methods_are_404(send) -> None:
     assert send("GET", POLICIES + "/a/b").status_code == 404
 
 
+def test_an_id_holding_an_encoded_slash_stays_one_path_segment(harness, emulator, scenario) -> None:
+    """Clients send the id "../../x" as one segment, ``..%2F..%2Fx``; routing on the decoded path
+    would split it at its slashes and answer 404 while the subscription lives on."""
+    scenario["demo-seller"]["subscriptions"][0]["subscriptionId"] = "../../x"
+    emulator.load(scenario)
+    auth = {"Authorization": "Bearer v^1.1#demo"}
+    with httpx.Client(transport=httpx.MockTransport(harness.serve), headers=auth) as client:
+        url = "http://127.0.0.1:8787/ebay" + SUBSCRIPTIONS + "/..%2F..%2Fx"
+        found = client.get(url)
+        deleted = client.delete(url)
+        gone = client.get(url)
+    assert found.status_code == 200 and found.json()["subscriptionId"] == "../../x"
+    assert deleted.status_code == 204
+    assert gone.status_code == 404 and error_of(gone)["errorId"] == 195013
+
+
 def test_dump_is_the_scenario_layout_and_loads_back_the_same(emulator, scenario, send) -> None:
     send("DELETE", SUBSCRIPTIONS + "/3f1c9a7e")
     dumped = emulator.dump()

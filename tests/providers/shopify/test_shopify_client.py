@@ -360,29 +360,82 @@ def test_ids_are_percent_encoded(emulator: ShopifyEmulator, wire: Wire, clock: F
     assert len(emulator.dump()["demo-shop"]["webhooks"]) == 4
 
 
-def test_a_lost_response_to_a_cancel_is_settled_by_reading(
-    emulator: ShopifyEmulator, wire: Wire, clock: FakeClock
+@pytest.mark.parametrize("vendor_acted", [True, False], ids=["vendor-acted", "vendor-did-nothing"])
+def test_a_lost_response_to_a_cancel_is_settled_by_reading_never_resent(
+    emulator: ShopifyEmulator, wire: Wire, clock: FakeClock, vendor_acted: bool
 ) -> None:
+    # Unlike a 5xx, a dropped response says nothing about what the vendor did (it may still be
+    # acting on it): read it back; if it is still there, fail for the next apply to decide.
     deletes = []
 
     def fault(request: httpx.Request) -> httpx.Response | None:
         if request.method == "DELETE":
             deletes.append(request.url.path)
-            emulator.handle(request, request.url.path[len("/shopify") :])
+            if vendor_acted:
+                emulator.handle(request, request.url.path[len("/shopify") :])
             raise httpx.ReadError("connection reset", request=request)
         return None
 
     wire.fault = fault
+    cancel = lambda p: p.cancel(cancel_request(binding("webhooks", "4759307")))  # noqa: E731
+    if vendor_acted:
+        outcome = run(wire, clock, cancel)
+        assert outcome.status is CancelStatus.DONE and "lost" in outcome.detail
+    else:
+        with pytest.raises(ProviderError, match="lost.*still there"):
+            run(wire, clock, cancel)
+    assert len(deletes) == 1  # never sent twice
+    assert [method for method, _, _ in wire.seen] == ["GET"]  # the read-back; the DELETE got no answer
+    live = [w["id"] for w in emulator.dump()["demo-shop"]["webhooks"]]
+    assert (4759307 in live) is not vendor_acted
+
+
+def test_a_503_to_a_cancel_is_sent_again_and_succeeds(
+    emulator: ShopifyEmulator, wire: Wire, clock: FakeClock
+) -> None:
+    path = f"/shopify/demo-shop{V}/webhooks/4759307.json"
+    failures = [json_response(503, {"errors": "Service Unavailable"})]
+
+    def fault(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "DELETE" and failures:
+            return failures.pop()  # the vendor did nothing
+        return None
+
+    wire.fault = fault
+    outcome = run(wire, clock, lambda p: p.cancel(cancel_request(binding("webhooks", "4759307"))))
+    assert outcome.status is CancelStatus.DONE and "503" in outcome.detail
+    assert wire.seen == [("DELETE", path, 503), ("GET", path, 200), ("DELETE", path, 200)]
+    assert 4759307 not in [w["id"] for w in emulator.dump()["demo-shop"]["webhooks"]]
+
+
+def test_a_503_then_a_lost_response_is_settled_by_reading_not_sent_a_third_time(
+    emulator: ShopifyEmulator, wire: Wire, clock: FakeClock
+) -> None:
+    deletes = []
+
+    def fault(request: httpx.Request) -> httpx.Response | None:
+        if request.method != "DELETE":
+            return None
+        deletes.append(request.url.path)
+        if len(deletes) == 1:
+            return json_response(503, {"errors": "Service Unavailable"})
+        emulator.handle(request, request.url.path[len("/shopify") :])
+        raise httpx.ReadError("connection reset", request=request)
+
+    wire.fault = fault
     outcome = run(wire, clock, lambda p: p.cancel(cancel_request(binding("webhooks", "4759307"))))
     assert outcome.status is CancelStatus.DONE and "lost" in outcome.detail
-    assert len(deletes) == 1  # never sent twice
+    assert len(deletes) == 2
+    assert wire.seen[-1][0] == "GET"
 
 
 def test_a_5xx_to_a_cancel_is_settled_by_reading(emulator: ShopifyEmulator, wire: Wire, clock: FakeClock) -> None:
+    deletes = []
     done = {"act": True}
 
     def fault(request: httpx.Request) -> httpx.Response | None:
         if request.method == "DELETE":
+            deletes.append(request.url.path)
             if done["act"]:
                 emulator.handle(request, request.url.path[len("/shopify") :])
             return json_response(502, {"errors": "Bad Gateway"})
@@ -390,10 +443,14 @@ def test_a_5xx_to_a_cancel_is_settled_by_reading(emulator: ShopifyEmulator, wire
 
     wire.fault = fault
     acted = run(wire, clock, lambda p: p.cancel(cancel_request(binding("webhooks", "4759307"))))
-    assert acted.status is CancelStatus.DONE
+    assert acted.status is CancelStatus.DONE and "gone" in acted.detail
+    assert len(deletes) == 1  # the read-back shows it done: nothing to send again
     done["act"] = False
-    with pytest.raises(ProviderError, match="still there"):
+    deletes.clear()
+    with pytest.raises(ProviderError, match="still there") as caught:
         run(wire, clock, lambda p: p.cancel(cancel_request(binding("webhooks", "4759308"))))
+    assert caught.value.status == 502
+    assert len(deletes) == 2  # sent once more after the read-back, never more
 
 
 def test_cancel_on_another_side_is_refused(wire: Wire, clock: FakeClock) -> None:

@@ -13,7 +13,7 @@ import yaml
 
 from engine.errors import ConfigError
 from providers.stripe.emulator import StripeEmulator, mask_key
-from stripe_harness import FakeTime, Wire, demo_section, subscriptions
+from stripe_harness import ENDPOINT, FakeTime, Harness, Wire, demo_section, subscriptions
 
 DEMO = Path(__file__).resolve().parents[3] / "providers" / "stripe" / "demo.yaml"
 
@@ -150,6 +150,19 @@ def test_cancel_now_then_again(clock: FakeTime) -> None:
     assert call("DELETE", "/v1/subscriptions/sub_1LegacyERP", {"invoice_now": "maybe"}).status_code == 404
     assert call("DELETE", "/v1/subscriptions/sub_1Analytics", {"invoice_now": "maybe"}).json()["error"]["message"] == "Invalid boolean: maybe"
     assert [s["status"] for s in emulator.dump()["acct_demo"]["subscriptions"]] == ["canceled", "active"]
+
+
+def test_an_id_holding_an_encoded_slash_stays_one_path_segment(clock: FakeTime) -> None:
+    """Clients send the id "../../x" as one segment, ``..%2F..%2Fx``; routing on the decoded path
+    would split it at its slashes and answer 404 while the subscription lives on."""
+    emulator, _ = _emulator(clock, demo_section(subscriptions=[{"id": "../../x", "status": "active"}], invoices=[]))
+    auth = {"Authorization": "Bearer sk_test_demo"}
+    with httpx.Client(transport=Harness(clock, emulator).transport(), base_url=ENDPOINT, headers=auth) as client:
+        found = client.get("/v1/subscriptions/..%2F..%2Fx")
+        cancelled = client.delete("/v1/subscriptions/..%2F..%2Fx")
+    assert found.status_code == 200 and found.json()["id"] == "../../x"
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "canceled"
+    assert [s["status"] for s in emulator.dump()["acct_demo"]["subscriptions"]] == ["canceled"]
 
 
 def test_cancel_at_period_end_and_back(clock: FakeTime) -> None:
