@@ -12,6 +12,8 @@ Every provider talks to its vendor through ``ApiClient.request``. It:
   says it did nothing (429, or ``Stripe-Should-Retry: true``); a lost response to it raises
   ``ResponseLost`` so the caller settles by reading, not by sending again;
 - honours ``Retry-After`` (seconds or an HTTP date), else capped exponential backoff with jitter;
+  a ``Retry-After`` longer than ``RetryPolicy.max_delay`` is not retried early: it raises
+  ``RateLimitError`` at once, naming the wait the vendor asked for;
 - never lets a credential reach a log or an error message (``Redactor``), and keeps httpx's own
   request logging quiet because a URL may carry a secret.
 """
@@ -55,6 +57,13 @@ class ResponseLost(ProviderError):
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How often and how long ``ApiClient.request`` retries.
+
+    ``max_delay`` caps one wait: the backoff never exceeds it, and a vendor whose
+    ``Retry-After`` asks for longer is not retried at all (``RateLimitError`` at once), since a
+    retry before the vendor's wait is over would only be refused again.
+    """
+
     attempts: int = 6
     base_delay: float = 0.25
     max_delay: float = 30.0
@@ -799,18 +808,32 @@ class ApiClient:
             elif should_retry_header == "false":
                 retryable = False
             if retryable and attempt < policy.attempts:
-                wait = retry_after_seconds(response)
-                if wait is None:
-                    wait = policy.backoff(attempt)
+                asked = retry_after_seconds(response)
+                if asked is not None and asked > policy.max_delay:
+                    # Retrying before the vendor's wait is over only draws another refusal and
+                    # spends the remaining attempts (and the vendor's patience with this key);
+                    # stopping now with the vendor's wait in the message lets the user come back
+                    # when it has passed.
+                    raise RateLimitError(
+                        redact(
+                            f"{self.provider} {self.account}: {method} {urlsplit(url).path} answered "
+                            f"{status} and asked to wait {math.ceil(asked)} s before the next request "
+                            f"(Retry-After); tether waits at most {policy.max_delay:g} s, so this "
+                            "request stops here instead of retrying early; run it again later"
+                        ),
+                        status=status,
+                        request_id=request_id,
+                    )
+                wait = asked if asked is not None else policy.backoff(attempt)
                 log.info(
                     "http.retry",
                     provider=self.provider,
                     account=self.account,
                     status=status,
-                    wait_s=round(min(wait, policy.max_delay), 3),
+                    wait_s=round(wait, 3),
                     attempt=attempt,
                 )
-                await self.factory.sleep(min(wait, policy.max_delay))
+                await self.factory.sleep(wait)
                 continue
 
             message = redact(

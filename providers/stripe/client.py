@@ -123,8 +123,10 @@ class StripeProvider:
 
     Cancels: ``now`` is ``DELETE /v1/subscriptions/{id}`` with explicit ``invoice_now`` and
     ``prorate`` (false unless the options say otherwise, which is also Stripe's default);
-    ``period_end`` is ``POST cancel_at_period_end=true`` with the request's idempotency key, and
-    ends SCHEDULED. A subscription Stripe no longer has, or has already canceled, is
+    ``period_end`` is ``POST cancel_at_period_end=true`` with the request's idempotency key,
+    retried on 429/5xx with that same key, and ends SCHEDULED. A 5xx to ``now`` is not retried
+    (unless Stripe says ``Stripe-Should-Retry: true``): it fails that cancel, and the next apply
+    lists the subscription again. A subscription Stripe no longer has, or has already canceled, is
     ALREADY_GONE. A cancel whose response was lost is settled by re-reading, never resent.
     """
 
@@ -363,11 +365,15 @@ class StripeProvider:
                     idempotent=False, accept=(404,), audit=audit,
                 )
             else:
+                # The Idempotency-Key makes a resend safe: Stripe replays the first attempt's saved
+                # result instead of acting twice, so a 429 or 5xx is retried with the same key
+                # (Stripe-Should-Retry still has the last word). A lost response stays a
+                # ResponseLost because the call is mutating, and is settled by reading back.
                 response = await self._api.request(
                     "POST", self._path(binding), operation="update_subscription",
                     data=encode_form({"cancel_at_period_end": True}),
                     headers={"Idempotency-Key": request.idempotency_key},
-                    idempotent=False, accept=(400, 404), audit=audit,
+                    idempotent=True, accept=(400, 404), audit=audit,
                 )
         except ResponseLost:
             return await self._settle(request)

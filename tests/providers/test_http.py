@@ -164,10 +164,56 @@ def test_retry_after_as_an_http_date_is_the_time_until_then() -> None:
     assert len(waits.waits) == 1 and 4.0 <= waits.waits[0] <= 6.0
 
 
-def test_retry_after_is_capped_by_the_policy() -> None:
-    server = Server([answer(429, headers={"Retry-After": "3600"}), answer(200)])
-    _, waits = call(server, policy=RetryPolicy(attempts=3, base_delay=1.0, max_delay=8.0))
+def test_a_retry_after_longer_than_the_policy_allows_fails_at_once_instead_of_retrying_early() -> None:
+    # Retrying after the capped wait would only draw another 429: stop, and say how long to wait.
+    server = Server([answer(429, headers={"Retry-After": "120"}), answer(200)])
+    error, waits = call(
+        server, "GET", f"/v1/things/{SECRET}", policy=RetryPolicy(attempts=6, base_delay=1.0, max_delay=30.0)
+    )
+    assert isinstance(error, RateLimitError) and error.status == 429
+    assert len(server.requests) == 1 and waits.waits == []
+    message = str(error)
+    assert "vendor acct" in message and "GET /v1/things/***" in message and SECRET not in message
+    assert "wait 120 s" in message and "Retry-After" in message and "at most 30 s" in message
+    assert "run it again later" in message
+
+
+def test_a_retry_after_date_further_off_than_the_policy_allows_fails_at_once() -> None:
+    when = datetime.now(timezone.utc) + timedelta(minutes=10)
+    server = Server([answer(429, headers={"Retry-After": format_datetime(when, usegmt=True)}), answer(200)])
+    error, waits = call(server, policy=RetryPolicy(attempts=6, base_delay=1.0, max_delay=30.0))
+    assert isinstance(error, RateLimitError) and error.status == 429
+    assert len(server.requests) == 1 and waits.waits == []
+    assert any(f"wait {s} s" in str(error) for s in (599, 600)), str(error)  # the date has whole seconds
+
+
+def test_a_long_retry_after_on_a_retryable_5xx_also_fails_at_once() -> None:
+    server = Server([answer(503, headers={"Retry-After": "3600"}), answer(200)])
+    error, waits = call(server, policy=RetryPolicy(attempts=3, base_delay=1.0, max_delay=8.0))
+    assert isinstance(error, RateLimitError) and error.status == 503
+    assert len(server.requests) == 1 and waits.waits == []
+    assert "wait 3600 s" in str(error) and "at most 8 s" in str(error)
+
+
+def test_a_retry_after_within_the_policy_is_waited_and_retried() -> None:
+    server = Server([answer(429, headers={"Retry-After": "5"}), answer(200)])
+    response, waits = call(server, policy=RetryPolicy(attempts=6, base_delay=1.0, max_delay=30.0))
+    assert isinstance(response, httpx.Response) and response.status_code == 200
+    assert len(server.requests) == 2 and waits.waits == [5.0]
+
+
+def test_a_retry_after_equal_to_the_cap_is_still_waited() -> None:
+    server = Server([answer(429, headers={"Retry-After": "8"}), answer(200)])
+    response, waits = call(server, policy=RetryPolicy(attempts=3, base_delay=1.0, max_delay=8.0))
+    assert isinstance(response, httpx.Response) and response.status_code == 200
     assert waits.waits == [8.0]
+
+
+def test_a_429_without_retry_after_still_backs_off() -> None:
+    server = Server([answer(429), answer(200)])
+    response, waits = call(server, policy=RetryPolicy(attempts=3, base_delay=1.0, max_delay=8.0))
+    assert isinstance(response, httpx.Response) and response.status_code == 200
+    assert len(waits.waits) == 1 and 0.5 <= waits.waits[0] <= 1.0
 
 
 @pytest.mark.parametrize(

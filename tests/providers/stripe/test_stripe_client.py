@@ -238,6 +238,69 @@ def test_every_post_carries_the_idempotency_key_and_a_retry_reuses_it(make_harne
     assert all(s.headers.get("idempotency-key") for s in harness.sent if s.method == "POST")
 
 
+def test_a_503_to_the_period_end_post_is_retried_with_the_same_key(make_harness) -> None:  # type: ignore[no-untyped-def]
+    harness = make_harness(demo_section())
+    # A bare 503, without Stripe-Should-Retry: the key alone is what makes the resend safe.
+    harness.emulator.inject_fault("POST", "/v1/subscriptions/sub_1LegacyERP", status=503)
+    outcome, after = _cancel(harness, "sub_1LegacyERP", CancelAt.PERIOD_END, key="plan-3:sub_1LegacyERP:platform")
+
+    assert outcome.status == CancelStatus.SCHEDULED and "period end" in outcome.detail
+    posts = harness.of("POST")
+    assert [p.status for p in posts] == [503, 200]
+    assert [p.headers.get("idempotency-key") for p in posts] == ["plan-3:sub_1LegacyERP:platform"] * 2
+    assert posts[0].body == posts[1].body  # the same parameters, or Stripe would refuse the key
+    assert harness.time.slept  # backed off before the resend
+    assert after is not None and after.pending_cancel
+    stored = {s["id"]: s for s in harness.emulator.dump()["acct_demo"]["subscriptions"]}["sub_1LegacyERP"]
+    assert stored["cancel_at_period_end"] is True
+
+
+def test_a_5xx_after_stripe_acted_is_retried_and_replayed_not_applied_twice(make_harness) -> None:  # type: ignore[no-untyped-def]
+    harness = make_harness(demo_section())
+    answered: list[httpx.Response] = []
+
+    def act_then_fail_once(request: httpx.Request) -> httpx.Response | None:
+        if request.method != "POST":
+            return None
+        answered.append(harness.emulator.handle(request, request.url.path[len("/stripe"):]))
+        if len(answered) == 1:  # Stripe did the work, but a proxy in front of it answers 502
+            return httpx.Response(502, json={"error": {"type": "api_error", "message": "bad gateway"}})
+        return answered[-1]
+
+    harness.intercept = act_then_fail_once
+    outcome, after = _cancel(harness, "sub_1LegacyERP", CancelAt.PERIOD_END, key="plan-4:sub_1LegacyERP:platform")
+
+    assert outcome.status == CancelStatus.SCHEDULED
+    posts = harness.of("POST")
+    assert [p.status for p in posts] == [502, 200]
+    assert {p.headers.get("idempotency-key") for p in posts} == {"plan-4:sub_1LegacyERP:platform"}
+    first, second = answered
+    assert first.status_code == 200 and "idempotent-replayed" not in first.headers
+    assert second.headers["idempotent-replayed"] == "true"  # Stripe answered from its saved result
+    assert second.headers["original-request"] == first.headers["request-id"]
+    assert after is not None and after.pending_cancel
+
+
+def test_stripe_should_retry_false_on_a_5xx_stops_the_period_end_retry(make_harness) -> None:  # type: ignore[no-untyped-def]
+    harness = make_harness(demo_section())
+    harness.emulator.inject_fault("POST", "/v1/subscriptions/sub_1LegacyERP", status=500, should_retry=False)
+    with pytest.raises(ProviderError) as caught:
+        _cancel(harness, "sub_1LegacyERP", CancelAt.PERIOD_END)
+    assert caught.value.status == 500 and len(harness.of("POST")) == 1
+
+
+def test_a_503_to_the_delete_fails_that_cancel_without_resending(make_harness) -> None:  # type: ignore[no-untyped-def]
+    # Cancel now carries no idempotency key (Stripe ignores one on DELETE), so a 5xx that may
+    # have cancelled is not resent; the next apply lists the subscription and decides again.
+    harness = make_harness(demo_section())
+    harness.emulator.inject_fault("DELETE", "/v1/subscriptions/sub_1LegacyERP", status=503)
+    with pytest.raises(ProviderError) as caught:
+        _cancel(harness, "sub_1LegacyERP", CancelAt.NOW)
+    assert caught.value.status == 503
+    assert [d.status for d in harness.of("DELETE")] == [503]
+    assert "sub_1LegacyERP" in {b.id for b in _list(harness).bindings}
+
+
 def test_a_lost_answer_to_the_post_is_settled_by_reading_not_by_resending(make_harness) -> None:  # type: ignore[no-untyped-def]
     harness = make_harness(demo_section())
     harness.lose_response_to.add("POST")
