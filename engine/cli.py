@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from pathlib import Path
@@ -162,7 +163,16 @@ def _load(ws: Any) -> Any:
     paths = list(ws.config_paths) if ws.config_paths else None
     if paths and len(paths) == 1:
         paths = default_paths(paths[0])  # --config x/tether.yaml brings x/tether.d/*.yaml too
-    return load_config(paths, cwd=ws.root)
+    started = time.monotonic()
+    loaded = load_config(paths, cwd=ws.root)
+    log.info(
+        "config.loaded",
+        files=len(loaded.files),
+        accounts=len(loaded.accounts),
+        integrations=len(loaded.integrations),
+        seconds=round(time.monotonic() - started, 3),
+    )
+    return loaded
 
 
 def _store(ws: Any) -> Any:
@@ -226,6 +236,12 @@ def _write_bytes(data: bytes) -> None:
 
 
 def _render(plan: Any, fmt: Format, lang: str, state: Any, *, audit: bool = False) -> None:
+    started = time.monotonic()
+    _render_plan(plan, fmt, lang, state, audit=audit)
+    log.info("output.written", format=fmt.value, seconds=round(time.monotonic() - started, 3))
+
+
+def _render_plan(plan: Any, fmt: Format, lang: str, state: Any, *, audit: bool) -> None:
     if fmt is Format.json:
         from engine.planfile import dump_bytes
 

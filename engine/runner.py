@@ -6,9 +6,12 @@ The CLI calls these; they own the event loop, the HTTP factory and the providers
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+import structlog
 
 from engine import __version__
 from engine.model import Config, Listing
@@ -17,6 +20,8 @@ from engine.planfile import dump_bytes
 from engine.refresh import catalog, close_providers, open_providers, refresh
 from providers.http import DEFAULT_PARALLELISM, HttpFactory
 from states.model import State
+
+log = structlog.get_logger("tether.runner")
 
 if TYPE_CHECKING:  # apply's machinery is imported only by run_apply: plan starts faster
     from engine.apply import ApplyResult, ApplySettings, Report
@@ -56,7 +61,8 @@ async def build_plan(
     finally:
         await close_providers(providers)
         await http.aclose()
-    return make_plan(
+    started = time.monotonic()
+    plan = make_plan(
         config,
         listings,
         info,
@@ -72,6 +78,8 @@ async def build_plan(
             audit=request.audit,
         ),
     )
+    log.info("plan.made", actions=len(plan.actions), seconds=round(time.monotonic() - started, 3))
+    return plan
 
 
 def plan_sha256(plan: Plan) -> str:

@@ -137,6 +137,15 @@ runpy.run_module('engine.cli', run_name='__main__', alter_sys=True)
 """
 
 
+# The command's log events that time its phases (``--log-level info``), by the name printed.
+PHASE_EVENTS = {
+    "config.loaded": "config_s",
+    "refresh.done": "refresh_s",
+    "plan.made": "plan_s",
+    "output.written": "output_s",
+}
+
+
 @dataclass
 class PlanRun:
     exit_code: int
@@ -145,6 +154,7 @@ class PlanRun:
     peak_rss_mb: float
     ru_maxrss_mb: float
     refresh: dict[str, Any]
+    phases: dict[str, float]
     retries: int
     plan: dict[str, Any]
     stderr_tail: str
@@ -166,6 +176,7 @@ def tether_plan(folder: Path, config: Path, env: dict[str, str], parallelism: in
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
     refresh: dict[str, Any] = {}
+    phases: dict[str, float] = {}
     retries = 0
     log_text = err_path.read_text(encoding="utf-8", errors="replace")
     for line in log_text.splitlines():
@@ -175,6 +186,8 @@ def tether_plan(folder: Path, config: Path, env: dict[str, str], parallelism: in
             continue
         if event.get("event") == "refresh.done":
             refresh = event
+        if event.get("event") in PHASE_EVENTS:
+            phases[PHASE_EVENTS[event["event"]]] = event.get("seconds", 0.0)
         elif event.get("event") == "http.retry":
             retries += 1
     try:
@@ -192,6 +205,7 @@ def tether_plan(folder: Path, config: Path, env: dict[str, str], parallelism: in
         peak_rss_mb=peak_kb / 1024,
         ru_maxrss_mb=usage.ru_maxrss / 1024,
         refresh=refresh,
+        phases=phases,
         retries=retries,
         plan=plan,
         stderr_tail=log_text[-600:],
@@ -258,6 +272,8 @@ def plan_case(case: Case, out: Path, latency_ms: float, parallelism: int, sample
         "peak_rss_mb": round(run.peak_rss_mb, 1),
         "ru_maxrss_mb": round(run.ru_maxrss_mb, 1),
         "cpu_s": round(run.cpu_s, 3),
+        # Where the wall time went; "other_s" is start-up, imports, state and exit.
+        "phases": {**run.phases, "other_s": round(run.wall_s - sum(run.phases.values()), 3)},
         "bindings_per_cpu_s": round(case.bindings / run.cpu_s) if run.cpu_s else None,
         "sandbox_cpu_s": round(server_cpu, 3) if server_cpu is not None else None,
         "sandbox_429": throttled,

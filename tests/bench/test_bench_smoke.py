@@ -21,7 +21,7 @@ PLAN_FIELDS = {
     "sequential_s", "sequential_refresh_s", "sequential_sample_accounts", "sequential_sample_refresh_s",
     "sequential_sample_requests", "speedup", "refresh_speedup", "peak_rss_mb", "ru_maxrss_mb", "cpu_s",
     "bindings_per_cpu_s", "sandbox_cpu_s", "sandbox_429", "retries", "surfaced_429", "exit_code",
-    "incomplete", "actions", "progress_first_s", "progress_max_gap_s",
+    "incomplete", "actions", "progress_first_s", "progress_max_gap_s", "phases",
 }
 
 
@@ -48,6 +48,11 @@ def test_the_smallest_bench_prints_complete_lines(tmp_path: Path, capsys: pytest
         assert line["floor_s"] == max(line["floor_terms"].values()) > 0
         assert line["refresh_s"] > 0 and line["peak_rss_mb"] > 0 and line["cpu_s"] > 0
         assert line["actions"] > 0
+        # Every phase the command times is there, and with start-up they add up to the wall.
+        phases = line["phases"]
+        assert set(phases) == {"config_s", "refresh_s", "plan_s", "output_s", "other_s"}
+        assert phases["refresh_s"] == line["refresh_s"] and min(phases.values()) >= 0
+        assert abs(sum(phases.values()) - line["wall_s"]) < 0.01
     shop = by_case["shopify-2"]
     assert shop["sandbox_429"] == 0  # the client's leaky bucket keeps a 40-deep bucket clear
     assert shop["bindings"] == 2 * (20 + 5 + 260 + 5) and shop["requests"] == 2 * 6  # 2 webhook pages
