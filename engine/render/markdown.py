@@ -501,6 +501,13 @@ class _Report:
         head = f"#### {icon} {title}{_count(len(actions), self.lang)}\n\n"
         return Block(title=title, head=head, items=lines, more_command=self.command)
 
+    def _table_head(self, key: str, icon: str, count: int, columns: tuple[str, ...], aligns: str) -> tuple[str, str]:
+        """A section's title and its heading plus table header (``aligns``: the separator row)."""
+        title = t(key, self.lang)
+        head = f"#### {icon} {title}{_count(count, self.lang)}\n\n"
+        head += "| " + " | ".join(t(k, self.lang) for k in columns) + f" |\n{aligns}\n"
+        return title, head
+
     def problems(self) -> Block | None:
         lines = [f"- {esc(localize(p, self.lang))}" for p in self.plan.problems]
         if not lines:
@@ -539,11 +546,10 @@ class _Report:
         actions = [a for a in self.plan.actions if a.fee is not None and a.fee.amount > 0]
         if not actions:
             return None
-        title = t("md.section.fees", lang)
-        head = f"#### 💶 {title}{_count(len(actions), lang)}\n\n"
-        head += "| " + " | ".join(
-            t(k, lang) for k in ("md.fees.binding", "md.fees.fee", "md.fees.commitment", "md.fees.outcome")
-        ) + " |\n| :-- | --: | :-- | :-- |\n"
+        title, head = self._table_head(
+            "md.section.fees", "💶", len(actions),
+            ("md.fees.binding", "md.fees.fee", "md.fees.commitment", "md.fees.outcome"), "| :-- | --: | :-- | :-- |",
+        )
         rows = []
         max_fee = _max_fee(self.plan)
         for action in actions:
@@ -566,11 +572,10 @@ class _Report:
         actions = self.by_action[Action.DRIFT]
         if not actions:
             return None
-        title = t("md.section.drift", lang)
-        head = f"#### 🔀 {title}{_count(len(actions), lang)}\n\n"
-        head += "| " + " | ".join(
-            t(k, lang) for k in ("md.drift.binding", "md.drift.field", "md.drift.expected", "md.drift.actual")
-        ) + " |\n| :-- | :-- | :-- | :-- |\n"
+        title, head = self._table_head(
+            "md.section.drift", "🔀", len(actions),
+            ("md.drift.binding", "md.drift.field", "md.drift.expected", "md.drift.actual"), "| :-- | :-- | :-- | :-- |",
+        )
         rows = []
         for action in actions:
             where = f"{code(action.address, table=True)} ({esc(action.account)})"

@@ -481,20 +481,23 @@ def test_a_client_is_never_built_for_a_plain_http_endpoint() -> None:
 
 
 class Clock:
+    """A monotonic clock that moves only when ``sleep`` is awaited; ``waits`` keeps each sleep."""
+
     def __init__(self) -> None:
         self.now = 100.0
+        self.waits: list[float] = []
 
     def __call__(self) -> float:
         return self.now
 
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
 
 def test_token_bucket_allows_a_burst_then_paces_at_the_rate() -> None:
     clock = Clock()
-    waits: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        clock.now += seconds
+    waits, sleep = clock.waits, clock.sleep
 
     async def run() -> None:
         bucket = TokenBucket(rate=2.0, burst=3, clock=clock, sleep=sleep)
@@ -511,11 +514,7 @@ def test_token_bucket_allows_a_burst_then_paces_at_the_rate() -> None:
 
 def test_token_bucket_refills_only_up_to_its_burst() -> None:
     clock = Clock()
-    waits: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        clock.now += seconds
+    waits, sleep = clock.waits, clock.sleep
 
     async def run() -> None:
         bucket = TokenBucket(rate=1.0, burst=2, clock=clock, sleep=sleep)
@@ -529,11 +528,7 @@ def test_token_bucket_refills_only_up_to_its_burst() -> None:
 
 def test_token_bucket_empties_on_a_429() -> None:
     clock = Clock()
-    waits: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        clock.now += seconds
+    waits, sleep = clock.waits, clock.sleep
 
     async def run() -> None:
         bucket = TokenBucket(rate=4.0, burst=10, clock=clock, sleep=sleep)
@@ -549,11 +544,7 @@ def test_token_bucket_empties_on_a_429() -> None:
 
 def test_token_bucket_waits_at_least_a_millisecond() -> None:
     clock = Clock()
-    waits: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        clock.now += seconds
+    waits, sleep = clock.waits, clock.sleep
 
     async def run() -> None:
         bucket = TokenBucket(rate=1_000_000.0, burst=1, clock=clock, sleep=sleep)
