@@ -25,12 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
-from jsonschema.validators import extend
 
 from engine.errors import ConfigError, Diagnostic
 from engine.model import (
@@ -51,6 +48,9 @@ from engine.yamlsafe import YamlDocument, YamlPath, decode_text, parse_yaml
 from providers import registry
 from providers.http import is_loopback
 from schemas import compile_check, load_schema, schema_path
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 __all__ = [
     "CONFIG_DIR",
@@ -136,47 +136,48 @@ def default_paths(config: str | Path) -> list[Path]:
 # schema
 
 
-def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
     """JSON Schema patterns are ECMA-262, where ``$`` ends the string; in Python it also matches
     before a final newline, which would let ``"name\\n"`` through."""
+    from jsonschema.exceptions import ValidationError
+
     if not validator.is_type(instance, "string"):
         return
     if re.search(pattern, instance) is None or (pattern.endswith("$") and instance.endswith("\n")):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_FORMATS = FormatChecker(formats=())
-
-
-@_FORMATS.checks("date", raises=ValueError)
 def _is_date(value: Any) -> bool:
+    """The schema's ``date`` format: a real calendar date written YYYY-MM-DD."""
     if not isinstance(value, str):
         return True
     if not _ISO_DATE.fullmatch(value):
         return False
-    date.fromisoformat(value)
-    return True
-
-
-def _date_ok(value: Any) -> bool:
     try:
-        return _is_date(value)
+        date.fromisoformat(value)
     except ValueError:
         return False
+    return True
 
 
 @lru_cache(maxsize=1)
 def _quick_check() -> Callable[[Any], bool]:
     """The compiled yes/no check; jsonschema (``_validator``) runs only to explain a failure."""
-    return compile_check("config", formats={"date": _date_ok})
+    return compile_check("config", formats={"date": _is_date})
 
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
+    """jsonschema, to say where and why a file is invalid (imported only then: it is slow to load)."""
+    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema.validators import extend
+
+    formats = FormatChecker(formats=())
+    formats.checks("date")(_is_date)
     schema = load_schema("config")
     Draft202012Validator.check_schema(schema)
     cls = extend(Draft202012Validator, {"pattern": _ecma_pattern})
-    return cls(schema, format_checker=_FORMATS)
+    return cls(schema, format_checker=formats)
 
 
 # --------------------------------------------------------------------------------------------

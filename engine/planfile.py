@@ -14,7 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-import jsonschema
 import orjson
 
 from engine.errors import PlanFileError
@@ -131,16 +130,23 @@ def _quick_check() -> Callable[[Any], bool]:
     return compile_check("plan")
 
 
-def plan_from_json(data: Any, source: str = "plan") -> Plan:
+def _explain_invalid(data: Any, source: str) -> None:
+    """jsonschema says where and why the compiled check refused the plan (imported only then)."""
+    import jsonschema
+
     try:
-        if not _quick_check()(data):  # jsonschema only to say where and why
-            jsonschema.validate(data, load_schema("plan.schema.json"))
+        jsonschema.validate(data, load_schema("plan.schema.json"))
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
         raise PlanFileError(
             f"{source}: not a valid tether plan at {where}: {exc.message}. "
             "Make a new one with `tether plan --out FILE`."
         ) from None
+
+
+def plan_from_json(data: Any, source: str = "plan") -> Plan:
+    if not _quick_check()(data):
+        _explain_invalid(data, source)
     if data["format_version"] != FORMAT_VERSION:
         raise PlanFileError(
             f"{source}: plan format {data['format_version']} is not supported by this tether "

@@ -291,23 +291,26 @@ class ShopifyProvider:
     # -- listing -----------------------------------------------------------------------------
 
     def _binding(self, resource: Resource, obj: Mapping[str, Any]) -> LiveBinding:
-        if resource.name == "carrier_services":
-            status = "active" if obj.get("active") else "inactive"
-        elif resource.name == "recurring_application_charges":
-            status = str(obj.get("status") or "")
-        else:
-            status = "active"
+        return self._binding_maker(resource)(obj, str(obj.get("id")))
+
+    def _binding_maker(self, resource: Resource) -> Callable[[Mapping[str, Any], str], LiveBinding]:
+        """``(object, id) -> LiveBinding`` for one collection, with what depends only on the
+        collection decided once: a listing turns up to 250 objects a page into bindings."""
         name_field = "topic" if resource.name == "webhooks" else "name"
-        return LiveBinding(
-            account=self.account,
-            provider=self.name,
-            kind=resource.kind,
-            id=str(obj.get("id")),
-            name=str(obj.get(name_field) or ""),
-            status=status,
-            resource=resource.name,
-            raw=obj,
-        )
+        status_of: Callable[[Mapping[str, Any]], str]
+        if resource.name == "carrier_services":
+            status_of = lambda obj: "active" if obj.get("active") else "inactive"  # noqa: E731
+        elif resource.name == "recurring_application_charges":
+            status_of = lambda obj: str(obj.get("status") or "")  # noqa: E731
+        else:
+            status_of = lambda obj: "active"  # noqa: E731
+        account, provider, kind, name = self.account, self.name, resource.kind, resource.name
+
+        def make(obj: Mapping[str, Any], ident: str) -> LiveBinding:
+            # Positional, in LiveBinding's field order: a third cheaper than keywords, per binding.
+            return LiveBinding(account, provider, kind, ident, str(obj.get(name_field) or ""), status_of(obj), name, obj)
+
+        return make
 
     def _app_binding(self, handles: list[str]) -> LiveBinding:
         return LiveBinding(
@@ -413,6 +416,8 @@ class ShopifyProvider:
     ) -> int:
         """Add the page's bindings; returns how many ids were new."""
         fresh = 0
+        make = self._binding_maker(resource)
+        charges = resource.name == "recurring_application_charges"
         for obj in page:
             if not isinstance(obj, dict) or obj.get("id") is None:
                 problems.append(f"{resource.label}: an entry without an id was skipped")
@@ -423,9 +428,9 @@ class ShopifyProvider:
                 continue
             seen.add(ident)
             fresh += 1
-            if resource.name == "recurring_application_charges" and obj.get("status") in ENDED_CHARGE_STATUSES:
+            if charges and obj.get("status") in ENDED_CHARGE_STATUSES:
                 continue
-            bindings.append(self._binding(resource, obj))
+            bindings.append(make(obj, ident))
         return fresh
 
     # -- rights ------------------------------------------------------------------------------
