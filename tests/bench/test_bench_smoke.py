@@ -21,7 +21,7 @@ PLAN_FIELDS = {
     "sequential_s", "sequential_refresh_s", "sequential_sample_accounts", "sequential_sample_refresh_s",
     "sequential_sample_requests", "speedup", "refresh_speedup", "peak_rss_mb", "ru_maxrss_mb", "cpu_s",
     "bindings_per_cpu_s", "sandbox_cpu_s", "sandbox_429", "retries", "surfaced_429", "exit_code",
-    "incomplete", "actions", "progress_first_s", "progress_max_gap_s", "phases",
+    "incomplete", "actions", "progress_first_s", "progress_max_gap_s", "phases", "wall_runs_s",
 }
 
 
@@ -30,7 +30,7 @@ def test_the_smallest_bench_prints_complete_lines(tmp_path: Path, capsys: pytest
     code = run.main([
         "--shops", "2", "--webhooks", "260", "--sellers", "1", "--subscriptions", "30",
         "--latency-ms", "2", "--sequential-sample", "1", "--cpu-bindings", "1000",
-        "--rps-requests", "40", "--out-dir", str(tmp_path),
+        "--rps-requests", "40", "--repeat", "2", "--out-dir", str(tmp_path),
     ])
     assert code == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
@@ -48,6 +48,7 @@ def test_the_smallest_bench_prints_complete_lines(tmp_path: Path, capsys: pytest
         assert line["floor_s"] == max(line["floor_terms"].values()) > 0
         assert line["refresh_s"] > 0 and line["peak_rss_mb"] > 0 and line["cpu_s"] > 0
         assert line["actions"] > 0
+        assert len(line["wall_runs_s"]) == 2 and line["wall_s"] == min(line["wall_runs_s"])
         # Every phase the command times is there, and with start-up they add up to the wall.
         phases = line["phases"]
         assert set(phases) == {"config_s", "refresh_s", "plan_s", "output_s", "other_s"}
