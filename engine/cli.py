@@ -163,7 +163,7 @@ def _load(ws: Any) -> Any:
     paths = list(ws.config_paths) if ws.config_paths else None
     if paths and len(paths) == 1:
         paths = default_paths(paths[0])  # --config x/tether.yaml brings x/tether.d/*.yaml too
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     loaded = load_config(paths, cwd=ws.root)
     log.info(
         "config.loaded",
@@ -171,6 +171,7 @@ def _load(ws: Any) -> Any:
         accounts=len(loaded.accounts),
         integrations=len(loaded.integrations),
         seconds=round(time.monotonic() - started, 3),
+        cpu_s=round(time.process_time() - cpu, 3),
     )
     return loaded
 
@@ -236,9 +237,14 @@ def _write_bytes(data: bytes) -> None:
 
 
 def _render(plan: Any, fmt: Format, lang: str, state: Any, *, audit: bool = False) -> None:
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     _render_plan(plan, fmt, lang, state, audit=audit)
-    log.info("output.written", format=fmt.value, seconds=round(time.monotonic() - started, 3))
+    log.info(
+        "output.written",
+        format=fmt.value,
+        seconds=round(time.monotonic() - started, 3),
+        cpu_s=round(time.process_time() - cpu, 3),
+    )
 
 
 def _render_plan(plan: Any, fmt: Format, lang: str, state: Any, *, audit: bool) -> None:

@@ -155,7 +155,7 @@ async def refresh(
     finished (``first_s``: the first one; ``max_gap_s``: the longest wait between two).
     """
     wanted_apps = app_accounts(config)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     finished: list[float] = []
 
     async def one(account: str, provider: Provider) -> tuple[str, Listing]:
@@ -174,6 +174,7 @@ async def refresh(
         accounts=len(finished),
         bindings=sum(len(listing.bindings) for _, listing in pairs),
         seconds=round(seconds, 3),
+        cpu_s=round(time.process_time() - cpu, 3),
         first_s=round(finished[0], 3) if finished else None,
         max_gap_s=round(max((b - a for a, b in zip(marks, marks[1:])), default=0.0), 3),
     )

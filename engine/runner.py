@@ -61,7 +61,7 @@ async def build_plan(
     finally:
         await close_providers(providers)
         await http.aclose()
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     plan = make_plan(
         config,
         listings,
@@ -78,7 +78,12 @@ async def build_plan(
             audit=request.audit,
         ),
     )
-    log.info("plan.made", actions=len(plan.actions), seconds=round(time.monotonic() - started, 3))
+    log.info(
+        "plan.made",
+        actions=len(plan.actions),
+        seconds=round(time.monotonic() - started, 3),
+        cpu_s=round(time.process_time() - cpu, 3),
+    )
     return plan
 
 

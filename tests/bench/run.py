@@ -7,7 +7,8 @@ sandbox in its own process with latency (``python -m engine.cli sandbox serve``)
 - ``wall_s`` of the whole command (start-up, config, refresh, plan, JSON output) and
   ``refresh_s``, the refresh alone (from its ``refresh.done`` log event), of the fastest of
   ``--repeat`` runs (3) against the same sandbox; ``wall_runs_s`` lists every run's wall, and
-  ``phases`` where the fastest run's time went;
+  ``phases`` where the fastest run's time went, and ``phases_cpu`` the CPU seconds of each
+  (a phase whose CPU is close to its wall is bound by tether's own work, not by the network);
 - ``floor_s`` with every term of the model (tests.bench.floor) and ``bound_by``; ``ratio`` and
   ``refresh_ratio`` are the two walls divided by the floor;
 - ``sequential_s``: the same provider code with ``--parallelism 1`` over the first
@@ -158,6 +159,7 @@ class PlanRun:
     ru_maxrss_mb: float
     refresh: dict[str, Any]
     phases: dict[str, float]
+    phases_cpu: dict[str, float]
     retries: int
     plan: dict[str, Any]
     stderr_tail: str
@@ -180,6 +182,7 @@ def tether_plan(folder: Path, config: Path, env: dict[str, str], parallelism: in
         process.returncode = os.waitstatus_to_exitcode(status)
     refresh: dict[str, Any] = {}
     phases: dict[str, float] = {}
+    phases_cpu: dict[str, float] = {}
     retries = 0
     log_text = err_path.read_text(encoding="utf-8", errors="replace")
     for line in log_text.splitlines():
@@ -191,6 +194,7 @@ def tether_plan(folder: Path, config: Path, env: dict[str, str], parallelism: in
             refresh = event
         if event.get("event") in PHASE_EVENTS:
             phases[PHASE_EVENTS[event["event"]]] = event.get("seconds", 0.0)
+            phases_cpu[PHASE_EVENTS[event["event"]]] = event.get("cpu_s", 0.0)
         elif event.get("event") == "http.retry":
             retries += 1
     try:
@@ -209,6 +213,7 @@ def tether_plan(folder: Path, config: Path, env: dict[str, str], parallelism: in
         ru_maxrss_mb=usage.ru_maxrss / 1024,
         refresh=refresh,
         phases=phases,
+        phases_cpu=phases_cpu,
         retries=retries,
         plan=plan,
         stderr_tail=log_text[-600:],
@@ -289,6 +294,7 @@ def plan_case(
         "cpu_s": round(run.cpu_s, 3),
         # Where the wall time went; "other_s" is start-up, imports, state and exit.
         "phases": {**run.phases, "other_s": round(run.wall_s - sum(run.phases.values()), 3)},
+        "phases_cpu": run.phases_cpu,
         "bindings_per_cpu_s": round(case.bindings / run.cpu_s) if run.cpu_s else None,
         "sandbox_cpu_s": round(server_cpu, 3) if server_cpu is not None else None,
         "sandbox_429": throttled,

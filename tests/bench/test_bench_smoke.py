@@ -21,7 +21,8 @@ PLAN_FIELDS = {
     "sequential_s", "sequential_refresh_s", "sequential_sample_accounts", "sequential_sample_refresh_s",
     "sequential_sample_requests", "speedup", "refresh_speedup", "peak_rss_mb", "ru_maxrss_mb", "cpu_s",
     "bindings_per_cpu_s", "sandbox_cpu_s", "sandbox_429", "retries", "surfaced_429", "exit_code",
-    "incomplete", "actions", "progress_first_s", "progress_max_gap_s", "phases", "wall_runs_s",
+    "incomplete", "actions", "progress_first_s", "progress_max_gap_s", "phases", "phases_cpu",
+    "wall_runs_s",
 }
 
 
@@ -54,6 +55,10 @@ def test_the_smallest_bench_prints_complete_lines(tmp_path: Path, capsys: pytest
         assert set(phases) == {"config_s", "refresh_s", "plan_s", "output_s", "other_s"}
         assert phases["refresh_s"] == line["refresh_s"] and min(phases.values()) >= 0
         assert abs(sum(phases.values()) - line["wall_s"]) < 0.01
+        # Each phase's CPU, which one thread (and a resolver thread's crumbs) cannot outrun the wall with.
+        cpu = line["phases_cpu"]
+        assert set(cpu) == set(phases) - {"other_s"} and min(cpu.values()) >= 0
+        assert all(cpu[name] <= phases[name] + 0.05 for name in cpu), (cpu, phases)
     shop = by_case["shopify-2"]
     assert shop["sandbox_429"] == 0  # the client's leaky bucket keeps a 40-deep bucket clear
     assert shop["bindings"] == 2 * (20 + 5 + 260 + 5) and shop["requests"] == 2 * 6  # 2 webhook pages
