@@ -26,7 +26,10 @@ from providers.http import (
     ResponseLost,
     RetryPolicy,
     TokenBucket,
+    _Direct,
+    _ViaClient,
     is_loopback,
+    proxied,
     require_safe_endpoint,
     retry_after_seconds,
 )
@@ -586,13 +589,27 @@ def test_json_body_reads_like_response_json_and_keeps_wide_integers() -> None:
         json_body(answer(b"<html>502 Bad Gateway</html>"))
 
 
+def _cyclic_garbage_after(send_all: Callable[[], Any]) -> int:
+    """What the cyclic collector finds after ``send_all()`` ran with it off."""
+    import gc
+
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        asyncio.run(send_all())
+        return gc.collect()
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def test_requests_leave_no_cyclic_garbage_behind() -> None:
     """tether runs with the cyclic collector off (engine.gctune): whatever a request leaves in a
     reference cycle would stay until the process ends, with the body it holds. Garbage may come
     per client and per connection, never per request."""
-    import gc
 
-    def garbage_after(requests: int) -> int:
+    def sender(requests: int) -> Callable[[], Any]:
         async def run() -> None:
             server = Server([answer(200, {"items": [{"id": i} for i in range(50)]})])
             factory = HttpFactory(transport=httpx.MockTransport(server))
@@ -605,15 +622,101 @@ def test_requests_leave_no_cyclic_garbage_behind() -> None:
             finally:
                 await factory.aclose()
 
-        gc.collect()
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            asyncio.run(run())
-            return gc.collect()
-        finally:
-            if was_enabled:
-                gc.enable()
+        return run
 
-    few, many = garbage_after(10), garbage_after(110)
+    few, many = _cyclic_garbage_after(sender(10)), _cyclic_garbage_after(sender(110))
     assert many - few < 50, (few, many)  # 100 more requests: nothing more per request
+
+
+def test_requests_through_an_httpx_client_leave_no_cyclic_garbage_either() -> None:
+    """The proxy and HTTP/2 route goes through ``httpx.AsyncClient``, which ties every response
+    to its stream in a cycle; ``_ViaClient`` breaks it."""
+
+    def sender(requests: int) -> Callable[[], Any]:
+        async def run() -> None:
+            server = Server([answer(200, {"items": [{"id": i} for i in range(50)]})])
+            route = _ViaClient(httpx.AsyncClient(transport=httpx.MockTransport(server)))
+            try:
+                for _ in range(requests):
+                    response = await route.send(httpx.Request("GET", BASE + "/v1/things"))
+                    assert response.json()["items"][0] == {"id": 0}
+                    del response
+            finally:
+                await route.aclose()
+
+        return run
+
+    few, many = _cyclic_garbage_after(sender(10)), _cyclic_garbage_after(sender(110))
+    assert many - few < 50, (few, many)
+
+
+# -- routes: straight to a transport, or through httpx where a proxy is configured ---------------
+
+
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "all_proxy", "no_proxy")
+
+
+@pytest.fixture
+def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_proxied_follows_the_environment_but_never_for_loopback(no_proxy_environment: pytest.MonkeyPatch) -> None:
+    assert not proxied("https://api.vendor.example/v1")
+    no_proxy_environment.setenv("https_proxy", "http://proxy.corp.example:3128")
+    no_proxy_environment.setenv("no_proxy", "internal.example")
+    assert proxied("https://api.vendor.example/v1")
+    assert not proxied("https://internal.example/v1")  # NO_PROXY
+    assert not proxied("http://127.0.0.1:8080/shopify/shop")  # the sandbox
+    assert not proxied("http://api.vendor.example/v1")  # only https is proxied here
+    no_proxy_environment.setenv("all_proxy", "socks5://proxy.corp.example:1080")
+    assert proxied("http://api.vendor.example/v1")
+
+
+def test_a_proxied_origin_goes_through_httpx_and_the_others_straight_to_tethers_transport(
+    no_proxy_environment: pytest.MonkeyPatch,
+) -> None:
+    """Before, every HTTP/1.1 origin went to tether's own transport, which knows nothing of
+    proxies: a seller behind HTTPS_PROXY could not reach the vendor at all."""
+    factory = HttpFactory(http2=False)
+    direct = factory._routes("https://api.vendor.example")
+    no_proxy_environment.setenv("HTTPS_PROXY", "http://proxy.corp.example:3128")
+    via_proxy = factory._routes("https://api.vendor.example")
+    sandbox = factory._routes("http://127.0.0.1:8080/shopify/shop")
+    try:
+        assert [type(route) for route in direct.routes] == [_Direct]
+        assert {type(route) for route in via_proxy.routes} == {_ViaClient}
+        assert [type(route) for route in sandbox.routes] == [_Direct]
+        client = via_proxy.routes[0].client  # type: ignore[union-attr]
+        transport = client._transport_for_url(httpx.URL("https://api.vendor.example/v1"))
+        assert transport is not client._transport  # httpx mounted the proxy for this URL
+    finally:
+        for pools in (direct, via_proxy, sandbox):
+            asyncio.run(pools.aclose())
+
+
+def test_every_request_names_tether_accepts_compression_and_carries_the_timeouts() -> None:
+    server = Server([answer(200, {})])
+    response, _ = call(server)
+    assert isinstance(response, httpx.Response)
+    sent = server.requests[0]
+    assert sent.headers["user-agent"].startswith("tether/")
+    assert "gzip" in sent.headers["accept-encoding"]
+    assert sent.headers["authorization"] == f"Bearer {SECRET}"
+    assert sent.extensions["timeout"] == {"connect": 30.0, "read": 30.0, "write": 30.0, "pool": 30.0}
+    server = Server([answer(200, {})])
+    call(server, headers={"User-Agent": "tether (stripe provider)"})
+    assert server.requests[0].headers["user-agent"] == "tether (stripe provider)"
+
+
+def test_a_gzip_body_is_read_decoded_on_the_direct_route() -> None:
+    import gzip
+
+    body = json.dumps({"items": [1, 2, 3]}).encode()
+    server = Server([lambda request: httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=gzip.compress(body))])
+    response, _ = call(server)
+    assert isinstance(response, httpx.Response)
+    assert response.json() == {"items": [1, 2, 3]}
+    assert response.request.url == httpx.URL(BASE + "/v1/things")
