@@ -55,7 +55,7 @@ def test_the_smallest_bench_prints_complete_lines(tmp_path: Path, capsys: pytest
         assert set(phases) == {"config_s", "refresh_s", "plan_s", "output_s", "other_s"}
         assert phases["refresh_s"] == line["refresh_s"] and min(phases.values()) >= 0
         assert abs(sum(phases.values()) - line["wall_s"]) < 0.01
-        # Each phase's CPU, which one thread (and a resolver thread's crumbs) cannot outrun the wall with.
+        # Each phase's CPU: one thread cannot spend more than the wall (a resolver thread adds crumbs).
         cpu = line["phases_cpu"]
         assert set(cpu) == set(phases) - {"other_s"} and min(cpu.values()) >= 0
         assert all(cpu[name] <= phases[name] + 0.05 for name in cpu), (cpu, phases)
