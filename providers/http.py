@@ -625,7 +625,13 @@ class HttpFactory:
         else:
             count = math.ceil(connections / POOL_SHARD)
             shards = [connections // count + (1 if i < connections % count else 0) for i in range(count)]
-        return _Pools([_ViaClient(self._client(size, http2)) for size in shards])
+        try:
+            return _Pools([_ViaClient(self._client(size, http2)) for size in shards])
+        except ImportError as exc:  # a SOCKS proxy without socksio, HTTP/2 forced without h2
+            raise ProviderError(
+                f"cannot reach {urlsplit(url).netloc}: {exc} "
+                "(the proxy comes from HTTPS_PROXY/ALL_PROXY in the environment)"
+            ) from None
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:  # loading the CA bundle takes tens of ms: once per run, not per pool

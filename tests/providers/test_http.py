@@ -697,6 +697,20 @@ def test_a_proxied_origin_goes_through_httpx_and_the_others_straight_to_tethers_
             asyncio.run(pools.aclose())
 
 
+def test_a_socks_proxy_without_its_package_is_a_clear_error_not_a_crash(
+    no_proxy_environment: pytest.MonkeyPatch,
+) -> None:
+    try:
+        import socksio  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("socksio is installed: the SOCKS proxy is usable")
+    no_proxy_environment.setenv("ALL_PROXY", "socks5://proxy.corp.example:1080")
+    with pytest.raises(ProviderError, match="socksio.*ALL_PROXY"):
+        HttpFactory(http2=False)._routes("https://api.vendor.example")
+
+
 def test_every_request_names_tether_accepts_compression_and_carries_the_timeouts() -> None:
     server = Server([answer(200, {})])
     response, _ = call(server)
