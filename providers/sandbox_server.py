@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import ipaddress
 import logging
@@ -287,7 +288,14 @@ async def serve(
     check_bind_host(host, allow_remote)
     state = _Server(sandbox, host, port)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: _Connection(state), host, port, backlog=1024, reuse_address=True)
+    try:
+        server = await loop.create_server(lambda: _Connection(state), host, port, backlog=1024, reuse_address=True)
+    except OSError as exc:  # the port is taken (another sandbox still running), or not ours to use
+        why = "the port is already in use" if exc.errno == errno.EADDRINUSE else str(exc)
+        raise SandboxError(
+            f"cannot listen on {_url_host(host)}:{port}: {why}; "
+            "stop what holds that port, or choose another with --port"
+        ) from None
     bound = server.sockets[0].getsockname()[1]
     state.authority = f"{_url_host(host)}:{bound}"
     try:

@@ -641,6 +641,18 @@ def test_serve_reports_the_bound_port_and_stops_on_request() -> None:
     asyncio.run(run())
 
 
+def test_a_port_in_use_is_a_clear_error_not_an_internal_one() -> None:
+    """A second `tether sandbox serve` on the same port (the first one still running)."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SandboxError, match=f"127.0.0.1:{port}: the port is already in use.*--port"):
+            asyncio.run(serve(Sandbox([]), "127.0.0.1", port))
+
+
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "example.com"])
 def test_non_loopback_bind_is_refused(host: str) -> None:
     with pytest.raises(SandboxError, match="refusing to listen"):
