@@ -696,6 +696,18 @@ DEFAULT_HEADERS = {
 }
 """Sent with every request unless the provider sets its own (Stripe names its provider)."""
 
+_DEFAULT_NAMES = {name.lower(): name for name in DEFAULT_HEADERS}
+
+
+def _with_defaults(headers: dict[str, str]) -> dict[str, str]:
+    """``headers`` and every default they do not set, whatever the case of their names."""
+    missing = dict(_DEFAULT_NAMES)
+    for name in headers:
+        missing.pop(name.lower(), None)
+    if not missing:
+        return headers
+    return {**{name: DEFAULT_HEADERS[name] for name in missing.values()}, **headers}
+
 
 _READ_STREAM = httpx.ByteStream(b"")
 
@@ -792,7 +804,7 @@ class ApiClient:
         if idempotent is None:
             idempotent = method != "POST"
         url = self.url(path)
-        merged = {**DEFAULT_HEADERS, **self.headers, **(headers or {})}
+        merged = _with_defaults({**self.headers, **(headers or {})})
         factory = self.factory
         redact = factory.redactor
         policy = factory.retry

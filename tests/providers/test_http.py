@@ -721,8 +721,10 @@ def test_every_request_names_tether_accepts_compression_and_carries_the_timeouts
     assert sent.headers["authorization"] == f"Bearer {SECRET}"
     assert sent.extensions["timeout"] == {"connect": 30.0, "read": 30.0, "write": 30.0, "pool": 30.0}
     server = Server([answer(200, {})])
-    call(server, headers={"User-Agent": "tether (stripe provider)"})
-    assert server.requests[0].headers["user-agent"] == "tether (stripe provider)"
+    call(server, headers={"User-Agent": "tether (stripe provider)", "accept": "application/json"})
+    sent = server.requests[0]
+    assert sent.headers.get_list("user-agent") == ["tether (stripe provider)"]
+    assert sent.headers.get_list("accept") == ["application/json"]  # any case replaces the default
 
 
 def test_a_gzip_body_is_read_decoded_on_the_direct_route() -> None:
