@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import date, datetime
-from typing import Any, Iterator, Union
+from typing import Any, Union
 
 import yaml
 from yaml.events import (
@@ -87,12 +87,15 @@ class YamlDocument:
             probe = probe[:-1]
 
 
-@dataclass
 class _Frame:
-    value: dict[str, Any] | list[Any]
-    path: YamlPath
-    key: str | None = None
-    key_lines: dict[str, int] = field(default_factory=dict)
+    """An open mapping or list: its value so far, its path, and a mapping's pending key."""
+
+    __slots__ = ("value", "path", "key")
+
+    def __init__(self, value: dict[str, Any] | list[Any], path: YamlPath) -> None:
+        self.value = value
+        self.path = path
+        self.key: str | None = None
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -124,6 +127,7 @@ class _Builder:
         self.stack: list[_Frame] = []
         self.root: Any = None
         self.lines: dict[YamlPath, int] = {}
+        self.first_lines: dict[YamlPath, int] = {}  # of keys that appear twice
         self.problems: list[Diagnostic] = []
         self.documents = 0
         self.nodes = 0
@@ -165,8 +169,13 @@ class _Builder:
             )
         top = self.stack[-1] if self.stack else None
         if kind is ScalarEvent:
-            if top is not None and top.key is None and isinstance(top.value, dict):
+            if top is None:
+                self._put(top, self._scalar(event), line)
+            elif top.key is None and type(top.value) is dict:
                 self._key(top, event.value, line)
+            elif top.key is not None:  # a mapping's value: only containers need their path
+                top.value[top.key] = self._scalar(event)
+                top.key = None
             else:
                 self._put(top, self._scalar(event), line)
             return
@@ -188,19 +197,19 @@ class _Builder:
         )
 
     def _key(self, frame: _Frame, key: str, line: int | None) -> None:
-        if key in frame.key_lines:
+        path = frame.path + (key,)
+        if key in frame.value:  # every earlier key of the mapping has its value by now
+            first = self.first_lines.setdefault(path, self.lines[path])
             where = "at the top level" if not frame.path else "in " + ".".join(str(p) for p in frame.path)
             self.problems.append(
                 Diagnostic(
                     self.filename,
                     line,
-                    f'key "{_short(key)}" appears twice {where}; first at line {frame.key_lines[key]}',
+                    f'key "{_short(key)}" appears twice {where}; first at line {first}',
                     "remove or rename one of them; YAML would silently keep only the last",
                 )
             )
-        else:
-            frame.key_lines[key] = line or 0
-        self.lines[frame.path + (key,)] = line or 0
+        self.lines[path] = line or 0
         frame.key = key
 
     def _put(self, top: _Frame | None, value: Any, line: int | None) -> YamlPath:
@@ -221,6 +230,8 @@ class _Builder:
 
     def _scalar(self, event: ScalarEvent) -> Any:
         tag = event.tag
+        if tag is None and not event.implicit[0]:  # quoted, untagged: text, as YAML resolves it
+            return event.value
         if tag is None or tag == "!":
             tag = _implicit_tag(event.value, event.implicit)
         if tag == _STR:
@@ -233,10 +244,6 @@ class _Builder:
             return _jsonable(build(_CONSTRUCTOR, node))
         except (ValueError, OverflowError, yaml.YAMLError):
             return event.value
-
-
-def _events(text: str) -> Iterator[Any]:
-    return yaml.parse(text, Loader=_EventLoader)
 
 
 def _syntax_hint(text: str, line: int | None) -> str:
@@ -258,9 +265,16 @@ def parse_yaml(text: str, filename: str) -> YamlDocument:
     come back in ``problems`` so they can be reported with everything else.
     """
     builder = _Builder(filename)
+    # The parser's events as ``yaml.parse`` gives them, without its generator and its
+    # ``check_event`` per event: ``get_event`` answers None once the stream has ended.
+    loader = None
     try:
-        for event in _events(text):
-            builder.feed(event)
+        loader = _EventLoader(text)
+        get_event, feed = loader.get_event, builder.feed
+        event = get_event()
+        while event is not None:
+            feed(event)
+            event = get_event()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -276,6 +290,9 @@ def parse_yaml(text: str, filename: str) -> YamlDocument:
         ) from None
     except yaml.YAMLError:
         raise builder.refuse(None, "YAML syntax error: the text is not valid YAML", SYNTAX_HINT) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     return YamlDocument(builder.root, builder.lines, builder.problems)
 
 
