@@ -33,11 +33,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from engine.i18n import localize, t, tn, word
 from engine.model import Action, Money
 from engine.plan import Plan, PlannedAction
+
+T = TypeVar("T")
 
 MARKER_PLAN = "<!-- tether:plan -->"
 MARKER_AUDIT = "<!-- tether:audit -->"
@@ -219,9 +221,12 @@ class Block:
     more_command: str = ""
     kept: int = -1
     dropped: bool = False
+    count: int = -1  # the entries the list stands for, when only the first are written out
     _prefix: list[int] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
+        if self.count < 0:
+            self.count = len(self.items)
         if self.kept < 0:
             self.kept = len(self.items)
         total = 0
@@ -230,8 +235,8 @@ class Block:
             total += len(item) + 1  # each item ends its line
             self._prefix.append(total)
 
-    def more_line(self, lang: str) -> str:
-        hidden = len(self.items) - self.kept
+    def more_line(self, lang: str, kept: int | None = None) -> str:
+        hidden = self.count - (self.kept if kept is None else kept)
         if hidden <= 0:
             return ""
         return "\n" + tn("md.more", hidden, lang, command=self.more_command) + "\n"
@@ -242,10 +247,24 @@ class Block:
         body = "".join(item + "\n" for item in self.items[: self.kept])
         return self.head + body + self.tail + self.more_line(lang) + self.close
 
-    def size(self, lang: str) -> int:
+    def size(self, lang: str, kept: int | None = None) -> int:
+        """Characters it renders to, with ``kept`` items (default: as it stands)."""
         if self.dropped:
             return 0
-        return len(self.head) + self._prefix[self.kept] + len(self.tail) + len(self.more_line(lang)) + len(self.close)
+        kept = self.kept if kept is None else kept
+        return len(self.head) + self._prefix[kept] + len(self.tail) + len(self.more_line(lang, kept)) + len(self.close)
+
+    def keep_within(self, cap: int, lang: str) -> None:
+        """Keep as many items as fit in ``cap`` characters (by bisection: the size grows with
+        the items kept), at least none."""
+        low, high = 0, len(self.items)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self.size(lang, middle) <= cap:
+                low = middle
+            else:
+                high = middle - 1
+        self.kept = low
 
 
 def _note(blocks: list[Block], lang: str, limit: int, command: str) -> str:
@@ -253,13 +272,13 @@ def _note(blocks: list[Block], lang: str, limit: int, command: str) -> str:
     for block in blocks:
         if block.dropped:
             left_out.append(t("md.truncated.section", lang, section=block.title))
-        elif block.kept < len(block.items):
+        elif block.kept < block.count:
             left_out.append(
                 t(
                     "md.truncated.items",
                     lang,
-                    hidden=f"{len(block.items) - block.kept:,}",
-                    total=f"{len(block.items):,}",
+                    hidden=f"{block.count - block.kept:,}",
+                    total=f"{block.count:,}",
                     section=block.title,
                 )
             )
@@ -280,8 +299,8 @@ def _join(blocks: list[Block], note: str, lang: str) -> str:
 
 def fit(blocks: list[Block], lang: str, limit: int, command: str) -> str:
     """Everything, or as much as fits in ``limit`` characters with a note saying what is left
-    out: detail blocks are dropped from the last one up, then the longest list loses entries
-    from its end, one at a time, until the whole fits."""
+    out: detail blocks are dropped from the last one up, then the longest lists lose entries
+    from their ends, down to the largest common size at which the whole fits."""
 
     def total() -> int:
         shown = [b for b in blocks if not b.dropped and b.size(lang)]
@@ -297,13 +316,28 @@ def fit(blocks: list[Block], lang: str, limit: int, command: str) -> str:
         if block.detail:
             block.dropped = True
             note = _note(blocks, lang, limit, command)
-    while total() > limit:
-        candidates = [b for b in blocks if not b.dropped and b.kept > 0]
-        if not candidates:
-            break
-        longest = max(candidates, key=lambda b: b.size(lang))
-        longest.kept -= 1
-        note = _note(blocks, lang, limit, command)
+    if total() > limit:
+        # Cutting the longest list by one entry until everything fits levels the longest lists
+        # down to one size, the largest that fits. That size is found by bisection: cut every
+        # list to at most ``cap`` characters, see whether the whole fits. One entry at a time
+        # was a loop of tens of thousands of rounds for a plan of 100,000 actions.
+        lists = [b for b in blocks[1:] if not b.dropped and b.items]
+
+        def fits(cap: int) -> bool:
+            nonlocal note
+            for block in lists:
+                block.keep_within(cap, lang)
+            note = _note(blocks, lang, limit, command)
+            return total() <= limit
+
+        low, high = 0, max((b.size(lang, len(b.items)) for b in lists), default=0)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if fits(middle):
+                low = middle
+            else:
+                high = middle - 1
+        fits(low)
     text = _join(blocks, note, lang)
     if len(text) > limit:  # only a header larger than the limit itself gets here
         cut = "\n\n> ⚠️ " + t("md.truncated", lang, limit=f"{limit:,}", what=t("md.truncated.tail", lang), command=command) + "\n"
@@ -320,9 +354,10 @@ def fit(blocks: list[Block], lang: str, limit: int, command: str) -> str:
 class _Report:
     """Builds the blocks of one comment; each method returns one ``Block`` (or None if empty)."""
 
-    def __init__(self, plan: Plan, lang: str, state_changes: list[str], audit: bool) -> None:
+    def __init__(self, plan: Plan, lang: str, state_changes: list[str], audit: bool, limit: int) -> None:
         self.plan = plan
         self.lang = lang
+        self.limit = limit
         self.state_changes = state_changes
         self.audit = audit
         self.command = t("md.command.audit" if audit else "md.command.plan", lang)
@@ -454,8 +489,14 @@ class _Report:
         head += "| :-- | :-- | --: |" + " --: |" * len(columns) + "\n"
         rows = []
         totals = Counter(a.action for a in plan.actions)
+        by_account: dict[str, Counter[Action]] = {}
+        for action in plan.actions:  # one pass, not one per account
+            mine = by_account.get(action.account)
+            if mine is None:
+                mine = by_account[action.account] = Counter()
+            mine[action.action] += 1
         for account in accounts:
-            mine = Counter(a.action for a in plan.actions if a.account == account)
+            mine = by_account.get(account, Counter())
             listed = f"{plan.refreshed.get(account, 0):,}"
             if account in plan.incomplete:
                 listed += " ⚠️ " + t("md.table.partial", lang)
@@ -494,12 +535,27 @@ class _Report:
             extras.append(code(action.integration))
         return f"- **{verb}** {_subject(action, lang)} — " + " · ".join(extras)
 
+    def _upto_limit(self, things: Sequence[T], line: Callable[[T], str]) -> list[str]:
+        """The lines of ``things``, written out only as far as a comment could ever show: once
+        they fill the character limit the rest would be cut anyway (the block's ``count`` still
+        says how many there are). A plan of 100,000 unmanaged bindings is not formatted whole
+        for the first few hundred lines a pull request can hold."""
+        lines: list[str] = []
+        length = 0
+        for thing in things:
+            if length > self.limit:
+                break
+            text = line(thing)
+            lines.append(text)
+            length += len(text) + 1
+        return lines
+
     def _list(self, key: str, icon: str, actions: list[PlannedAction], lines: list[str]) -> Block | None:
         if not lines:
             return None
         title = t(key, self.lang)
         head = f"#### {icon} {title}{_count(len(actions), self.lang)}\n\n"
-        return Block(title=title, head=head, items=lines, more_command=self.command)
+        return Block(title=title, head=head, items=lines, more_command=self.command, count=len(actions))
 
     def _table_head(self, key: str, icon: str, count: int, columns: tuple[str, ...], aligns: str) -> tuple[str, str]:
         """A section's title and its heading plus table header (``aligns``: the separator row)."""
@@ -519,12 +575,12 @@ class _Report:
         actions = self.by_action[Action.CANCEL]
         verb = t("md.verb.cancel_audit" if self.audit else "md.verb.cancel", self.lang)
         key = "md.section.cancel_audit" if self.audit else "md.section.cancel"
-        return self._list(key, "✂️", actions, [self._line(a, verb) for a in actions])
+        return self._list(key, "✂️", actions, self._upto_limit(actions, lambda a: self._line(a, verb)))
 
     def blocked(self) -> Block | None:
         actions = self.by_action[Action.BLOCKED]
         verb = t("md.verb.blocked", self.lang)
-        return self._list("md.section.blocked", "🛑", actions, [self._line(a, verb) for a in actions])
+        return self._list("md.section.blocked", "🛑", actions, self._upto_limit(actions, lambda a: self._line(a, verb)))
 
     def manual(self) -> Block | None:
         lang = self.lang
@@ -596,7 +652,7 @@ class _Report:
 
     def review(self) -> Block | None:
         actions = [a for a in self.plan.actions if a.action in REVIEW]
-        lines = [self._line(a, t(f"md.verb.{a.action.value}", self.lang), fee=False) for a in actions]
+        lines = self._upto_limit(actions, lambda a: self._line(a, t(f"md.verb.{a.action.value}", self.lang), fee=False))
         return self._list("md.section.review", "👀", actions, lines)
 
     def notes(self) -> Block | None:
@@ -608,10 +664,17 @@ class _Report:
 
     # details ------------------------------------------------------------------------------------
 
-    def _details(self, summary: str, body_head: str, items: list[str], body_tail: str = "") -> Block:
+    def _details(self, summary: str, body_head: str, items: list[str], body_tail: str = "", count: int = -1) -> Block:
         head = f"<details>\n<summary>{_html(summary)}</summary>\n\n{body_head}"
         return Block(
-            title=summary, head=head, items=items, tail=body_tail, close="\n</details>\n", detail=True, more_command=self.command
+            title=summary,
+            head=head,
+            items=items,
+            tail=body_tail,
+            close="\n</details>\n",
+            detail=True,
+            more_command=self.command,
+            count=count,
         )
 
     def steps(self) -> Block | None:
@@ -672,14 +735,15 @@ class _Report:
         if not actions:
             return None
         head = f"| {t('md.kept.binding', lang)} | {t('md.kept.what', lang)} |\n| :-- | :-- |\n"
-        rows = [f"| {code(a.address, table=True)} | {_subject(a, lang)} |" for a in actions]
-        return self._details(t("md.details.kept", lang, count=f"{len(actions):,}"), head, rows)
+        rows = self._upto_limit(actions, lambda a: f"| {code(a.address, table=True)} | {_subject(a, lang)} |")
+        return self._details(t("md.details.kept", lang, count=f"{len(actions):,}"), head, rows, count=len(actions))
 
     def state(self) -> Block | None:
         if self.audit or not self.state_changes:
             return None
-        lines = [f"- {code(address)}" for address in self.state_changes]
-        return self._details(t("md.details.state", self.lang, count=f"{len(lines):,}"), "", lines)
+        lines = self._upto_limit(self.state_changes, lambda address: f"- {code(address)}")
+        count = len(self.state_changes)
+        return self._details(t("md.details.state", self.lang, count=f"{count:,}"), "", lines, count=count)
 
     def footer(self) -> Block:
         plan = self.plan
@@ -792,12 +856,15 @@ def mermaid(plan: Plan, lang: str, cap: int = GRAPH_CAP) -> list[str]:
         return []
     used: set[str] = set()
     lines = ["flowchart LR"]
-    accounts = sorted({a.account for a in plan.actions})
+    providers: dict[str, str] = {}
+    for action in plan.actions:  # each account's provider in one pass, not a scan per account
+        providers.setdefault(action.account, action.provider)
+    accounts = sorted(providers)
     account_ids = {}
     for account in accounts:
         ident = _mermaid_id("acc_", account, used)
         account_ids[account] = ident
-        provider = next((a.provider for a in plan.actions if a.account == account), "")
+        provider = providers[account]
         lines.append(f'  {ident}(["{_mermaid_label(account)}<br/><small>{_mermaid_label(provider)}</small>"])')
         lines.append(f"  class {ident} account")
     ranked = sorted(enumerate(plan.actions), key=lambda p: (_GRAPH_PRIORITY[p[1].action], p[0]))
@@ -838,5 +905,5 @@ def render_markdown(
     """The comment for a pull request (``audit=False``) or a scheduled audit (``audit=True``).
 
     Deterministic for a given plan; never longer than ``limit`` characters."""
-    report = _Report(plan, lang, list(state_changes), audit)
+    report = _Report(plan, lang, list(state_changes), audit, limit)
     return fit(report.blocks(), lang, limit, report.command)
