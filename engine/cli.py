@@ -92,6 +92,18 @@ def _out() -> Console:
     return Console(file=sys.stdout, soft_wrap=True, highlight=False)
 
 
+def _print_text(text: Text) -> None:
+    """A long report to stdout: through rich where it has colours to show, as its plain text
+    where it has none (a pipe, a file, CI, NO_COLOR). Rich renders text span by span, which for
+    the plan of 500 shops (139,000 actions, 19 MB) took seven seconds to print what is, without
+    colours, exactly ``text.plain``."""
+    console = _out()
+    if console.color_system is None:
+        sys.stdout.write(text.plain)
+    else:
+        console.print(text, end="")
+
+
 def _err() -> Console:
     return Console(file=sys.stderr, soft_wrap=True, highlight=False)
 
@@ -267,7 +279,7 @@ def _render_plan(plan: Any, fmt: Format, lang: str, state: Any, *, audit: bool) 
     else:
         from engine.render.text import render_plan
 
-        _out().print(render_plan(plan, lang, state_changes=plan.state_changes(state), audit=audit), end="")
+        _print_text(render_plan(plan, lang, state_changes=plan.state_changes(state), audit=audit))
 
 
 def _parse_age(text: str) -> timedelta:
@@ -362,7 +374,7 @@ def plan(
         if fmt is Format.text and verbose:
             from engine.render.text import render_plan
 
-            _out().print(render_plan(result, lang, state_changes=result.state_changes(current), verbose=True), end="")
+            _print_text(render_plan(result, lang, state_changes=result.state_changes(current), verbose=True))
         else:
             _render(result, fmt, lang, current)
         if out is not None:

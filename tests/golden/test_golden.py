@@ -12,6 +12,7 @@ touched before committing.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 from datetime import datetime, timezone
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rich.console import Console
 
 from engine.config import load_config
 from engine.planfile import dumps
@@ -59,9 +61,18 @@ def run_case(case: Path) -> dict[str, str]:
         text = render_markdown(plan, lang, state_changes=changes, audit=audit)
         return text.replace(config.sha256.removeprefix("sha256:")[:12], "<config>")
 
+    def text(lang: str) -> str:
+        rendered = render_plan(plan, lang, state_changes=changes)
+        # Without colours the CLI writes ``.plain`` itself (engine.cli._print_text): it must be
+        # exactly what rich would have printed.
+        printed = io.StringIO()
+        Console(file=printed, soft_wrap=True, highlight=False, color_system=None).print(rendered, end="")
+        assert printed.getvalue() == rendered.plain
+        return rendered.plain
+
     return {
-        "plan.txt": render_plan(plan, "en", state_changes=changes).plain,
-        "plan.zh.txt": render_plan(plan, "zh", state_changes=changes).plain,
+        "plan.txt": text("en"),
+        "plan.zh.txt": text("zh"),
         "plan.json": dumps(plan).replace(config.sha256, "<config-sha256>"),
         "plan.md": markdown("en"),
         "plan.zh.md": markdown("zh"),
