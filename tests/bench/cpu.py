@@ -2,7 +2,8 @@
 
 ``python -m tests.bench.cpu --bindings 100000`` builds the bindings (Shopify-shaped raw objects),
 a Config that declares part of them and a state that records what the last apply kept, then
-times ``make_plan`` alone with ``time.process_time()`` and prints one JSON line. run.py starts it
+times ``make_plan`` alone with ``time.process_time()``, then writing that plan out in each
+output format (``render_cpu_s``: JSON, text, Markdown), and prints one JSON line. run.py starts it
 as a child process so the peak RSS it reports belongs to this case only.
 
 The mix per account mirrors the shop scenario: carriers matched by name with an ``expect`` (some
@@ -144,6 +145,7 @@ def run(bindings: int) -> dict[str, Any]:
     cpu = time.process_time() - cpu
     wall = time.perf_counter() - wall
     peak = peak_rss_mb()
+    render = render_seconds(plan, state)
     return {
         "case": f"cpu-plan-{total}",
         "bindings": total,
@@ -157,7 +159,29 @@ def run(bindings: int) -> dict[str, Any]:
         "rss_before_plan_mb": round(before, 1),
         "peak_rss_mb": round(peak, 1),
         "plan_rss_mb": round(peak - before, 1),
+        # The same plan written out by each output format, CPU seconds (the text is what
+        # ``tether plan`` prints by default; the Markdown is cut to one pull-request comment).
+        "render_cpu_s": render,
     }
+
+
+def render_seconds(plan: Any, state: State) -> dict[str, float]:
+    from engine.planfile import dump_bytes
+    from engine.render.markdown import render_markdown
+    from engine.render.text import render_plan
+
+    changes = plan.state_changes(state)
+    formats = {
+        "json": lambda: dump_bytes(plan),
+        "text": lambda: render_plan(plan, "en", state_changes=changes).plain,
+        "markdown": lambda: render_markdown(plan, "en", state_changes=changes),
+    }
+    seconds = {}
+    for name, write in formats.items():
+        started = time.process_time()
+        write()
+        seconds[name] = round(time.process_time() - started, 3)
+    return seconds
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -69,6 +69,7 @@ def test_the_smallest_bench_prints_complete_lines(tmp_path: Path, capsys: pytest
     assert rps["small_statuses"] == {"200": 40} and rps["page250_statuses"] == {"200": 10}
     cpu = by_case["cpu-plan-1000"]
     assert cpu["bindings"] == 1000 and cpu["actions"] > 0 and cpu["peak_rss_mb"] > 0
+    assert set(cpu["render_cpu_s"]) == {"json", "text", "markdown"}
     assert (tmp_path / "results.jsonl").read_text().count("\n") == 4
 
 
