@@ -88,8 +88,14 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
+# Every string tether prints may hold data it did not write (addresses with a vendor's id in
+# brackets, names, messages): rich must print it as it is, never read it as markup or emoji
+# codes. "legacy-erp-cloud[sub_1LegacyERP]" was printed as "legacy-erp-cloud".
+_PLAIN = {"soft_wrap": True, "highlight": False, "markup": False, "emoji": False}
+
+
 def _out() -> Console:
-    return Console(file=sys.stdout, soft_wrap=True, highlight=False)
+    return Console(file=sys.stdout, **_PLAIN)
 
 
 def _print_text(text: Text) -> None:
@@ -105,7 +111,7 @@ def _print_text(text: Text) -> None:
 
 
 def _err() -> Console:
-    return Console(file=sys.stderr, soft_wrap=True, highlight=False)
+    return Console(file=sys.stderr, **_PLAIN)
 
 
 def _fail(message: str, lang: str, code: int = 1) -> NoReturn:
