@@ -139,6 +139,14 @@ def _guard(lang: str, body: Callable[[], int], *, batch: bool = True) -> NoRetur
     except KeyboardInterrupt:
         _err().print("Interrupted.")
         raise typer.Exit(130)
+    except BrokenPipeError:
+        # Whoever read stdout has gone (`tether plan | head`): stop quietly with status 1, as
+        # rich does for what it prints (Console.on_broken_pipe) and Python's documentation
+        # advises, the exit's flush going nowhere instead of failing again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        raise typer.Exit(1)
     except Exception as exc:  # a bug: keep the traceback in the log, not in the user's face
         log.exception("internal_error", error=repr(exc))
         _fail(
@@ -793,7 +801,9 @@ def leave(code: object) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe (tether plan | head): as Python says it
+        except BrokenPipeError:  # the reader has gone (tether plan | head): quietly, as above
+            status = status or 1
+        except (OSError, ValueError):  # any other failed flush: Python's own status for it
             status = status or 120
     os._exit(status)
 
