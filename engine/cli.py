@@ -140,13 +140,10 @@ def _guard(lang: str, body: Callable[[], int], *, batch: bool = True) -> NoRetur
         _err().print("Interrupted.")
         raise typer.Exit(130)
     except BrokenPipeError:
-        # Whoever read stdout has gone (`tether plan | head`): stop quietly with status 1, as
-        # rich does for what it prints (Console.on_broken_pipe) and Python's documentation
-        # advises, the exit's flush going nowhere instead of failing again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        raise typer.Exit(1)
+        # Whoever read stdout has gone (`tether plan | head`), while tether wrote it itself
+        # (_print_text): stop as rich does for what it prints, quietly with status 1, stdout
+        # sent to /dev/null so the exit's flush does not fail again.
+        _out().on_broken_pipe()
     except Exception as exc:  # a bug: keep the traceback in the log, not in the user's face
         log.exception("internal_error", error=repr(exc))
         _fail(

@@ -37,11 +37,6 @@ def batch() -> Iterator[None]:
             gc.enable()
 
 
-def for_batch() -> None:
-    """Turn the collector off for the rest of the process (the CPU benchmark's plan)."""
-    gc.disable()
-
-
 _kept: list[Any] | None = None  # None: objects are freed as usual (tests, tether used as a library)
 
 

@@ -9,14 +9,13 @@ the reason, never a crash, so one broken account cannot hide the plan for the ot
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
-from contextlib import contextmanager
 from dataclasses import replace
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Mapping
 
 import structlog
 
+from engine import gctune
 from engine.config import resolve_credentials
 from engine.errors import TetherError
 from engine.model import Config, Kind, Listing
@@ -118,32 +117,6 @@ async def refresh_account(
     return replace(listing, granted=await _granted(account, provider))
 
 
-GC_THRESHOLD = 50_000
-
-
-@contextmanager
-def fewer_collections(threshold: int = GC_THRESHOLD) -> Iterator[None]:
-    """Run the cyclic GC's young collections ~70x less often for the duration.
-
-    A refresh builds hundreds of thousands of small dicts (the raw objects of every binding)
-    that all live until the plan is made. With the default threshold (700 allocations) the
-    collector keeps tracing them and promoting them, finding no garbage: at 500 shops that was
-    40% of the refresh's CPU. Reference counting still frees everything acyclic at once, and the
-    collector still runs, just later; the previous threshold comes back afterwards. (tether's
-    commands go further and run with the collector off, see engine.gctune; this is for a
-    refresh run from elsewhere, such as the tests.)
-    """
-    previous = gc.get_threshold()
-    if previous[0] == 0 or previous[0] >= threshold:  # disabled, or already generous
-        yield
-        return
-    gc.set_threshold(threshold, *previous[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
-
-
 async def refresh(
     config: Config, providers: Mapping[str, Provider], progress: Progress | None = None
 ) -> dict[str, Listing]:
@@ -165,7 +138,10 @@ async def refresh(
             progress(account, listing)
         return account, listing
 
-    with fewer_collections():
+    # A refresh builds hundreds of thousands of objects that live until the plan is made and
+    # can hold no cycle: the collector would only walk them (engine.gctune). Commands already
+    # run with it off; this covers a refresh run from elsewhere, such as the tests.
+    with gctune.batch():
         pairs = await asyncio.gather(*(one(a, p) for a, p in providers.items()))
     seconds = time.monotonic() - started
     marks = [0.0, *finished]

@@ -137,12 +137,8 @@ class _Pieces:
         return Text(joined, spans=spans)
 
 
-def action_lines(action: PlannedAction, lang: str, *, verbose: bool = False, out: _Pieces | None = None) -> Text | None:
-    """The lines of one action; added to ``out`` when given (then None), else as a ``Text``."""
-    if out is None:
-        pieces = _Pieces()
-        action_lines(action, lang, verbose=verbose, out=pieces)
-        return pieces.text()
+def action_lines(out: _Pieces, action: PlannedAction, lang: str, *, verbose: bool = False) -> None:
+    """The lines of one action, added to ``out``."""
     symbol, label = _head(action.action, lang)
     style = STYLES[action.action]
     out.append(symbol, style=style)
@@ -150,7 +146,7 @@ def action_lines(action: PlannedAction, lang: str, *, verbose: bool = False, out
     out.append(action.address, style="bold")
     out.append(f"  {describe(action, lang)}\n")
     if action.action is Action.KEEP and not verbose:
-        return None
+        return
     out.append(f"      {_label('plan.reason', lang)}{localize(action.reason, lang)}\n", style="dim" if action.action is Action.KEEP else "")
     if action.diff:
         for field, change in sorted(action.diff.items()):
@@ -175,7 +171,6 @@ def action_lines(action: PlannedAction, lang: str, *, verbose: bool = False, out
             out.append(f"      {_label('plan.support_message', lang).rstrip()}\n")
             for line in message.splitlines():
                 out.append(f"        | {line}\n", style="dim")
-    return None
 
 
 def render_plan(
@@ -187,7 +182,7 @@ def render_plan(
     header = "audit.header" if audit else "plan.header"
     out.append(t(header, lang, accounts=len(plan.refreshed), bindings=sum(plan.refreshed.values())) + "\n\n")
     for action in plan.actions:
-        action_lines(action, lang, verbose=verbose, out=out)
+        action_lines(out, action, lang, verbose=verbose)
     if plan.problems:
         out.append("\n" + t("plan.problems", lang) + "\n", style="bold red")
         for problem in plan.problems:

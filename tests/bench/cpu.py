@@ -134,7 +134,11 @@ def peak_rss_mb() -> float:
 
 
 def run(bindings: int) -> dict[str, Any]:
-    gctune.for_batch()  # the collector settings of the tether command
+    with gctune.batch():  # the collector settings of the tether command
+        return _measure(bindings)
+
+
+def _measure(bindings: int) -> dict[str, Any]:
     config, listings, catalog, state = build(bindings)
     total = sum(len(l.bindings) for l in listings.values())
     gc.collect()

@@ -589,6 +589,14 @@ def test_json_body_reads_like_response_json_and_keeps_wide_integers() -> None:
         json_body(answer(b"<html>502 Bad Gateway</html>"))
 
 
+async def _read_pages(get: Callable[[], Any], requests: int) -> None:
+    """``requests`` responses read and dropped, as a listing reads its pages."""
+    for _ in range(requests):
+        response = await get()
+        assert response.json()["items"][0] == {"id": 0}
+        del response
+
+
 def _cyclic_garbage_after(send_all: Callable[[], Any]) -> int:
     """What the cyclic collector finds after ``send_all()`` ran with it off."""
     import gc
@@ -615,10 +623,7 @@ def test_requests_leave_no_cyclic_garbage_behind() -> None:
             factory = HttpFactory(transport=httpx.MockTransport(server))
             try:
                 client = factory.client(BASE, provider="vendor", account="acct")
-                for _ in range(requests):
-                    response = await client.request("GET", "/v1/things")
-                    assert response.json()["items"][0] == {"id": 0}
-                    del response
+                await _read_pages(lambda: client.request("GET", "/v1/things"), requests)
             finally:
                 await factory.aclose()
 
@@ -637,10 +642,7 @@ def test_requests_through_an_httpx_client_leave_no_cyclic_garbage_either() -> No
             server = Server([answer(200, {"items": [{"id": i} for i in range(50)]})])
             route = _ViaClient(httpx.AsyncClient(transport=httpx.MockTransport(server)))
             try:
-                for _ in range(requests):
-                    response = await route.send(httpx.Request("GET", BASE + "/v1/things"))
-                    assert response.json()["items"][0] == {"id": 0}
-                    del response
+                await _read_pages(lambda: route.send(httpx.Request("GET", BASE + "/v1/things")), requests)
             finally:
                 await route.aclose()
 
