@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import structlog
 
@@ -33,7 +34,7 @@ from engine.failpoints import failpoint
 from engine.journal import JsonlLog, close_interrupted, interrupted
 from engine.model import Action, CancelAt, Kind, LiveBinding, Runbook
 from engine.plan import Plan, PlannedAction, execution_order, record_key
-from providers.base import CancelRequest, CancelStatus, Provider
+from providers.sdk import CancelRequest, CancelStatus, Provider
 from states.model import Record, RecordStatus, State
 
 log = structlog.get_logger("tether.apply")

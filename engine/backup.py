@@ -23,11 +23,12 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any, AsyncIterable, Iterable, Mapping
+from typing import Any
 
 from engine.errors import BackupError
 
@@ -68,7 +69,7 @@ class ManifestFile:
         return {"name": self.name, "sha256": self.sha256, "bytes": self.bytes, "records": self.records}
 
     @classmethod
-    def from_json(cls, doc: Any) -> "ManifestFile":
+    def from_json(cls, doc: Any) -> ManifestFile:
         if not isinstance(doc, dict):
             raise ValueError("a file entry must be an object")
         name, sha, size, records = (doc.get(k) for k in ("name", "sha256", "bytes", "records"))
@@ -126,7 +127,7 @@ class Manifest:
         }
 
     @classmethod
-    def from_json(cls, doc: Any) -> "Manifest":
+    def from_json(cls, doc: Any) -> Manifest:
         if not isinstance(doc, dict):
             raise ValueError("the manifest is not a JSON object")
         version = doc.get("format_version")
@@ -181,7 +182,7 @@ class BackupWriter:
         backup_id: str,
         *,
         now: datetime | None = None,
-    ) -> "BackupWriter":
+    ) -> BackupWriter:
         """Create ``<backup_dir>/<backup_id>/`` (0700). ``binding_info`` goes into the manifest as
         given, so the caller passes only what may be stored (no secrets): at least address,
         account, provider, kind and live_id."""
@@ -305,7 +306,7 @@ class BackupWriter:
         if getattr(self, "_dir_fd", None) is not None or getattr(self, "_root_fd", None) is not None:
             self.close()
 
-    def __enter__(self) -> "BackupWriter":
+    def __enter__(self) -> BackupWriter:
         return self
 
     def __exit__(
@@ -321,7 +322,7 @@ class BackupWriter:
             raise BackupError(f"{self.path}: this backup writer is closed")
         return self._dir_fd
 
-    def _new_file(self, name: str) -> "_SyncedFile":
+    def _new_file(self, name: str) -> _SyncedFile:
         return _SyncedFile(self._require_open(), name, self.path / name)
 
     def _withdraw_manifest(self) -> None:
@@ -359,7 +360,7 @@ class _SyncedFile:
     def sha256(self) -> str:
         return self._hash.hexdigest()
 
-    def __enter__(self) -> "_SyncedFile":
+    def __enter__(self) -> _SyncedFile:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
             self._fd = os.open(self._name, flags, _FILE_MODE, dir_fd=self._dir_fd)

@@ -12,10 +12,11 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Callable, Coroutine, NoReturn, Optional, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import structlog
 import typer
@@ -23,7 +24,7 @@ from rich.console import Console
 from rich.text import Text
 
 from engine import __version__
-from engine.errors import TetherError
+from engine.errors import USER_ERRORS
 from engine.i18n import detect_lang, t
 from providers.http import DEFAULT_PARALLELISM
 
@@ -64,15 +65,15 @@ class LogFormat(str, Enum):
 
 
 ConfigOpt = Annotated[
-    Optional[list[Path]],
+    list[Path] | None,
     typer.Option("--config", "-c", help="tether.yaml to read (repeat for more files). Default: ./tether.yaml plus ./tether.d/*.yaml."),
 ]
-StateOpt = Annotated[Optional[Path], typer.Option("--state", help="State file. Default: .tether/state.json beside tether.yaml.")]
-BackupOpt = Annotated[Optional[Path], typer.Option("--backup-dir", help="Backup directory. Default: .tether/backups.")]
-LangOpt = Annotated[Optional[str], typer.Option("--lang", help="Language of human output: en or zh (or set TETHER_LANG).")]
+StateOpt = Annotated[Path | None, typer.Option("--state", help="State file. Default: .tether/state.json beside tether.yaml.")]
+BackupOpt = Annotated[Path | None, typer.Option("--backup-dir", help="Backup directory. Default: .tether/backups.")]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="Language of human output: en or zh (or set TETHER_LANG).")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="text for people, json for machines, markdown for pull requests.")]
-TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Plan only this integration (repeatable).")]
-ExcludeOpt = Annotated[Optional[list[str]], typer.Option("--exclude", help="Leave this integration out (repeatable).")]
+TargetOpt = Annotated[list[str] | None, typer.Option("--target", help="Plan only this integration (repeatable).")]
+ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Leave this integration out (repeatable).")]
 FeesOpt = Annotated[bool, typer.Option("--accept-fees", help="Allow cancels whose early-termination fee exceeds defaults.max_fee.")]
 MassOpt = Annotated[bool, typer.Option("--allow-mass-cancel", help="Lift the mass-cancel guards (max_cancels, all of an account, empty listings).")]
 ParallelOpt = Annotated[int, typer.Option("--parallelism", min=1, max=256, help="Requests in flight at once, across all providers (each vendor's own rate limits still apply).")]
@@ -134,8 +135,8 @@ def _guard(lang: str, body: Callable[[], int], *, batch: bool = True) -> NoRetur
             code = body()
     except typer.Exit:
         raise
-    except TetherError as exc:
-        _fail(str(exc), lang, exc.exit_code)
+    except USER_ERRORS as exc:
+        _fail(str(exc), lang, getattr(exc, "exit_code", 1))
     except KeyboardInterrupt:
         _err().print("Interrupted.")
         raise typer.Exit(130)
@@ -165,7 +166,7 @@ def _print_version(asked: bool) -> None:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    log_format: Annotated[Optional[LogFormat], typer.Option("--log-format", help="Logs on stderr: console, or json (default in CI).")] = None,
+    log_format: Annotated[LogFormat | None, typer.Option("--log-format", help="Logs on stderr: console, or json (default in CI).")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "warning",
     version: Annotated[
         bool, typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True)
@@ -308,7 +309,7 @@ def _parse_age(text: str) -> timedelta:
 
 @app.command(epilog=_examples("tether init", "tether init --example demo   # the bundled example that `make demo` runs"))
 def init(
-    example: Annotated[Optional[str], typer.Option("--example", help="Write a ready-made example instead of a starter file: demo.")] = None,
+    example: Annotated[str | None, typer.Option("--example", help="Write a ready-made example instead of a starter file: demo.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing tether.yaml.")] = False,
     directory: Annotated[Path, typer.Option("--dir", help="Where to write.")] = Path("."),
     lang: LangOpt = None,
@@ -359,7 +360,7 @@ def validate(config: ConfigOpt = None, lang: LangOpt = None) -> None:
 def plan(
     config: ConfigOpt = None,
     state: StateOpt = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Save the plan to apply it later, exactly as shown.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Save the plan to apply it later, exactly as shown.")] = None,
     fmt: FormatOpt = Format.text,
     detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 2 when apply would change something.")] = False,
     target: TargetOpt = None,
@@ -425,7 +426,7 @@ def _check_names(cfg: Any, target: list[str] | None, exclude: list[str] | None) 
     "tether apply --auto-approve     # CI, after review",
 ))
 def apply(
-    planfile: Annotated[Optional[Path], typer.Argument(help="A plan saved with `tether plan --out`. Without it, tether plans and asks.")] = None,
+    planfile: Annotated[Path | None, typer.Argument(help="A plan saved with `tether plan --out`. Without it, tether plans and asks.")] = None,
     config: ConfigOpt = None,
     state: StateOpt = None,
     backup_dir: BackupOpt = None,
@@ -523,7 +524,7 @@ def apply(
 
 @app.command()
 def show(
-    planfile: Annotated[Optional[Path], typer.Argument(help="A saved plan. Without it, the recorded state is shown.")] = None,
+    planfile: Annotated[Path | None, typer.Argument(help="A saved plan. Without it, the recorded state is shown.")] = None,
     config: ConfigOpt = None,
     state: StateOpt = None,
     fmt: FormatOpt = Format.text,
@@ -669,7 +670,7 @@ def _describe_backup(manifest: Any) -> str:
 
 @backups_app.command("verify")
 def backups_verify(
-    backup_id: Annotated[Optional[str], typer.Argument(help="One backup id; all when left out.")] = None,
+    backup_id: Annotated[str | None, typer.Argument(help="One backup id; all when left out.")] = None,
     config: ConfigOpt = None,
     backup_dir: BackupOpt = None,
     lang: LangOpt = None,
@@ -740,8 +741,8 @@ def providers_cmd() -> None:
     """List installed providers and what each can do (kinds, backup datasets, sides, verify)."""
 
     def body() -> int:
-        from providers import registry
         from engine.errors import ConfigError
+        from providers import registry
 
         console = _out()
         for name in registry.names():

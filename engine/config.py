@@ -21,16 +21,15 @@ import json
 import os
 import re
 import stat
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-
 from engine.errors import ConfigError, Diagnostic
-from engine.parallel import split_map
 from engine.model import (
     Account,
     CancelAt,
@@ -45,6 +44,7 @@ from engine.model import (
     Terms,
     Undeclared,
 )
+from engine.parallel import split_map
 from engine.yamlsafe import YamlDocument, YamlPath, decode_text, parse_yaml
 from providers import registry
 from providers.http import is_loopback

@@ -6,7 +6,8 @@ with it so the report names the exact sub-field; scalars go through ``engine.mat
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from engine.match import value_matches
 from engine.model import LiveBinding

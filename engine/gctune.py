@@ -16,8 +16,9 @@ hundred objects. ``tether sandbox serve``, which runs until stopped, keeps the c
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 

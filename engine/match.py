@@ -7,9 +7,10 @@ booleans; numbers numerically; lists and mappings by value.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from engine.model import LiveBinding
 

@@ -11,9 +11,10 @@ Apply starts from them, so recording a kept binding or lifting a protection need
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from engine.diff import drift
 from engine.match import glob_matcher, index_key, is_glob, value_matches
@@ -25,8 +26,8 @@ from engine.model import (
     IgnoreRule,
     Integration,
     Kind,
-    LiveBinding,
     Listing,
+    LiveBinding,
     Money,
     Runbook,
     Undeclared,
@@ -152,7 +153,7 @@ class PlanOptions:
 class AccountInfo:
     """What the planner may know of a provider without I/O: its capabilities and its rules."""
 
-    capabilities: Any  # providers.base.Capabilities
+    capabilities: Any  # providers.sdk.Capabilities
     required: Callable[[LiveBinding, str, tuple[str, ...]], tuple[str, ...]]
     runbook: Callable[[LiveBinding], Runbook] | None = None
 
@@ -212,10 +213,7 @@ def _check(expected: Any) -> Callable[[Any], bool]:
 
 def binding_matches(selector: Mapping[str, Any], binding: LiveBinding) -> bool:
     """``engine.match.binding_matches`` (every key must hold), reading fields with ``_field``."""
-    for key, expected in selector.items():
-        if not value_matches(expected, _field(binding, key)):
-            return False
-    return True
+    return all(value_matches(expected, _field(binding, key)) for key, expected in selector.items())
 
 
 _SCANS_BEFORE_SORTING = 4

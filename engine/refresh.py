@@ -9,19 +9,20 @@ the reason, never a crash, so one broken account cannot hide the plan for the ot
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Callable, Mapping
 
 import structlog
 
 from engine import gctune
 from engine.config import resolve_credentials
 from engine.errors import TetherError
-from engine.model import Config, Kind, Listing
+from engine.model import Config, Gap, GapReason, Kind, Listing
 from engine.plan import AccountInfo
 from providers import registry
-from providers.base import Provider, ProviderContext
+from providers.sdk import Provider, ProviderContext
 
 log = structlog.get_logger("tether.refresh")
 
@@ -84,7 +85,12 @@ async def _listing(
         return await provider.list_bindings(kinds), True
     except TetherError as exc:
         log.warning("refresh.failed", account=account, error=str(exc))
-        failed = Listing(account=account, provider=name, bindings=(), complete=False, problems=(str(exc),))
+        failed = Listing(
+            account=account,
+            provider=name,
+            bindings=(),
+            gaps=(Gap(kind=None, reason=GapReason.FAILED, detail=str(exc)),),
+        )
         return failed, False
 
 
@@ -152,6 +158,6 @@ async def refresh(
         seconds=round(seconds, 3),
         cpu_s=round(time.process_time() - cpu, 3),
         first_s=round(finished[0], 3) if finished else None,
-        max_gap_s=round(max((b - a for a, b in zip(marks, marks[1:])), default=0.0), 3),
+        max_gap_s=round(max((b - a for a, b in itertools.pairwise(marks)), default=0.0), 3),
     )
     return dict(pairs)

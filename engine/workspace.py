@@ -36,7 +36,7 @@ class Workspace:
         config: list[Path] | None = None,
         state: Path | None = None,
         backup_dir: Path | None = None,
-    ) -> "Workspace":
+    ) -> Workspace:
         paths = tuple(Path(p) for p in config) if config else None
         root = (paths[0].parent if paths else Path.cwd()).resolve()
         dot = root / ".tether"

@@ -28,9 +28,9 @@ silently overwritten.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, datetime
-from typing import Any, Union
+from functools import lru_cache
+from typing import Any
 
 import yaml
 from yaml.events import (
@@ -49,7 +49,7 @@ from engine.errors import ConfigError, Diagnostic
 MAX_DEPTH = 50
 MAX_NODES = 100_000
 
-YamlPath = tuple[Union[str, int], ...]
+YamlPath = tuple[str | int, ...]
 
 _CORE = "tag:yaml.org,2002:"
 _STR = _CORE + "str"
@@ -90,7 +90,7 @@ class YamlDocument:
 class _Frame:
     """An open mapping or list: its value so far, its path, and a mapping's pending key."""
 
-    __slots__ = ("value", "path", "key")
+    __slots__ = ("key", "path", "value")
 
     def __init__(self, value: dict[str, Any] | list[Any], path: YamlPath) -> None:
         self.value = value

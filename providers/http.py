@@ -24,17 +24,19 @@ import asyncio
 import contextlib
 import heapq
 import importlib.util
-import itertools
 import ipaddress
+import itertools
 import logging
 import math
 import random
 import ssl
 import time
 import urllib.request
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Awaitable, Callable, Collection, Iterable, Mapping, Protocol
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 import h11
@@ -42,8 +44,11 @@ import httpx
 import orjson
 import structlog
 
-from engine import __version__
-from engine.errors import AuthError, ProviderError, RateLimitError
+try:
+    __version__ = version("tether")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0"
+from providers.sdk.errors import AuthError, ProviderError, RateLimitError
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 logging.getLogger("httpcore").setLevel(logging.WARNING)
@@ -390,7 +395,7 @@ def proxied(url: str) -> bool:
 class _Connection:
     """One keep-alive HTTP/1.1 connection: its streams and h11's view of the exchange."""
 
-    __slots__ = ("reader", "writer", "h11")
+    __slots__ = ("h11", "reader", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
@@ -664,7 +669,7 @@ class HttpFactory:
         limiter: RateLimiter | None = None,
         describe_error: ErrorDescriber = _default_describe,
         request_id_header: str = "x-request-id",
-    ) -> "ApiClient":
+    ) -> ApiClient:
         require_safe_endpoint(base_url)
         for secret in secrets:
             self.redactor.add(secret)

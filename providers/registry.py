@@ -1,7 +1,7 @@
 """Where providers and their emulators are found: built-ins by name, plug-ins by entry point.
 
 Third-party packages register a provider factory under the ``tether.providers`` entry-point
-group; the factory is a class meeting ``providers.base.Provider`` and taking a ProviderContext.
+group; the factory is a class meeting ``providers.sdk.Provider`` and taking a ProviderContext.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import importlib
 from importlib.metadata import entry_points
 from typing import Any
 
-from engine.errors import ConfigError
+from providers.sdk.errors import ConfigError
 
 # provider name -> (module of the client, class), (module of the emulator, class)
 BUILTIN: dict[str, tuple[str, str | None]] = {

@@ -30,20 +30,21 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote
 
 import httpx
 import yaml
 
-from engine.errors import ConfigError, Diagnostic, TetherError
+from providers.sdk.errors import ConfigError, Diagnostic, TetherError
 
 if TYPE_CHECKING:
-    from providers.base import Emulator
+    from providers.sdk import Emulator
 
 log = logging.getLogger("tether.sandbox")
 
@@ -84,7 +85,7 @@ def _yaml_file(path: Path) -> Any:
             pass
     try:
         # libyaml's parser when present: the same safe loader, several times faster.
-        return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader either way
+        return yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -500,7 +501,7 @@ class Sandbox:
 
     def _apply_rate_limits(self) -> None:
         for emulator in self._emulators.values():
-            setattr(emulator, "enforce_rate_limits", self._faults.rate_limits)
+            emulator.enforce_rate_limits = self._faults.rate_limits
 
     @property
     def latency_ms(self) -> float:

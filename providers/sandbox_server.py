@@ -21,8 +21,9 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable, Mapping
 from email.utils import formatdate
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import h11
 import httpx

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 _HERE = Path(__file__).resolve().parent
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -33,7 +34,7 @@ def schema_path(name: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def _text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 

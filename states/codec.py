@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from engine.errors import StateError
+from states.errors import StateError
 from states.model import FORMAT_VERSION, Record, State
 
 Document = dict[str, Any]

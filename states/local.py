@@ -15,8 +15,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from engine.errors import StateError
 from states.codec import decode, encode
+from states.errors import StateError
 from states.lock import LockInfo, StateLock, force_unlock
 from states.model import State
 from states.store import successor

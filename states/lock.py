@@ -19,13 +19,14 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from engine.errors import LockError
+from states.errors import LockError
 
 _ATTEMPTS = 20
 _HOLDER_READ_TRIES = 10
@@ -66,7 +67,7 @@ class LockInfo:
         }
 
     @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> "LockInfo":
+    def from_json(cls, doc: Mapping[str, Any]) -> LockInfo:
         if not isinstance(doc, Mapping) or not isinstance(doc.get("id"), str):
             raise ValueError("not a lock record")
         pid = doc.get("pid")
@@ -80,7 +81,7 @@ class LockInfo:
         )
 
     @classmethod
-    def for_this_process(cls, operation: str, now: datetime) -> "LockInfo":
+    def for_this_process(cls, operation: str, now: datetime) -> LockInfo:
         return cls(
             id=str(uuid.uuid4()),
             pid=os.getpid(),

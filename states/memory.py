@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Callable, Iterator
 
-from engine.errors import LockError
 from states.codec import decode, encode
+from states.errors import LockError
 from states.lock import LockInfo, utc_now
 from states.model import State
 from states.store import successor

@@ -7,9 +7,10 @@ It lives in git, so it must stay free of secrets and serialise deterministically
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from enum import Enum
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 FORMAT_VERSION = 1
 
@@ -94,7 +95,7 @@ class Record:
         }
 
     @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> "Record":
+    def from_json(cls, doc: Mapping[str, Any]) -> Record:
         """Build a record from its JSON object. Raises ValueError with a message fit for a user."""
         if not isinstance(doc, Mapping):
             raise ValueError(f"a record must be an object, not {type(doc).__name__}")
@@ -144,11 +145,11 @@ class State:
         object.__setattr__(self, "records", copied)
 
     @classmethod
-    def empty(cls) -> "State":
+    def empty(cls) -> State:
         """The state before anything was ever written."""
         return cls(lineage="", serial=0, records={})
 
-    def with_records(self, records: Mapping[str, Record] | Iterable[Record]) -> "State":
+    def with_records(self, records: Mapping[str, Record] | Iterable[Record]) -> State:
         """Same lineage and serial, new records (a Mapping keyed by address, or just the records)."""
         if isinstance(records, Mapping):
             mapping = dict(records)
@@ -160,11 +161,11 @@ class State:
                 mapping[record.address] = record
         return State(lineage=self.lineage, serial=self.serial, records=mapping)
 
-    def with_record(self, record: Record) -> "State":
+    def with_record(self, record: Record) -> State:
         """Add or replace one record."""
         return self.with_records({**self.records, record.address: record})
 
-    def without(self, address: str) -> "State":
+    def without(self, address: str) -> State:
         """Forget one record (``tether state rm``); unknown addresses are a no-op."""
         return self.with_records({a: r for a, r in self.records.items() if a != address})
 
@@ -175,6 +176,6 @@ class State:
         """Records of one account, ordered by address."""
         return [self.records[a] for a in sorted(self.records) if self.records[a].account == account]
 
-    def same_content(self, other: "State") -> bool:
+    def same_content(self, other: State) -> bool:
         """True when both hold the same records, whatever their lineage and serial."""
         return self.format_version == other.format_version and dict(self.records) == dict(other.records)

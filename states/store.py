@@ -6,10 +6,11 @@ implementation passes the same contract suite (``tests/states/contract.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Callable, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from engine.errors import StateError
+from states.errors import StateError
 from states.lock import LockInfo
 from states.model import State
 

@@ -31,9 +31,10 @@ import html
 import json
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from engine.i18n import localize, t, tn, word
 from engine.model import Action, Money

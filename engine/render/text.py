@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
-from typing import Iterable
+from collections.abc import Iterable
+from functools import cache
 
 from rich.cells import cell_len
 from rich.control import strip_control_codes
@@ -53,18 +53,18 @@ def describe(action: PlannedAction, lang: str) -> str:
 # The words that depend only on the language, looked up once per render, not once per action.
 
 
-@lru_cache(maxsize=None)
+@cache
 def _kind_word(kind: Kind, lang: str) -> str:
     return t(f"kind.{kind.value}", lang)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _head(action: Action, lang: str) -> tuple[str, str]:
     """The symbol and the padded action word that start an action's line."""
     return f"  {action.symbol} ", _pad(t(f"action.{action.value}", lang))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _label(key: str, lang: str) -> str:
     """'reason: ' in English, '原因：' in Chinese (a full-width colon carries its own space)."""
     return t("plan.label", lang, label=t(key, lang))

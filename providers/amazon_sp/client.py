@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any, AsyncIterator, Callable, ClassVar, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
 
-from engine.errors import AuthError, ConfigError, ProviderError
-from engine.model import Kind, LiveBinding, Listing
-from providers.base import Capabilities, CancelOutcome, CancelRequest, CancelStatus, ProviderContext
 from providers.http import ResponseLost, is_loopback, json_body
+from providers.sdk import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
+from providers.sdk.errors import AuthError, ConfigError, ProviderError
+from providers.sdk.model import Gap, GapReason, Kind, Listing, LiveBinding
 
 from . import runbooks
 from .lwa import GRANTLESS, SELLER, LwaError, LwaSession, describe_lwa_error
@@ -291,8 +292,7 @@ class AmazonSPProvider:
             account=self._account,
             provider=self.name,
             bindings=tuple(found),
-            complete=not problems,
-            problems=tuple(problems),
+            gaps=tuple(Gap(kind=None, reason=GapReason.FAILED, detail=p) for p in problems),
             granted=ALL_ROLES - frozenset(self._denied),
         )
 

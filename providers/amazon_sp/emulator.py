@@ -22,8 +22,9 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import httpx
@@ -153,10 +154,10 @@ class _Call:
     args: dict[str, str]
     shipping: bool
 
-    def tenant_of(self, emulator: "AmazonSPEmulator") -> Tenant:
+    def tenant_of(self, emulator: AmazonSPEmulator) -> Tenant:
         return emulator._tenants[self.grant.subject]
 
-    def app_tenants(self, emulator: "AmazonSPEmulator") -> list[Tenant]:
+    def app_tenants(self, emulator: AmazonSPEmulator) -> list[Tenant]:
         return emulator._apps.get(self.grant.subject, [])
 
 
@@ -371,16 +372,15 @@ class AmazonSPEmulator:
             raise _invalid(True, f"x-amzn-shipping-business-id {business} is not supported")
         body = _json_body(call, shipping=True, required=required)
         refs = body.get("clientReferenceDetails")
-        if refs is not None:
-            if not isinstance(refs, list) or not all(
-                isinstance(r, dict)
-                and r.get("clientReferenceType") in CLIENT_REFERENCE_TYPES
-                and isinstance(r.get("clientReferenceId"), str)
-                for r in refs
-            ):
-                raise _invalid(
-                    True, "clientReferenceDetails must hold clientReferenceType and clientReferenceId"
-                )
+        if refs is not None and (not isinstance(refs, list) or not all(
+            isinstance(r, dict)
+            and r.get("clientReferenceType") in CLIENT_REFERENCE_TYPES
+            and isinstance(r.get("clientReferenceId"), str)
+            for r in refs
+        )):
+            raise _invalid(
+                True, "clientReferenceDetails must hold clientReferenceType and clientReferenceId"
+            )
         return body
 
     def _get_carrier_accounts(self, call: _Call) -> tuple[int, Any]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import httpx
 
-from engine.errors import AuthError, ProviderError
 from providers.http import ApiClient, json_body
+from providers.sdk.errors import AuthError, ProviderError
 
 from .operations import NOTIFICATIONS_SCOPE
 

@@ -6,7 +6,7 @@ with an application token from ``grant_type=client_credentials``) and which need
 partner's authorization (a token from the seller's refresh token).
 
 Rates and bursts are copied by hand from the "Usage Plan" table in each operation's
-``description`` in the vendor models (shared/specs/amazon/):
+``description`` in the vendor models (tests/vendor_specs/amazon/):
 
 - shippingV2.json: getCarrierAccounts, getCarrierAccountFormInputs, unlinkCarrierAccount and
   ``PUT`` linkCarrierAccount are 80 requests/s with a burst of 100; ``POST`` linkCarrierAccount

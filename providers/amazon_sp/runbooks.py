@@ -7,7 +7,7 @@ page is the one the Notifications model names in ``info.contact``.
 
 from __future__ import annotations
 
-from engine.model import Runbook
+from providers.sdk.model import Runbook
 
 from .operations import SELLER_CENTRAL
 

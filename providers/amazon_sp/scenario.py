@@ -21,10 +21,11 @@ from __future__ import annotations
 import copy
 import re
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from engine.errors import ConfigError
+from providers.sdk.errors import ConfigError
 
 ROLES = ("shipping", "notifications")
 _TENANT_KEYS = frozenset(

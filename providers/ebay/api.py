@@ -1,7 +1,7 @@
 """Facts about eBay's REST APIs that the client and the emulator share.
 
 Sources: the Sell Account v1.9.0 and Commerce Notification v1.2.0 OpenAPI documents in
-``shared/specs/ebay`` (paths, scopes, error ids of each operation), eBay's "API call limits" page
+``tests/vendor_specs/ebay`` (paths, scopes, error ids of each operation), eBay's "API call limits" page
 (default daily quotas: Account API 25,000 calls, Notification API 10,000 calls), and eBay's common
 error ids for every REST API (1001 invalid token, 1100 missing scope, 2001 too many requests).
 """

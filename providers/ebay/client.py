@@ -15,18 +15,19 @@ Account in tether.yaml::
 from __future__ import annotations
 
 import time
-from typing import Any, AsyncIterator, Callable, ClassVar, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
-from engine.errors import AuthError, ConfigError, ProviderError
-from engine.model import CancelAt, Kind, LiveBinding, Listing
-from providers.base import Capabilities, CancelOutcome, CancelRequest, CancelStatus, ProviderContext
 from providers.ebay import api
 from providers.ebay.errors import describe_error, error_ids
 from providers.ebay.quota import DailyQuota
 from providers.http import ResponseLost, json_body
+from providers.sdk import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
+from providers.sdk.errors import AuthError, ConfigError, ProviderError
+from providers.sdk.model import CancelAt, Gap, GapReason, Kind, Listing, LiveBinding
 
 MAX_SUBSCRIPTION_PAGES = 1_000
 REQUEST_ID_HEADER = "x-ebay-request-id"
@@ -106,8 +107,7 @@ class EbayProvider:
             account=self._account,
             provider=self.name,
             bindings=tuple(bindings),
-            complete=not problems,
-            problems=tuple(problems),
+            gaps=tuple(Gap(kind=None, reason=GapReason.FAILED, detail=p) for p in problems),
             granted=self._declared if self._declared is not None else frozenset(self._proven) or None,
         )
 

@@ -1,7 +1,7 @@
 """A stateful stand-in for ``https://api.ebay.com`` (Sell Account and Commerce Notification).
 
 Emulated operations (paths, status codes and bodies as in the OpenAPI documents in
-``shared/specs/ebay``): getFulfillmentPolicies, getFulfillmentPolicy, deleteFulfillmentPolicy,
+``tests/vendor_specs/ebay``): getFulfillmentPolicies, getFulfillmentPolicy, deleteFulfillmentPolicy,
 getSubscriptions, getSubscription, deleteSubscription. Anything else answers 404.
 
 Scenario section (SPEC section 8)::
@@ -30,8 +30,9 @@ import binascii
 import copy
 import json
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import httpx
 

@@ -14,14 +14,14 @@ fast instead of spending the HTTP layer's attempts on a wall.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Callable, Mapping
 
 import httpx
 
-from engine.errors import RateLimitError
 from providers.ebay import api
+from providers.sdk.errors import RateLimitError
 
 try:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

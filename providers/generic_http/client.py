@@ -20,13 +20,11 @@ from __future__ import annotations
 import base64
 import re
 import time
-from typing import Any, AsyncIterator, Callable, ClassVar, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, ClassVar
 
 import httpx
 
-from engine.errors import AuthError, ConfigError, ProviderError
-from engine.model import Account, CancelAt, Kind, LiveBinding, Listing
-from providers.base import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
 from providers.generic_http.options import (
     Endpoint,
     Resource,
@@ -39,6 +37,9 @@ from providers.generic_http.paging import PagingError, walk
 from providers.generic_http.templates import MISSING, MissingValue, dotted, render_path, render_value
 from providers.http import ApiClient, ResponseLost, TokenBucket, json_body
 from providers.manual.runbook import runbook_for
+from providers.sdk import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
+from providers.sdk.errors import AuthError, ConfigError, ProviderError
+from providers.sdk.model import Account, CancelAt, Gap, GapReason, Kind, Listing, LiveBinding
 
 SIDES = ("provider",)
 _ERROR_LIMIT = 300
@@ -279,8 +280,8 @@ class HttpVendorProvider:
             account=self.account,
             provider=self.name,
             bindings=tuple(found),
-            complete=complete,
-            problems=tuple(problems),
+            gaps=tuple(Gap(kind=None, reason=GapReason.FAILED, detail=p) for p in problems)
+            or (() if complete else (Gap(kind=None, reason=GapReason.FAILED),)),
             granted=self._granted,
         )
 

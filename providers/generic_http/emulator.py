@@ -34,15 +34,16 @@ import binascii
 import copy
 import math
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 from urllib.parse import unquote
 
 import httpx
 
-from engine.errors import ConfigError
 from providers.generic_http.options import STYLES
 from providers.generic_http.templates import MISSING, dotted, set_dotted
+from providers.sdk.errors import ConfigError
 
 _STYLE_DEFAULTS = {"page_param": "page", "offset_param": "offset", "cursor_param": "cursor"}
 _SIZE_PARAM = {"page": "per_page", "offset": "limit", "cursor": "limit", "link": "per_page"}

@@ -10,16 +10,17 @@ options up front, with one ConfigError naming each offending key by its full pat
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from engine.errors import ConfigError, Diagnostic
-from engine.model import Account, Kind
 from providers.generic_http.templates import MISSING, dotted, placeholder_problem, placeholders
 from providers.http import is_loopback
+from providers.sdk.errors import ConfigError, Diagnostic
+from providers.sdk.model import Account, Kind
 
 STYLES = ("none", "page", "offset", "cursor", "link")
 METHODS = ("DELETE", "POST", "PUT", "PATCH")
@@ -634,9 +635,9 @@ def kinds(options: VendorOptions) -> frozenset[Kind]:
 __all__: Sequence[str] = [
     "OPTIONS_SCHEMA",
     "STYLES",
-    "VendorOptions",
-    "Resource",
     "Endpoint",
     "Pagination",
+    "Resource",
+    "VendorOptions",
     "parse_options",
 ]

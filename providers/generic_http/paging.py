@@ -13,16 +13,17 @@ the vendor reports no total.
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from engine.errors import ProviderError
-from engine.model import canonical_json
 from providers.generic_http.options import Endpoint
 from providers.generic_http.templates import MISSING, dotted
 from providers.http import json_body
+from providers.sdk.errors import ProviderError
+from providers.sdk.model import canonical_json
 
 
 class PagingError(ProviderError):

@@ -9,7 +9,8 @@ such as ``../admin`` can never climb out of the resource it belongs to.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 from urllib.parse import quote
 
 MISSING: Any = object()

@@ -9,13 +9,14 @@ verified. Nothing is called over the network, and no right is needed or held.
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, ClassVar, Mapping
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, ClassVar
 
-from engine.errors import ProviderError
-from engine.model import Account, CancelAt, Kind, LiveBinding, Listing, Runbook
-from providers.base import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
 from providers.manual.options import ManualOptions, parse_options
 from providers.manual.runbook import runbook_for
+from providers.sdk import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
+from providers.sdk.errors import ProviderError
+from providers.sdk.model import Account, CancelAt, Kind, Listing, LiveBinding, Runbook
 
 SIDES = ("platform",)
 

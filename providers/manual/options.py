@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from engine.errors import ConfigError, Diagnostic
-from engine.model import Account, Kind
 from providers.generic_http.options import schema_problems
+from providers.sdk.errors import ConfigError, Diagnostic
+from providers.sdk.model import Account, Kind
 
 _ID = {"type": ["string", "integer"], "pattern": r"\S"}
 

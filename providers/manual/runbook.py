@@ -8,10 +8,11 @@ mark the binding done. It is written in English and in Simplified Chinese.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-from engine.model import Kind, LiveBinding, Runbook
+from providers.sdk.model import Kind, LiveBinding, Runbook
 
 
 @dataclass(frozen=True)

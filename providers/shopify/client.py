@@ -26,22 +26,23 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Collection, Mapping
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
-from engine.errors import AuthError, ConfigError, ProviderError
-from engine.model import CancelAt, Kind, LiveBinding, Listing
-from providers.base import (
+from providers.http import ResponseLost, json_body
+from providers.sdk import (
     CancelOutcome,
     CancelRequest,
     CancelStatus,
     Capabilities,
     ProviderContext,
 )
-from providers.http import ResponseLost, json_body
+from providers.sdk.errors import AuthError, ConfigError, ProviderError
+from providers.sdk.model import CancelAt, Gap, GapReason, Kind, Listing, LiveBinding
 from providers.shopify import DEFAULT_API_VERSION, ENDED_CHARGE_STATUSES, TOKEN_HEADER
 from providers.shopify.limiter import bucket_for
 
@@ -372,8 +373,7 @@ class ShopifyProvider:
             account=self.account,
             provider=self.name,
             bindings=tuple(bindings),
-            complete=not problems,
-            problems=tuple(problems),
+            gaps=tuple(Gap(kind=None, reason=GapReason.FAILED, detail=p) for p in problems),
             granted=granted,
         )
 

@@ -21,14 +21,15 @@ import math
 import re
 import time
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timezone
-from typing import Any, Callable, ClassVar, Iterable, Mapping
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import httpx
 
-from engine.errors import ConfigError
 from providers.sandbox import path_segments
+from providers.sdk.errors import ConfigError
 from providers.shopify import (
     BUCKET_SIZE,
     CALL_LIMIT_HEADER,
@@ -37,6 +38,7 @@ from providers.shopify import (
     TOKEN_HEADER,
 )
 from providers.shopify.objects import EPOCH, FILL, SINGULAR
+
 
 def _plain_copy(value: Any) -> Any:
     """``copy.deepcopy`` for JSON-shaped data, several times faster (scenarios hold thousands)."""

@@ -12,7 +12,8 @@ import asyncio
 import re
 import time
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -108,7 +109,7 @@ class LeakyBucket:
 # One bucket per shop for the whole run: several accounts may use the same shop and token, and
 # the bucket belongs to the shop, not to the provider instance. Keyed by the HttpFactory so two
 # runs (or two tests) never share an estimate.
-_BUCKETS: "weakref.WeakKeyDictionary[Any, dict[str, LeakyBucket]]" = weakref.WeakKeyDictionary()
+_BUCKETS: weakref.WeakKeyDictionary[Any, dict[str, LeakyBucket]] = weakref.WeakKeyDictionary()
 
 
 JITTER_HEADROOM = 0.1

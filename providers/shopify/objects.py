@@ -8,7 +8,8 @@ Fields a scenario does give are kept exactly as given.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 # Loaded objects without timestamps get this one, so a scenario's dump is stable.
 EPOCH = "2024-01-10T09:00:00+00:00"

@@ -17,16 +17,17 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Callable, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from engine.errors import AuthError, ConfigError, ProviderError
-from engine.model import CancelAt, Kind, LiveBinding, Listing
-from providers.base import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
 from providers.http import ApiClient, ResponseLost, Sleep, TokenBucket, json_body
+from providers.sdk import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
+from providers.sdk.errors import AuthError, ConfigError, ProviderError
+from providers.sdk.model import CancelAt, Gap, GapReason, Kind, Listing, LiveBinding
 from providers.stripe.forms import encode_form
 from providers.stripe.rights import ALL_RIGHTS, INVOICES_READ, SUBSCRIPTIONS_READ, SUBSCRIPTIONS_WRITE, normalize
 
@@ -278,8 +279,7 @@ class StripeProvider:
             self.account.name,
             self.name,
             tuple(bindings),
-            complete=not problems,
-            problems=tuple(problems),
+            gaps=tuple(Gap(kind=None, reason=GapReason.FAILED, detail=p) for p in problems),
             granted=self._static_rights(),
         )
 

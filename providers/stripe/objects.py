@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import calendar
 import json
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 TEMPLATES: dict[str, Any] = json.loads(Path(__file__).with_name("templates.json").read_text("utf-8"))
 

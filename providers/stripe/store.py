@@ -8,10 +8,11 @@ not the whole collection.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
-from engine.errors import ConfigError, Diagnostic
+from providers.sdk.errors import ConfigError, Diagnostic
 from providers.stripe import objects
 from providers.stripe.rights import ALL_RIGHTS, normalize
 

@@ -31,8 +31,8 @@ from engine.model import (
     IgnoreRule,
     Integration,
     Kind,
-    LiveBinding,
     Listing,
+    LiveBinding,
 )
 from engine.plan import AccountInfo, PlanOptions, make_plan
 from providers.shopify.client import ShopifyProvider

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from providers.amazon_sp.operations import DEFAULT_NOTIFICATION_TYPES, OPERATIONS
 from providers.shopify import BUCKET_SIZE, LEAK_PER_SECOND
 from providers.shopify.client import PAGE_SIZE as SHOPIFY_PAGE
-
 from tests.bench.floor import AccountLoad, Bucket, Chain
 
 SHOPIFY_TOKEN = "shpat_bench_admin"
@@ -70,7 +70,7 @@ class Case:
     loads: list[AccountLoad]
     bindings: int
     accounts: int
-    rebuild: Callable[[int], "Case"]  # the same case with only the first n accounts
+    rebuild: Callable[[int], Case]  # the same case with only the first n accounts
     shape: dict[str, Any] = field(default_factory=dict)
 
     def write(self, folder: Path, url: str) -> tuple[Path, Path]:
@@ -101,7 +101,7 @@ class Case:
         config.write_text(self.config.replace("{url}", url), encoding="utf-8")
         return config
 
-    def subset(self, accounts: int) -> "Case":
+    def subset(self, accounts: int) -> Case:
         """The first ``accounts`` accounts of this case (the sequential client's sample)."""
         return self if accounts >= self.accounts else self.rebuild(accounts)
 

@@ -37,7 +37,7 @@ def test_every_cancel_has_a_verified_backup_written_first(repo: Repo) -> None:
     manifests = [json.loads(p.read_text()) for p in (repo.root / ".tether" / "backups").glob("*/manifest.json")]
     backed_up = {m["binding"]["live_id"] for m in manifests}
     assert backed_up == CANCELLED_IDS
-    orders = [m for m in manifests if m["binding"]["live_id"] == "4759306"][0]
+    orders = next(m for m in manifests if m["binding"]["live_id"] == "4759306")
     names = {f["name"]: f for f in orders["files"]}
     assert names["orders.jsonl"]["records"] == 2 and "binding.json" in names
     assert repo.tether("backups", "verify").exit_code == 0

@@ -30,9 +30,10 @@ import re
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -85,18 +86,18 @@ SCENARIO: dict[str, Any] = {
     }
 }
 
-HEADER = """\
+HEADER = f"""\
 version: 1
 accounts:
   shop:
     provider: shopify
     endpoint: http://127.0.0.1/shopify/prop-shop
-    options: {shop: prop-shop.myshopify.com, api_version: "2024-01"}
-    credentials: {access_token: "${env:%s}"}
-defaults: {undeclared: report, cancel_at: now, max_cancels: 20}
+    options: {{shop: prop-shop.myshopify.com, api_version: "2024-01"}}
+    credentials: {{access_token: "${{env:{TOKEN_ENV}}}"}}
+defaults: {{undeclared: report, cancel_at: now, max_cancels: 20}}
 integrations:
-  dpd: {account: shop, kind: carrier, match: {name: "DPD Rates"}, ensure: present}
-""" % TOKEN_ENV
+  dpd: {{account: shop, kind: carrier, match: {{name: "DPD Rates"}}, ensure: present}}
+"""
 
 
 def address(slot: int) -> str:

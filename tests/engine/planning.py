@@ -12,17 +12,19 @@ from engine.model import (
     Config,
     Defaults,
     Ensure,
+    Gap,
+    GapReason,
     IgnoreRule,
     Integration,
     Kind,
-    LiveBinding,
     Listing,
+    LiveBinding,
     Money,
     Terms,
     Undeclared,
 )
 from engine.plan import AccountInfo, Plan, PlanOptions, make_plan
-from providers.base import Capabilities
+from providers.sdk import Capabilities
 from states.model import State
 
 TODAY = date(2026, 11, 26)
@@ -70,7 +72,10 @@ def config(*integrations: Integration, accounts: tuple[str, ...] = ("shop",), ig
 
 
 def listing(*bindings: LiveBinding, account: str = "shop", complete: bool = True, granted: frozenset[str] | None = None, problems: tuple[str, ...] = ()) -> Listing:
-    return Listing(account=account, provider="shopify", bindings=bindings, complete=complete, granted=granted, problems=problems)
+    gaps = tuple(Gap(kind=None, reason=GapReason.FAILED, detail=p) for p in problems)
+    if not complete and not gaps:
+        gaps = (Gap(kind=None, reason=GapReason.FAILED),)
+    return Listing(account=account, provider="shopify", bindings=bindings, gaps=gaps, granted=granted)
 
 
 def plan(cfg: Config, *listings: Listing, state: State | None = None, **options: Any) -> Plan:
@@ -89,6 +94,17 @@ def fee(text: str) -> Money:
 
 
 __all__ = [
-    "Decimal", "Ensure", "IgnoreRule", "Kind", "Terms", "Undeclared", "binding", "config", "fee",
-    "integration", "listing", "plan", "TODAY",
+    "TODAY",
+    "Decimal",
+    "Ensure",
+    "IgnoreRule",
+    "Kind",
+    "Terms",
+    "Undeclared",
+    "binding",
+    "config",
+    "fee",
+    "integration",
+    "listing",
+    "plan",
 ]

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, AsyncIterator, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import pytest
 
 from engine.apply import Applier, ApplySettings, Outcome, check_fresh
 from engine.errors import ProviderError, StalePlanError
-from engine.model import CancelAt, Ensure, Kind, LiveBinding, Listing
+from engine.model import CancelAt, Ensure, Kind, Listing, LiveBinding
 from engine.plan import AccountInfo, Plan, PlanOptions, make_plan
-from providers.base import CancelOutcome, CancelRequest, CancelStatus, Capabilities
+from providers.sdk import CancelOutcome, CancelRequest, CancelStatus, Capabilities
 from states.memory import MemoryStateStore
 from states.model import RecordStatus, State
 from tests.engine.planning import TODAY, config, integration

@@ -8,9 +8,10 @@ import json
 import os
 import stat
 import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator, Mapping
+from typing import Any
 
 import pytest
 

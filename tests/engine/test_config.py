@@ -14,6 +14,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from engine import yamlsafe
 from engine.config import (
     MAX_FILE_BYTES,
     SCHEMA_URL_COMMENT,
@@ -25,7 +26,6 @@ from engine.config import (
 )
 from engine.errors import ConfigError, Diagnostic
 from engine.model import Account, CancelAt, Ensure, Kind, Money, SecretRef, Undeclared
-from engine import yamlsafe
 from engine.yamlsafe import MAX_DEPTH, parse_yaml
 from schemas import load_schema, schema_path
 

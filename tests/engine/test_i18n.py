@@ -15,7 +15,8 @@ def test_catalogs_hold_the_same_keys() -> None:
 
 @pytest.mark.parametrize("key", sorted(EN))
 def test_translations_use_the_same_placeholders(key: str) -> None:
-    fields = lambda text: {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    def fields(text):
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
     assert fields(EN[key]) == fields(ZH[key])
 
 

@@ -17,7 +17,7 @@ def test_present_with_one_match_and_expect_holding_is_keep():
     cfg = config(integration("dpd", Kind.CARRIER, match={"name": "DPD Rates"}, expect={"active": True}))
     p = plan(cfg, listing(binding(1, Kind.CARRIER, "DPD Rates", active=True)))
     assert actions(p) == {"dpd": "keep"}
-    assert not p.has_changes(State.empty().with_records(p.records)) 
+    assert not p.has_changes(State.empty().with_records(p.records))
 
 
 def test_present_with_expect_differing_is_drift_with_field_diff():

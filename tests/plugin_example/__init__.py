@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, ClassVar, Mapping
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, ClassVar
 
-from engine.model import Kind, LiveBinding, Listing
-from providers.base import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
+from providers.sdk import (
+    CancelOutcome,
+    CancelRequest,
+    CancelStatus,
+    Capabilities,
+    Kind,
+    Listing,
+    LiveBinding,
+    ProviderContext,
+)
 
 
 class NotebookProvider:

@@ -10,9 +10,10 @@ import json
 import logging
 import math
 import random
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import httpx
 import pytest

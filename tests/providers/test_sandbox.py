@@ -13,8 +13,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -491,7 +492,7 @@ def raw_exchange(port: int, payload: bytes, responses: int) -> list[bytes]:
 
 
 def test_http_round_trip_with_keep_alive() -> None:
-    sandbox, items = make_sandbox()
+    sandbox, _items = make_sandbox()
     with SandboxServer(sandbox) as server:
         assert server.url == f"http://127.0.0.1:{server.port}" and server.port > 0
         with httpx.Client(base_url=server.url) as client:

@@ -7,8 +7,9 @@ a new store is proven by adding one parametrized test, and the two can never dri
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -133,9 +134,8 @@ def check_lock_is_exclusive_and_released(h: Harness) -> None:
     first, second = h.make(), h.make()
     with first.lock("apply") as info:
         assert info.operation == "apply"
-        with pytest.raises(LockError) as refused:
-            with second.lock("state rm"):
-                pass  # pragma: no cover - must not be reached
+        with pytest.raises(LockError) as refused, second.lock("state rm"):
+            pass  # pragma: no cover - must not be reached
         message = str(refused.value)
         assert "locked by apply" in message
         assert f"pid {info.pid}" in message
@@ -149,9 +149,8 @@ def check_force_unlock_needs_the_right_id(h: Harness) -> None:
     with holder.lock("apply") as info:
         with pytest.raises(LockError, match="does not match"):
             rescuer.force_unlock("not-" + info.id)
-        with pytest.raises(LockError):
-            with rescuer.lock("apply"):
-                pass  # pragma: no cover - still locked after a refused force-unlock
+        with pytest.raises(LockError), rescuer.lock("apply"):
+            pass  # pragma: no cover - still locked after a refused force-unlock
         released = rescuer.force_unlock(info.id)
         assert released == info
         with rescuer.lock("apply") as taken:

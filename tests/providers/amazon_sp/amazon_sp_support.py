@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import httpx
@@ -18,14 +19,15 @@ import yaml
 from engine.model import Account
 from providers.amazon_sp.client import AmazonSPProvider
 from providers.amazon_sp.emulator import AmazonSPEmulator
-from providers.base import ProviderContext
 from providers.http import HttpFactory
+from providers.sdk import ProviderContext
+from tests.vendor_specs import SPECS as VENDOR_SPECS
 
 PREFIX = "/amazon-sp"
 ENDPOINT = "http://127.0.0.1:8787/amazon-sp"
 REPO = Path(__file__).resolve().parents[3]
 DEMO_FILE = REPO / "providers" / "amazon_sp" / "demo.yaml"
-SPECS = REPO.parent / "shared" / "specs" / "amazon"
+SPECS = VENDOR_SPECS / "amazon"
 SELLER = "A2EUQ1WTGCTBG2"
 CREDENTIALS = {
     "client_id": "amzn1.application-oa2-client.demo",

@@ -9,13 +9,13 @@ from typing import Any
 import httpx
 import pytest
 import structlog
-
 from amazon_sp_support import CREDENTIALS, ENDPOINT, Clock, demo_section, error_response, harness, run
+
 from engine.errors import AuthError, ConfigError, ProviderError
 from engine.model import CancelAt, Kind, LiveBinding
 from providers.amazon_sp.client import AmazonSPProvider
 from providers.amazon_sp.operations import NOTIFICATIONS_ROLE, SHIPPING_ROLE
-from providers.base import CancelRequest, CancelStatus
+from providers.sdk import CancelRequest, CancelStatus
 
 BOTH = frozenset({Kind.CARRIER, Kind.WEBHOOK})
 WEBHOOKS = frozenset({Kind.WEBHOOK})
@@ -225,9 +225,8 @@ def test_a_refused_refresh_token_is_an_auth_error_without_secrets() -> None:
         h = harness()
         bad = {**CREDENTIALS, "refresh_token": "Atzr|stolen-and-revoked"}
         provider = h.provider(credentials=bad)
-        with structlog.testing.capture_logs() as logs:
-            with pytest.raises(AuthError) as err:
-                await provider.list_bindings(BOTH)
+        with structlog.testing.capture_logs() as logs, pytest.raises(AuthError) as err:
+            await provider.list_bindings(BOTH)
         text = str(err.value)
         assert "invalid_grant" in text and "refresh_token" in text
         assert "Atzr|stolen-and-revoked" not in text and "demo-secret" not in text
@@ -587,8 +586,8 @@ def test_bad_account_settings_are_config_errors(
 def test_hosts_follow_region_endpoint_and_token_endpoint() -> None:
     async def go() -> None:
         from engine.model import Account
-        from providers.base import ProviderContext
         from providers.http import HttpFactory
+        from providers.sdk import ProviderContext
 
         factory = HttpFactory()
 

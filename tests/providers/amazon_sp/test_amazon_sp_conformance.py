@@ -8,17 +8,18 @@ field fails here instead of slipping through.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import jsonschema
 import pytest
-
 from amazon_sp_support import SELLER, Client, SpecValidator, demo_section, harness, run
+
 from engine.model import CancelAt, Kind
-from providers.base import CancelRequest
 from providers.amazon_sp.emulator import _ROUTES
+from providers.sdk import CancelRequest
 
 SHIPPING = SpecValidator("shippingV2.json")
 NOTIFICATIONS = SpecValidator("notifications.json")

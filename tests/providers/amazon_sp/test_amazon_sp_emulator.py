@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-
 from amazon_sp_support import CREDENTIALS, ENDPOINT, SELLER, Client, demo_section, harness
+
 from engine.errors import ConfigError
 from providers.amazon_sp.emulator import AmazonSPEmulator
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -16,10 +17,10 @@ import pytest
 import yaml
 
 from engine.model import Account
-from providers.base import ProviderContext
 from providers.ebay.client import EbayProvider
 from providers.ebay.emulator import EbayEmulator
 from providers.http import HttpFactory
+from providers.sdk import ProviderContext
 
 PREFIX = "/ebay"
 ENDPOINT = "http://127.0.0.1:8787/ebay"

@@ -9,11 +9,11 @@ import pytest
 
 from engine.errors import AuthError, ConfigError, ProviderError, RateLimitError
 from engine.model import CancelAt, Kind, LiveBinding
-from providers.base import CancelRequest, CancelStatus
 from providers.ebay import api
 from providers.ebay.client import EbayProvider
 from providers.ebay.errors import describe_error
 from providers.http import ResponseLost
+from providers.sdk import CancelRequest, CancelStatus
 
 ALL = frozenset({Kind.CARRIER, Kind.WEBHOOK})
 
@@ -468,7 +468,7 @@ def test_the_configured_quota_stops_calls_before_they_are_sent(harness) -> None:
 )
 def test_bad_account_settings_are_config_errors(harness, options, credentials, fragment) -> None:
     from engine.model import Account
-    from providers.base import ProviderContext
+    from providers.sdk import ProviderContext
 
     ctx = ProviderContext(Account("lumen-ebay", "ebay", options=options), credentials, http=harness.factory())
     with pytest.raises(ConfigError, match="lumen-ebay") as caught:

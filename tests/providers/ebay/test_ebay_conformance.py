@@ -14,7 +14,6 @@ import copy
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,10 +23,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from engine.model import CancelAt, Kind
-from providers.base import CancelRequest
 from providers.ebay.client import EbayProvider
+from providers.sdk import CancelRequest
+from tests.vendor_specs import SPECS as VENDOR_SPECS
 
-SPEC_DIR = Path(__file__).resolve().parents[4] / "shared" / "specs" / "ebay"
+SPEC_DIR = VENDOR_SPECS / "ebay"
 COMMON_STATUSES = {401, 403, 429}
 COMMON_ERROR_IDS = {1001, 1100, 2001}
 EMULATED = {
@@ -59,7 +59,7 @@ class Operation:
     method: str
     pattern: re.Pattern[str]
     spec: dict[str, Any]
-    api: "Api"
+    api: Api
 
 
 class Api:

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from engine.model import Account, CancelAt, Kind
-from providers.base import CancelRequest, CancelStatus, ProviderContext
 from providers.ebay.client import EbayProvider
 from providers.http import HttpFactory
+from providers.sdk import CancelRequest, CancelStatus, ProviderContext
 
 sandbox_server = pytest.importorskip("providers.sandbox_server")
 

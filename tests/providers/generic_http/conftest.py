@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from typing import Any, Awaitable, Callable, Mapping, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
 from engine.model import Account, SecretRef
-from providers.base import ProviderContext
 from providers.generic_http.client import HttpVendorProvider
 from providers.generic_http.emulator import HttpVendorEmulator
 from providers.http import HttpFactory, RetryPolicy
+from providers.sdk import ProviderContext
 
 PREFIX = HttpVendorEmulator.prefix
 BASE = "http://127.0.0.1:8787/vendor"

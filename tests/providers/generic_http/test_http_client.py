@@ -9,9 +9,9 @@ import pytest
 
 from engine.errors import AuthError, ConfigError, ProviderError
 from engine.model import CancelAt, Kind, LiveBinding
-from providers.base import CancelRequest, CancelStatus
 from providers.generic_http.client import HttpVendorProvider, describe_error
 from providers.http import ResponseLost
+from providers.sdk import CancelRequest, CancelStatus
 
 ALL = frozenset(Kind)
 
@@ -477,7 +477,7 @@ def test_ids_are_percent_encoded_in_paths(harness: Any) -> None:
         outcomes = [await provider.cancel(cancel_request(b)) for b in listing.bindings]
         return listing, fetched, outcomes
 
-    listing, fetched, outcomes = harness.run(scenario)
+    _listing, fetched, outcomes = harness.run(scenario)
     assert [f.id for f in fetched if f] == ["../admin", "a b/c?d"]
     assert [o.status for o in outcomes] == [CancelStatus.DONE, CancelStatus.DONE]
     raw_paths = [r.url.raw_path.decode() for r in harness.requests if r.method in ("GET", "DELETE") and "shop_integrations/" in r.url.raw_path.decode()]

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from engine.model import CancelAt, Kind
-from providers.base import CancelRequest, CancelStatus
+from providers.sdk import CancelRequest, CancelStatus
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -13,9 +13,9 @@ from jsonschema import Draft202012Validator
 
 from engine.errors import ConfigError
 from engine.model import Account, Kind, SecretRef
-from providers.base import ProviderContext
 from providers.generic_http.client import HttpVendorProvider
 from providers.generic_http.options import OPTIONS_SCHEMA
+from providers.sdk import ProviderContext
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "http-provider.md"
 
@@ -93,7 +93,7 @@ def test_every_http_account_in_the_docs_is_valid() -> None:
         if acct.get("provider") == "http"
     ]
     assert len(accounts) >= 2
-    for name, acct in accounts:
+    for _name, acct in accounts:
         Draft202012Validator(OPTIONS_SCHEMA).validate(acct["options"])
         creds = tuple(acct.get("credentials", {}))
         build(acct["options"], endpoint=acct["endpoint"], creds=creds)

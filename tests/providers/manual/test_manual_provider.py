@@ -14,9 +14,9 @@ import yaml
 from engine.errors import ConfigError, ProviderError
 from engine.model import Account, CancelAt, Kind, LiveBinding, SecretRef
 from providers import registry
-from providers.base import CancelRequest, CancelStatus, ProviderContext
 from providers.manual import runbook_for
 from providers.manual.client import ManualProvider
+from providers.sdk import CancelRequest, CancelStatus, ProviderContext
 
 ROOT = Path(__file__).resolve().parents[3]
 NAV = ["Settings", "Shipping settings", "Shipping templates", "Hermes template", "Delete"]

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
 import yaml
 
 from engine.model import Account
-from providers.base import ProviderContext
 from providers.http import HttpFactory, RetryPolicy
+from providers.sdk import ProviderContext
 from providers.shopify.client import ShopifyProvider
 from providers.shopify.emulator import ShopifyEmulator
 

@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
 import pytest
-
-from engine.errors import AuthError, ConfigError, ProviderError
-from engine.model import CancelAt, Kind, LiveBinding
-from providers.base import CancelRequest, CancelStatus
-from providers.shopify.client import ShopifyProvider, describe_error, quote_id
-from providers.shopify.emulator import ShopifyEmulator
-from shopify_support import (
+from shopify_support import (  # noqa: F401  (fixtures)
     ADMIN,
     ENDPOINT,
     READONLY,
     FakeClock,
     Wire,
+    clock,
     demo_section,
+    emulator,
     make_factory,
     make_provider,
     sync_client,
+    wire,
 )
-from shopify_support import clock, emulator, wire  # noqa: F401  (fixtures)
+
+from engine.errors import AuthError, ConfigError, ProviderError
+from engine.model import CancelAt, Kind, LiveBinding
+from providers.sdk import CancelRequest, CancelStatus
+from providers.shopify.client import ShopifyProvider, describe_error, quote_id
+from providers.shopify.emulator import ShopifyEmulator
 
 T = TypeVar("T")
 ALL = frozenset(Kind)

@@ -1,7 +1,7 @@
 """The emulator's objects against what Shopify documents, and the client against Shopify's payloads.
 
 Shopify publishes no OpenAPI for the REST Admin API. The schemas below restate the field table
-for 2024-01 in /work/shared/specs/README.md; the fixtures in /work/shared/specs/shopify/ are older
+for 2024-01 in tests/vendor_specs/README.md; the fixtures in tests/vendor_specs/shopify/ are older
 shapes, so for them the check is weaker: every key a fixture has must be in the emulator's object,
 with the same JSON type (null is compatible with anything, because Shopify nulls unset fields).
 """
@@ -11,19 +11,29 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from jsonschema import Draft202012Validator
+from shopify_support import (  # noqa: F401  (fixtures)
+    ADMIN,
+    FakeClock,
+    Wire,
+    clock,
+    demo_section,
+    emulator,
+    make_factory,
+    make_provider,
+    sync_client,
+    wire,
+)
 
 from engine.model import Kind
 from providers.shopify.emulator import ShopifyEmulator
-from shopify_support import ADMIN, FakeClock, Wire, demo_section, make_factory, make_provider, sync_client
-from shopify_support import clock, emulator, wire  # noqa: F401  (fixtures)
+from tests.vendor_specs import SPECS as VENDOR_SPECS
 
-SPECS = Path(__file__).resolve().parents[4] / "shared" / "specs" / "shopify"  # shared/ lies beside the repo
+SPECS = VENDOR_SPECS / "shopify"
 V = "/admin/api/2024-01"
 
 DATE_TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$"}
@@ -135,7 +145,7 @@ DEFS: dict[str, Any] = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def envelope(key: str, item: str, *, many: bool) -> Draft202012Validator:
     ref = {"$ref": f"#/$defs/{item}"}
     schema = {

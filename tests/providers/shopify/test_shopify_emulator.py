@@ -8,11 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from shopify_support import ADMIN, READONLY, FakeClock, Wire, clock, demo_section, emulator, sync_client, wire  # noqa: F401  (fixtures)
 
 from engine.errors import ConfigError
 from providers.shopify.emulator import ShopifyEmulator
-from shopify_support import ADMIN, READONLY, FakeClock, Wire, demo_section, sync_client
-from shopify_support import clock, emulator, wire  # noqa: F401  (fixtures)
 
 V = "/admin/api/2024-01"
 UNAUTHORIZED = "[API] Invalid API key or access token (unrecognized login or wrong password)"

@@ -6,10 +6,10 @@ import asyncio
 
 import httpx
 import pytest
+from shopify_support import FakeClock
 
 from providers.http import HttpFactory
 from providers.shopify.limiter import LeakyBucket, bucket_for, parse_call_limit
-from shopify_support import FakeClock
 
 
 def answer(status: int = 200, call_limit: str | None = None) -> httpx.Response:

@@ -7,15 +7,16 @@ behaviour that takes no wall time.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
 from engine.model import Account
-from providers.base import ProviderContext
 from providers.http import HttpFactory, RetryPolicy
+from providers.sdk import ProviderContext
 from providers.stripe.client import StripeProvider
 from providers.stripe.emulator import StripeEmulator
 from providers.stripe.forms import encode_form

@@ -7,13 +7,13 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from stripe_harness import Harness, demo_section, run, subscriptions
 
 from engine.errors import AuthError, ConfigError, ProviderError, RateLimitError
 from engine.model import CancelAt, Kind
-from providers.base import CancelRequest, CancelStatus
+from providers.sdk import CancelRequest, CancelStatus
 from providers.stripe.client import StripeProvider, describe_error, subscription_name
 from providers.stripe.rights import ALL_RIGHTS, INVOICES_READ, SUBSCRIPTIONS_READ, SUBSCRIPTIONS_WRITE
-from stripe_harness import Harness, demo_section, run, subscriptions
 
 SUBS = frozenset({Kind.SUBSCRIPTION})
 
@@ -536,8 +536,8 @@ def test_bad_account_settings_are_config_errors(make_harness, api_key, options, 
 
 def test_the_public_api_is_the_default_endpoint() -> None:
     from engine.model import Account
-    from providers.base import ProviderContext
     from providers.http import HttpFactory
+    from providers.sdk import ProviderContext
 
     async def go():  # type: ignore[no-untyped-def]
         factory = HttpFactory()

@@ -10,21 +10,22 @@ extract in exactly the fields listed here (and nowhere else).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qsl
 
-import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from stripe_harness import Harness, Wire, demo_section, run
 
 from engine.model import CancelAt, Kind
-from providers.base import CancelRequest
+from providers.sdk import CancelRequest
 from providers.stripe.forms import decode_form
 from providers.stripe.objects import TEMPLATES
-from stripe_harness import Harness, Wire, demo_section, run
+from tests.vendor_specs import SPECS as VENDOR_SPECS
 
 ROOT = Path(__file__).resolve().parents[3]
 URN = "urn:stripe:spec3-2023-08-16"
@@ -48,10 +49,7 @@ EXTRACT_ONLY = {
 
 
 def _specs_dir() -> Path:
-    for candidate in (ROOT.parent / "shared" / "specs", Path("/work/shared/specs")):
-        if (candidate / "stripe").is_dir():
-            return candidate / "stripe"
-    pytest.skip("the vendor specs (shared/specs/stripe) are not beside this checkout")
+    return VENDOR_SPECS / "stripe"
 
 
 def _to_json_schema(node: Any) -> Any:

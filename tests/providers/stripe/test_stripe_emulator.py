@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from stripe_harness import ENDPOINT, FakeTime, Harness, Wire, demo_section, subscriptions
 
 from engine.errors import ConfigError
 from providers.stripe.emulator import StripeEmulator, mask_key
-from stripe_harness import ENDPOINT, FakeTime, Harness, Wire, demo_section, subscriptions
 
 DEMO = Path(__file__).resolve().parents[3] / "providers" / "stripe" / "demo.yaml"
 

@@ -1,4 +1,5 @@
-"""The contract between the engine and a provider.
+"""The contract between the engine and a provider: the Provider and Emulator protocols and the
+request/response values they exchange.
 
 A provider is created per account (``factory(ProviderContext) -> Provider``) and speaks that
 vendor's real API through ``providers.http.ApiClient``. Every method is async because a refresh
@@ -12,13 +13,17 @@ for one provider's API, mounted by ``providers.sandbox`` over real HTTP or in-pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from enum import Enum
-from typing import Any, AsyncIterator, Callable, ClassVar, Mapping, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
-from engine.model import Account, CancelAt, Kind, LiveBinding, Listing, Runbook
+from providers.sdk.model import Account, CancelAt, Kind, Listing, LiveBinding, Runbook
+
+if TYPE_CHECKING:
+    from providers.http import HttpFactory
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ class ProviderContext:
 
     account: Account
     credentials: Mapping[str, str]  # resolved secret values; never log them
-    http: Any  # providers.http.HttpFactory (Any here to keep this module free of import cycles)
+    http: HttpFactory
 
 
 @runtime_checkable
@@ -90,12 +95,17 @@ class Provider(Protocol):
 
     async def cancel(self, request: CancelRequest) -> CancelOutcome:
         """Cancel one binding on one side. A 404 is ``ALREADY_GONE``, not an error. A lost
-        response is settled by re-reading the binding, not by sending the cancel again."""
+        response raises ``ResponseLostError``; apply settles it by re-reading the binding
+        (``fetch``), never by sending the cancel again."""
 
     async def fetch(self, binding: LiveBinding) -> LiveBinding | None:
         """Re-read one binding: None when it is gone. Used to verify and to settle."""
 
     async def aclose(self) -> None: ...
+
+    # Optional: ``def runbook(self, binding: LiveBinding) -> Runbook`` — the real way to end a
+    # binding this credential may see but not cancel (``LiveBinding.cancellable`` false, or a
+    # ``manual_only`` provider): the admin path, the owning app, the vendor's side.
 
 
 ProviderFactory = Callable[[ProviderContext], Provider]
