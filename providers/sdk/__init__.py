@@ -33,6 +33,7 @@ from providers.sdk.model import (
 )
 from providers.sdk.paging import Page, PagingError, collect, paginate
 from providers.sdk.provider import (
+    Authority,
     CancelOutcome,
     CancelRequest,
     CancelStatus,
@@ -45,6 +46,7 @@ from providers.sdk.provider import (
 
 __all__ = [
     "Account",
+    "Authority",
     "AuthError",
     "BlindReason",
     "BlindSpot",

@@ -27,6 +27,20 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Authority:
+    """One row of the vendor-truth table (docs/vendors.md, ``tether providers --detail``): for one
+    resource, who can list it, who can cancel it by API, and the real way otherwise, with the
+    vendor's documentation page that says so."""
+
+    resource: str  # the provider's collection, e.g. "webhook_subscriptions"
+    kind: Kind
+    who_sees: str  # e.g. "only the app that created them"
+    who_cancels: str  # e.g. "that app"
+    otherwise: str  # e.g. "uninstall the owning app: Settings > Apps and sales channels"
+    source: str  # the vendor documentation URL
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """What a provider can do; ``tether providers`` prints this and the planner relies on it."""
 
@@ -39,6 +53,8 @@ class Capabilities:
     # Resources that must go before others of the same account (a subscription before the
     # destination it delivers to): listed first, cancelled first. Unlisted ones go after.
     cancel_order: tuple[str, ...] = ()
+    # Who can see and cancel each resource, as the vendor documents it.
+    authority: tuple[Authority, ...] = ()
 
 
 class CancelStatus(str, Enum):
@@ -102,6 +118,12 @@ class Provider(Protocol):
         """Re-read one binding: None when it is gone. Used to verify and to settle."""
 
     async def aclose(self) -> None: ...
+
+    @staticmethod
+    def credential_hosts(account: Account) -> tuple[str, ...]:
+        """The hosts this account's credential may be sent to, as the vendor documents them:
+        exact names (``demo.myshopify.com``) or ``*.`` suffixes. Known offline, without the
+        credential, so ``validate`` can refuse an endpoint elsewhere (SPEC section 3)."""
 
     # Optional: ``def runbook(self, binding: LiveBinding) -> Runbook`` — the real way to end a
     # binding this credential may see but not cancel (``LiveBinding.cancellable`` false, or a
