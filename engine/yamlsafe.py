@@ -57,7 +57,7 @@ _ALLOWED_TAGS = frozenset(
     {_CORE + name for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")} | {"!"}
 )
 _EventLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_RESOLVER = yaml.resolver.Resolver()
+_RESOLVER: Any = yaml.resolver.Resolver()
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 SYNTAX_HINT = (
@@ -174,7 +174,7 @@ class _Builder:
             elif top.key is None and type(top.value) is dict:
                 self._key(top, event.value, line)
             elif top.key is not None:  # a mapping's value: only containers need their path
-                top.value[top.key] = self._scalar(event)
+                top.value[top.key] = self._scalar(event)  # type: ignore[call-overload]  # a key means a dict
                 top.key = None
             else:
                 self._put(top, self._scalar(event), line)

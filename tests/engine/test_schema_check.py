@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from engine import config as config_module
 from engine import planfile
+from engine.config import schema as config_module
 from engine.yamlsafe import parse_yaml
 from schemas import _ecma_end, load_schema
 
@@ -92,7 +92,7 @@ def _agree(quick: Callable[[Any], bool], slow: Callable[[Any], bool], values: It
 
 
 def _config_slow(value: Any) -> bool:
-    return next(iter(config_module._validator().iter_errors(value)), None) is None
+    return next(iter(config_module.validator().iter_errors(value)), None) is None
 
 
 def test_every_shipped_config_is_valid_to_both() -> None:
@@ -100,13 +100,13 @@ def test_every_shipped_config_is_valid_to_both() -> None:
     for path in CONFIGS:
         data = _config_data(path)
         assert _config_slow(data), path
-        assert config_module._quick_check()(data), path
+        assert config_module.quick_check()(data), path
 
 
 @pytest.mark.parametrize("path", CONFIGS[:6], ids=lambda p: p.parent.name if p.name == "tether.yaml" else p.name)
 def test_config_mutations_get_the_same_verdict(path: Path) -> None:
     data = _config_data(path)
-    valid, invalid = _agree(config_module._quick_check(), _config_slow, _mutations(data, random.Random(path.name), 200))
+    valid, invalid = _agree(config_module.quick_check(), _config_slow, _mutations(data, random.Random(path.name), 200))
     assert invalid > 100 and valid > 10  # the mutations reach both verdicts, or the test proves nothing
 
 
@@ -119,7 +119,7 @@ def test_ecma_end_of_string_is_kept() -> None:
     name = next(iter(data["integrations"]))
     data["integrations"][name + "\n"] = data["integrations"].pop(name)
     assert not _config_slow(data)
-    assert not config_module._quick_check()(data)
+    assert not config_module.quick_check()(data)
 
 
 def _plan_slow(value: Any) -> bool:
