@@ -18,7 +18,7 @@ import pytest
 from amazon_sp_support import SELLER, Client, SpecValidator, demo_section, harness, run
 
 from engine.model import CancelAt, Kind
-from providers.amazon_sp.emulator import _ROUTES
+from providers.amazon_sp.replies import ROUTES as _ROUTES
 from providers.sdk import CancelRequest
 
 SHIPPING = SpecValidator("shippingV2.json")
