@@ -17,11 +17,13 @@ import pytest
 
 from engine.backup import (
     BACKUP_ID,
+    BackupState,
     BackupWriter,
     Manifest,
     ManifestFile,
     list_backups,
     new_backup_id,
+    verify,
     verify_backup,
 )
 from engine.errors import BackupError
@@ -211,7 +213,7 @@ def test_dataset_names_are_checked(root: Path, name: str) -> None:
     with pytest.raises(BackupError, match="is not a dataset name"):
         asyncio.run(run())
     (directory,) = root.iterdir()
-    assert list(directory.iterdir()) == []
+    assert [p.name for p in directory.iterdir()] == ["unfinished.json"]  # the note, and nothing else
 
 
 def test_binding_info_must_name_the_binding(root: Path) -> None:
@@ -344,25 +346,45 @@ def test_a_tampered_manifest_cannot_point_outside(root: Path, finished: tuple[Pa
 # --- unfinished backups --------------------------------------------------------------------------
 
 
-def test_a_begun_but_unfinished_backup_has_no_manifest_and_is_reported(root: Path) -> None:
+def test_a_begun_but_unfinished_backup_is_reported_as_unfinished_not_damaged(root: Path) -> None:
     good = backup(root)
-    writer = BackupWriter.begin(root, INFO, new_backup_id("b", NOW))
+    writer = BackupWriter.begin(root, {**INFO, "run_id": "run-dead"}, new_backup_id("b", NOW))
     writer.write_binding(RAW)
     writer.close()
     broken_id = new_backup_id("c", NOW)
     (root / broken_id).mkdir(mode=0o700)
     (root / broken_id / "manifest.json").write_text("{not json")
+    stripped_id = new_backup_id("d", NOW)  # files but no manifest and no note: damage, not a crash
+    (root / stripped_id).mkdir(mode=0o700)
+    (root / stripped_id / "binding.json").write_text("{}")
     (root / "stray-file").write_text("")
 
     assert not (writer.path / "manifest.json").exists()
     listed = {m.backup_id: m for m in list_backups(root)}
-    assert set(listed) == {good.backup_id, writer.backup_id, broken_id}
-    assert listed[good.backup_id].complete
+    assert set(listed) == {good.backup_id, writer.backup_id, broken_id, stripped_id}
+    assert listed[good.backup_id].complete and listed[good.backup_id].state is BackupState.COMPLETE
     unfinished = listed[writer.backup_id]
     assert not unfinished.complete and "never finished" in unfinished.problem
+    assert unfinished.state is BackupState.UNFINISHED and unfinished.unfinished is not None
+    assert unfinished.unfinished.run_id == "run-dead" and unfinished.address == INFO["address"]
     assert unfinished.created == "2026-11-26T05:15:00Z" and unfinished.files == ()
-    assert not listed[broken_id].complete and "not a valid manifest" in listed[broken_id].problem
-    assert verify_backup(root, writer.backup_id) == ["manifest.json: missing; the backup was begun but never finished"]
+    assert listed[broken_id].state is BackupState.DAMAGED and "not a valid manifest" in listed[broken_id].problem
+    assert listed[stripped_id].state is BackupState.DAMAGED
+
+    assert verify_backup(root, writer.backup_id) == []
+    checked = verify(root, writer.backup_id)
+    assert checked.ok and checked.state is BackupState.UNFINISHED and "run-dead" in checked.note
+    assert "missing, and nothing says" in verify_backup(root, stripped_id)[0]
+    assert not verify(root, broken_id).ok
+
+
+def test_a_directory_killed_before_anything_was_written_is_unfinished(root: Path) -> None:
+    empty = new_backup_id("e", NOW)
+    root.mkdir(parents=True)
+    (root / empty).mkdir(mode=0o700)
+    assert verify(root, empty).state is BackupState.UNFINISHED
+    (root / empty / "unfinished.json").write_text('{"run_id": "x", "addr')  # torn while written
+    assert verify(root, empty).state is BackupState.UNFINISHED and verify(root, empty).ok
 
 
 def test_finish_rereads_and_refuses_a_file_changed_after_writing(root: Path) -> None:
@@ -383,9 +405,11 @@ def test_finish_rereads_and_refuses_a_file_changed_after_writing(root: Path) -> 
 
 
 def test_finish_needs_the_binding(root: Path) -> None:
-    with BackupWriter.begin(root, INFO, new_backup_id("a", NOW)) as writer:
-        with pytest.raises(BackupError, match="binding itself was not written"):
-            writer.finish()
+    with (
+        BackupWriter.begin(root, INFO, new_backup_id("a", NOW)) as writer,
+        pytest.raises(BackupError, match="binding itself was not written"),
+    ):
+        writer.finish()
 
 
 def test_finishing_twice_returns_the_same_manifest(root: Path) -> None:
