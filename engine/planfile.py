@@ -20,6 +20,7 @@ import orjson
 from engine.errors import PlanFileError
 from engine.model import Action, CancelAt, Kind, Money, Runbook
 from engine.plan import FORMAT_VERSION, Plan, PlannedAction, Step
+from engine.reasons import PlanGap, Reason, ReasonCode
 from schemas import compile_check, load_schema
 from states.model import Record
 
@@ -46,12 +47,16 @@ def action_to_json(action: PlannedAction) -> dict[str, Any]:
         "name": action.name,
         "resource": action.resource,
         "action": _VALUES[action.action],
-        "reason": action.reason,
+        "reason": action.why.english(),
+        "reason_code": action.why.code.value,
+        "reason_params": dict(action.why.params),
         "fingerprint": action.fingerprint,
         "diff": action.diff,
         "fee": action.fee.to_json() if action.fee else None,
         "steps": [s.to_json() for s in action.steps] if action.steps else [],
     }
+    if action.app is not None:
+        out["app"] = action.app
     if action.runbook is not None:
         out["runbook"] = action.runbook.to_json()
     if action.pending:
@@ -59,6 +64,27 @@ def action_to_json(action: PlannedAction) -> dict[str, Any]:
     if action.candidates:
         out["candidates"] = list(action.candidates)
     return out
+
+
+def _finding(reason: Reason) -> dict[str, Any]:
+    return {"code": reason.code.value, "params": dict(reason.params), "text": reason.english()}
+
+
+def _gap(gap: PlanGap) -> dict[str, Any]:
+    out = {"account": gap.account, "kind": gap.kind, **_finding(gap.reason)}
+    if gap.detail:
+        out["detail"] = gap.detail
+    return out
+
+
+def _reason(code: str, params: dict[str, str | int], source: str) -> Reason:
+    try:
+        return Reason(ReasonCode(code), params)
+    except ValueError:
+        raise PlanFileError(
+            f"{source}: the plan gives a reason this tether does not know ({code!r}); it was saved "
+            "by another version of tether. Make a new one with `tether plan --out FILE`."
+        ) from None
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
@@ -77,11 +103,12 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         },
         "actions": [action_to_json(a) for a in plan.actions],
         "summary": plan.summary,
-        "problems": list(plan.problems),
-        "notes": list(plan.notes),
+        "problems": [_finding(p) for p in plan.problems],
+        "notes": [_finding(n) for n in plan.notes],
         "ignored": plan.ignored,
-        "incomplete": list(plan.incomplete),
+        "incomplete": [_gap(g) for g in plan.incomplete],
         "refreshed": dict(plan.refreshed),
+        "hosts": dict(plan.hosts),
         "records": [r.to_json() for r in plan.records],
     }
 
@@ -100,7 +127,7 @@ def dumps(plan: Plan) -> str:
     return dump_bytes(plan).decode("utf-8")
 
 
-def action_from_json(data: dict[str, Any]) -> PlannedAction:
+def action_from_json(data: dict[str, Any], source: str = "plan") -> PlannedAction:
     runbook = data.get("runbook")
     return PlannedAction(
         address=data["address"],
@@ -112,7 +139,8 @@ def action_from_json(data: dict[str, Any]) -> PlannedAction:
         name=data.get("name", ""),
         resource=data.get("resource", ""),
         action=Action(data["action"]),
-        reason=data["reason"],
+        why=_reason(data["reason_code"], data["reason_params"], source),
+        app=data.get("app"),
         fingerprint=data.get("fingerprint"),
         diff=data.get("diff"),
         fee=_money(data.get("fee")),
@@ -150,14 +178,24 @@ def _explain_invalid(data: Any, source: str) -> None:
         ) from None
 
 
+def _check_version(data: Any, source: str) -> None:
+    """A plan of another format is refused before its content is checked: its fields differ."""
+    if not isinstance(data, dict) or "format_version" not in data:
+        return
+    version = data["format_version"]
+    if version == FORMAT_VERSION:
+        return
+    older = isinstance(version, str) and version.isdigit() and int(version) < int(FORMAT_VERSION)
+    raise PlanFileError(
+        f"{source}: this plan was saved by {'an older' if older else 'another'} tether "
+        f"(format {version}; this tether reads format {FORMAT_VERSION}); run tether plan again."
+    )
+
+
 def plan_from_json(data: Any, source: str = "plan") -> Plan:
+    _check_version(data, source)
     if not _quick_check()(data):
         _explain_invalid(data, source)
-    if data["format_version"] != FORMAT_VERSION:
-        raise PlanFileError(
-            f"{source}: plan format {data['format_version']} is not supported by this tether "
-            f"(it reads format {FORMAT_VERSION}); make a new plan with this version."
-        )
     options = data.get("options", {})
     return Plan(
         tether_version=data["tether_version"],
@@ -165,18 +203,22 @@ def plan_from_json(data: Any, source: str = "plan") -> Plan:
         config_sha256=data["config_sha256"],
         lineage=data["state"]["lineage"],
         serial=data["state"]["serial"],
-        actions=tuple(action_from_json(a) for a in data["actions"]),
+        actions=tuple(action_from_json(a, source) for a in data["actions"]),
         records=tuple(Record.from_json(r) for r in data.get("records", ())),
         accept_fees=options.get("accept_fees", False),
         allow_mass_cancel=options.get("allow_mass_cancel", False),
         targets=tuple(options.get("targets", ())),
         excludes=tuple(options.get("excludes", ())),
         cancel_at=CancelAt(options.get("cancel_at", "period_end")),
-        problems=tuple(data.get("problems", ())),
-        notes=tuple(data.get("notes", ())),
+        problems=tuple(_reason(p["code"], p["params"], source) for p in data.get("problems", ())),
+        notes=tuple(_reason(n["code"], n["params"], source) for n in data.get("notes", ())),
         ignored=data.get("ignored", 0),
-        incomplete=tuple(data.get("incomplete", ())),
+        incomplete=tuple(
+            PlanGap(g["account"], g["kind"], _reason(g["code"], g["params"], source), g.get("detail", ""))
+            for g in data.get("incomplete", ())
+        ),
         refreshed=dict(data.get("refreshed", {})),
+        hosts=dict(data.get("hosts", {})),
     )
 
 

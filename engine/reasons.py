@@ -34,7 +34,7 @@ class ReasonCode(str, Enum):
     # -- cancel ----------------------------------------------------------------------------------
     DECLARED_ABSENT = "declared-absent"
     UNDECLARED_CANCEL = "undeclared-cancel"  # not declared, and defaults.undeclared is cancel
-    RESUME_CANCEL = "resume-cancel"  # declared absent; finishing a cancel already done on {sides_done}
+    RESUME_CANCEL = "resume-cancel"  # finishing a cancel already done on {sides_done}
     # -- blocked ---------------------------------------------------------------------------------
     WITHHELD = "withheld"  # the {kind} listing of {account} is incomplete ({gap}): nothing decided
     EMPTY_LISTING = "empty-listing"  # {account} listed nothing, the state records {recorded}
@@ -128,7 +128,7 @@ ENGLISH: dict[ReasonCode, str] = {
     ReasonCode.UNDECLARED: "live, but no integration declares it",
     ReasonCode.DECLARED_ABSENT: "declared absent",
     ReasonCode.UNDECLARED_CANCEL: "not declared, and defaults.undeclared is cancel",
-    ReasonCode.RESUME_CANCEL: "declared absent; finishing a cancel already done on {sides_done}",
+    ReasonCode.RESUME_CANCEL: "finishing a cancel already done on {sides_done}",
     ReasonCode.WITHHELD: (
         "nothing decided: the {kind} listing of {account} is incomplete ({gap}), "
         "so what is live there is not known"

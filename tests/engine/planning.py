@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.model import (
     Account,
+    BlindSpot,
     CancelAt,
     Config,
     Defaults,
@@ -20,6 +21,7 @@ from engine.model import (
     Listing,
     LiveBinding,
     Money,
+    Runbook,
     Terms,
     Undeclared,
 )
@@ -42,9 +44,24 @@ def required(binding: LiveBinding, side: str, datasets: tuple[str, ...]) -> tupl
     return tuple(rights + [f"read_{d}" for d in datasets])
 
 
-def binding(id_: Any, kind: Kind = Kind.WEBHOOK, name: str = "", account: str = "shop", **raw: Any) -> LiveBinding:
+def binding(
+    id_: Any,
+    kind: Kind = Kind.WEBHOOK,
+    name: str = "",
+    account: str = "shop",
+    *,
+    app: str | None = None,
+    cancellable: bool = True,
+    pending_cancel: bool = False,
+    cancel_scheduled_at: str | None = None,
+    **raw: Any,
+) -> LiveBinding:
     raw = {"id": id_, **({"name": name} if name else {}), **raw}
     return LiveBinding(
+        app=app,
+        cancellable=cancellable,
+        pending_cancel=pending_cancel,
+        cancel_scheduled_at=cancel_scheduled_at,
         account=account,
         provider="shopify",
         kind=kind,
@@ -71,15 +88,36 @@ def config(*integrations: Integration, accounts: tuple[str, ...] = ("shop",), ig
     )
 
 
-def listing(*bindings: LiveBinding, account: str = "shop", complete: bool = True, granted: frozenset[str] | None = None, problems: tuple[str, ...] = ()) -> Listing:
-    gaps = tuple(Gap(kind=None, reason=GapReason.FAILED, detail=p) for p in problems)
+def listing(
+    *bindings: LiveBinding,
+    account: str = "shop",
+    complete: bool = True,
+    granted: frozenset[str] | None = None,
+    problems: tuple[str, ...] = (),
+    gaps: tuple[Gap, ...] = (),
+    blind_spots: tuple[BlindSpot, ...] = (),
+) -> Listing:
+    gaps = gaps + tuple(Gap(kind=None, reason=GapReason.FAILED, detail=p) for p in problems)
     if not complete and not gaps:
         gaps = (Gap(kind=None, reason=GapReason.FAILED),)
-    return Listing(account=account, provider="shopify", bindings=bindings, gaps=gaps, granted=granted)
+    return Listing(
+        account=account, provider="shopify", bindings=bindings, gaps=gaps, granted=granted, blind_spots=blind_spots
+    )
+
+
+def runbook(binding: LiveBinding) -> Runbook:
+    """A runbook that names the owning app, as a provider's would."""
+    return Runbook(
+        navigation=("Settings", "Apps and sales channels", binding.app or "the app", "Uninstall"),
+        support_message={"en": f"Please remove {binding.name} ({binding.app})."},
+    )
 
 
 def plan(cfg: Config, *listings: Listing, state: State | None = None, **options: Any) -> Plan:
-    catalog = {a: AccountInfo(capabilities=CAPS, required=required) for a in cfg.accounts}
+    catalog = {
+        a: AccountInfo(capabilities=CAPS, required=required, runbook=runbook, host=f"{a}.myshopify.com")
+        for a in cfg.accounts
+    }
     return make_plan(
         cfg,
         {l.account: l for l in listings},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from engine.model import Action, Ensure, IgnoreRule, Kind, Terms, Undeclared
+from engine.reasons import Reason, ReasonCode
 from states.model import Record, RecordStatus, State
 from tests.engine.planning import binding, config, fee, integration, listing, plan
 
@@ -148,7 +149,8 @@ def test_max_cancels_guard_blocks_every_cancel():
     live = listing(*(binding(i, name=f"old{i}") for i in range(3)), binding(9, name="keep"))
     p = plan(cfg, live)
     assert {a.action for a in p.actions if a.integration == "old"} == {Action.BLOCKED}
-    assert any("max_cancels" in problem for problem in p.problems)
+    assert [problem.code for problem in p.problems] == [ReasonCode.MASS_CANCEL]
+    assert "max_cancels" in str(p.problems[0])
     assert {a.action for a in plan(cfg, live, allow_mass_cancel=True).actions if a.integration == "old"} == {Action.CANCEL}
 
 
@@ -156,6 +158,7 @@ def test_cancelling_every_binding_of_an_account_is_guarded():
     cfg = config(integration("old", ensure=Ensure.ABSENT))
     p = plan(cfg, listing(binding(1, name="old")))
     assert actions(p)["old"] == "blocked"
+    assert p.actions[0].why.code is ReasonCode.MASS_CANCEL_ACCOUNT
     assert "every binding" in p.actions[0].reason
 
 
@@ -163,15 +166,19 @@ def test_partial_listing_makes_no_cancel_decision():
     cfg = config(integration("old", ensure=Ensure.ABSENT))
     p = plan(cfg, listing(binding(1, name="old"), binding(2, name="x"), complete=False, problems=("page 2 failed",)))
     assert actions(p)["old"] == "blocked"
-    assert "partial" in p.actions[0].reason
-    assert p.problems
+    assert p.actions[0].why == Reason(ReasonCode.WITHHELD, {"account": "shop", "kind": "webhook", "gap": "listing-failed"})
+    assert not p.is_complete
+    assert [(g.account, g.kind, g.reason.code, g.detail) for g in p.incomplete] == [
+        ("shop", None, ReasonCode.LISTING_FAILED, "page 2 failed")
+    ]
 
 
 def test_empty_listing_with_recorded_bindings_is_untrusted_and_state_kept():
     record = Record("keep", "shop", "shopify", "webhook", "7", "keep", "keep", RecordStatus.LIVE)
     state = State(lineage="L", serial=1, records={"keep": record})
     p = plan(config(integration("keep"), integration("old", ensure=Ensure.ABSENT)), listing(), state=state)
-    assert any("no bindings at all" in problem for problem in p.problems)
+    assert p.problems == (Reason(ReasonCode.EMPTY_LISTING, {"account": "shop", "recorded": 1}),)
+    assert "no bindings at all" in str(p.problems[0])
     assert record in p.records  # not dropped on the word of an empty answer
 
 
@@ -182,7 +189,8 @@ def test_expired_ignore_rule_stops_hiding_and_says_so():
     assert "shop/webhook/2" not in actions(active) and active.ignored == 1
     expired = plan(config(integration("a"), ignore=(rule,)), live)
     assert actions(expired)["shop/webhook/2"] == "unmanaged"
-    assert any("expired" in n for n in expired.notes)
+    assert [n.code for n in expired.notes] == [ReasonCode.IGNORE_EXPIRED]
+    assert expired.notes[0].params["binding"] == "shop/webhook/2"
 
 
 def test_target_and_exclude_narrow_the_plan():
@@ -192,11 +200,16 @@ def test_target_and_exclude_narrow_the_plan():
     assert set(actions(plan(cfg, live, excludes=("a",)))) == {"b", "shop/webhook/3"}
 
 
-def test_pending_cancel_counts_as_done():
-    scheduled = binding(1, Kind.SUBSCRIPTION, "pro")
-    scheduled = type(scheduled)(**{**scheduled.__dict__, "pending_cancel": True})
+def test_pending_cancel_counts_as_done_and_shows_its_date():
+    scheduled = binding(1, Kind.SUBSCRIPTION, "pro", pending_cancel=True, cancel_scheduled_at="2026-12-31")
     p = plan(config(integration("pro", Kind.SUBSCRIPTION, ensure=Ensure.ABSENT)), listing(scheduled, binding(2, Kind.SUBSCRIPTION, "x")))
-    assert "pro" not in actions(p)
+    (action,) = [a for a in p.actions if a.address == "pro"]
+    assert action.action is Action.KEEP and not action.actionable
+    assert action.why == Reason(ReasonCode.CANCEL_SCHEDULED, {"date": "2026-12-31"})
+    assert "2026-12-31" in action.reason and action.live_id == "1"
+    undated = plan(config(integration("pro", Kind.SUBSCRIPTION, ensure=Ensure.ABSENT)), listing(binding(1, Kind.SUBSCRIPTION, "pro", pending_cancel=True), binding(2, Kind.SUBSCRIPTION, "x")))
+    assert undated.actions[0].why.code is ReasonCode.CANCEL_SCHEDULED_UNDATED
+    assert not undated.has_changes(State.empty())
 
 
 def test_app_is_cancelled_after_what_it_owns():
@@ -219,7 +232,7 @@ def test_after_apply_records_the_next_plan_has_no_changes():
 
 def test_plan_is_linear_lookup_by_index_for_exact_selectors():
     # 2,000 integrations against 2,000 bindings must not compare every pair.
-    from engine import plan as plan_module
+    from engine.plan import index as plan_module
 
     calls = 0
     original = plan_module.binding_matches
@@ -241,7 +254,8 @@ def test_plan_is_linear_lookup_by_index_for_exact_selectors():
 
 def test_glob_lookups_answer_as_a_full_scan_before_and_after_the_index_is_sorted() -> None:
     from engine import match
-    from engine.plan import _SCANS_BEFORE_SORTING, _Index
+    from engine.plan import SCANS_BEFORE_SORTING as _SCANS_BEFORE_SORTING
+    from engine.plan import Index as _Index
 
     bindings = [
         binding(i, address=f"https://{'ab'[i % 2]}.example/{i % 3}/{i}", topic=f"orders/{i % 4}") for i in range(40)

@@ -1,0 +1,153 @@
+"""Finding the live bindings a selector matches without comparing every pair: one index per
+account and kind, looked up by exact value, or by the literal prefix of a glob. Planning stays
+linear in the number of bindings and integrations (tests/bench/cpu.py measures it)."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from engine.match import glob_matcher, index_key, is_glob, value_matches
+from engine.model import IgnoreRule, Kind, LiveBinding
+
+_ATTRIBUTES = frozenset({"id", "name", "status"})
+_KIND_TEXT: dict[Kind, str] = {kind: kind.value for kind in Kind}
+
+
+def field_of(binding: LiveBinding, path: str) -> Any:
+    """``binding.get(path)`` without its generic Mapping checks for the common case (a raw
+    dict and a plain key): the planner asks this for every binding and every selector key."""
+    if path in _ATTRIBUTES:
+        return getattr(binding, path)
+    raw = binding.raw
+    if type(raw) is dict and "." not in path and path != "app":
+        return raw.get(path)
+    return binding.get(path)
+
+
+def _glob_prefix(pattern: str) -> str:
+    """The literal text a glob starts with: every match starts with it too."""
+    for position, char in enumerate(pattern):
+        if char in "*?[":
+            return pattern[:position]
+    return pattern
+
+
+def _check(expected: Any) -> Callable[[Any], bool]:
+    """``lambda actual: value_matches(expected, actual)``, with the decisions that depend only on
+    ``expected`` (a string? a glob?) taken once: an ignore rule is tried on every binding."""
+    if isinstance(expected, str):
+        # A string never matches a boolean or a missing value; anything else compares (or
+        # globs) as its text.
+        if is_glob(expected):
+            glob = glob_matcher(expected)
+            return lambda actual: actual is not None and not isinstance(actual, bool) and glob(str(actual))
+        return lambda actual: (
+            actual == expected
+            if type(actual) is str
+            else actual is not None and not isinstance(actual, bool) and str(actual) == expected
+        )
+    return lambda actual: value_matches(expected, actual)
+
+
+def binding_matches(selector: Mapping[str, Any], binding: LiveBinding) -> bool:
+    """``engine.match.binding_matches`` (every key must hold), reading fields with ``field_of``."""
+    return all(value_matches(expected, field_of(binding, key)) for key, expected in selector.items())
+
+
+SCANS_BEFORE_SORTING = 4
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+class Index:
+    """Live bindings of one (account, kind), looked up by exact field value in O(1), or by the
+    literal prefix of a glob: the first few globs of a field by a scan, later ones in a sorted
+    list with a bisect, so many globs on one account do not each scan all its bindings."""
+
+    def __init__(self, bindings: list[LiveBinding]) -> None:
+        self.bindings = bindings
+        self._by_field: dict[str, dict[str, list[LiveBinding]]] = {}
+        self._sorted: dict[str, tuple[list[str], list[int]]] = {}
+        self._glob_scans: dict[str, int] = {}
+
+    def select(self, selector: Mapping[str, Any]) -> list[LiveBinding]:
+        key = index_key(selector)
+        if key is None:
+            return [b for b in self._glob_candidates(selector) if binding_matches(selector, b)]
+        name, text = key
+        if name not in self._by_field:
+            table: dict[str, list[LiveBinding]] = {}
+            for binding in self.bindings:
+                value = field_of(binding, name)
+                if value is not None and not isinstance(value, (dict, list)):
+                    table.setdefault(_text(value), []).append(binding)
+            self._by_field[name] = table
+        return [b for b in self._by_field[name].get(text, ()) if binding_matches(selector, b)]
+
+    def _glob_candidates(self, selector: Mapping[str, Any]) -> list[LiveBinding]:
+        """The bindings that can match a glob of the selector (in listing order): those whose
+        field starts with the glob's literal prefix. Without such a prefix, all of them."""
+        best, prefix = None, ""
+        for name, value in selector.items():
+            if isinstance(value, str) and is_glob(value):
+                literal = _glob_prefix(value)
+                if len(literal) > len(prefix):
+                    best, prefix = name, literal
+        if best is None:
+            return self.bindings
+        if best not in self._sorted and self._glob_scans.get(best, 0) < SCANS_BEFORE_SORTING:
+            # A few globs per account are the rule: a scan is cheaper than sorting for them.
+            self._glob_scans[best] = self._glob_scans.get(best, 0) + 1
+            found = []
+            for binding in self.bindings:
+                value = field_of(binding, best)
+                if value is not None and not isinstance(value, bool) and str(value).startswith(prefix):
+                    found.append(binding)
+            return found
+        if best not in self._sorted:
+            # A glob never matches a missing value or a boolean; everything else as its text.
+            pairs = sorted(
+                (str(value), position)
+                for position, value in ((i, field_of(b, best)) for i, b in enumerate(self.bindings))
+                if value is not None and not isinstance(value, bool)
+            )
+            self._sorted[best] = ([text for text, _ in pairs], [position for _, position in pairs])
+        texts, positions = self._sorted[best]
+        hits = []
+        index = bisect_left(texts, prefix)
+        while index < len(texts) and texts[index].startswith(prefix):
+            hits.append(positions[index])
+            index += 1
+        return [self.bindings[i] for i in sorted(hits)]
+
+
+_RULE_FIELDS: dict[str, Callable[[LiveBinding], Any]] = {
+    "account": lambda b: b.account,
+    "kind": lambda b: _KIND_TEXT[b.kind],
+    "provider": lambda b: b.provider,
+}
+
+
+def rule_matcher(rule: IgnoreRule) -> Callable[[LiveBinding], bool]:
+    """An ignore rule as one predicate: ``account``, ``kind`` and ``provider`` name the
+    binding's own identity, every other key a field as in ``match``."""
+    checks = [(_RULE_FIELDS.get(key), key, _check(value)) for key, value in rule.match.items()]
+
+    def matches(binding: LiveBinding) -> bool:
+        for special, key, check in checks:
+            actual = special(binding) if special is not None else field_of(binding, key)
+            if not check(actual):
+                return False
+        return True
+
+    return matches
+
+
+def describe_selector(selector: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {v!r}" for k, v in selector.items()) + "}"

@@ -1,0 +1,589 @@
+"""The planner: ``make_plan(config, listings, catalog, state, options)`` compares what is declared
+with what is live and says, binding by binding, what apply will do and why.
+
+It is pure: no I/O, no clock (``today`` and ``now`` come in through ``PlanOptions``). Apply reads
+nothing but the plan, so every decision (blocked or not, which sides, which datasets, which rights,
+manual or cancel) is taken here and recorded, each with a ``Reason`` (``engine.reasons``).
+
+What a listing could not show is never taken for absence (SPEC section 1, invariants 9 and 10):
+a gap in one account and kind withholds every decision there (the other kinds are planned as
+usual); a kind the credential sees only in part (a ``BlindSpot``) makes an absent declaration
+``unverifiable``; a binding the credential sees but may not cancel is ``manual``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from engine.diff import drift
+from engine.model import (
+    Action,
+    BlindSpot,
+    CancelAt,
+    Config,
+    Ensure,
+    Integration,
+    Kind,
+    Listing,
+    LiveBinding,
+    Money,
+    Undeclared,
+)
+from engine.plan.guards import blocked_by_rules, mass_cancel_guards
+from engine.plan.index import Index, describe_selector, rule_matcher
+from engine.plan.types import (
+    KIND_ORDER,
+    KIND_TEXT,
+    AccountInfo,
+    Plan,
+    PlannedAction,
+    PlanOptions,
+    Step,
+    record_key,
+)
+from engine.reasons import PlanGap, Reason, ReasonCode
+from states.model import Record, RecordStatus, State
+
+
+def make_plan(
+    config: Config,
+    listings: Mapping[str, Listing],
+    catalog: Mapping[str, AccountInfo],
+    state: State,
+    options: PlanOptions,
+) -> Plan:
+    return _Planner(config, listings, catalog, state, options).run()
+
+
+def _record_key(record: Record) -> str:
+    return f"{record.account}/{record.kind}/{record.live_id}"
+
+
+def plan_gaps(listings: Mapping[str, Listing]) -> list[PlanGap]:
+    """Every gap of every listing as the plan names it, sorted by account and kind."""
+    found = []
+    for account, listing in listings.items():
+        for gap in listing.gaps:
+            kind = gap.kind.value if gap.kind is not None else None
+            params: dict[str, str | int] = {"account": account, "kind": kind or ""}
+            params.update(gap.params)
+            if gap.reason.value == ReasonCode.LISTING_REFUSED.value:
+                params.setdefault("right", "")
+            found.append(PlanGap(account, kind, Reason(ReasonCode(gap.reason.value), params), gap.detail))
+    return sorted(found, key=lambda g: (g.account, g.kind or ""))
+
+
+class _Planner:
+    def __init__(
+        self,
+        config: Config,
+        listings: Mapping[str, Listing],
+        catalog: Mapping[str, AccountInfo],
+        state: State,
+        options: PlanOptions,
+    ) -> None:
+        self.config = config
+        self.listings = listings
+        self.catalog = catalog
+        self.state = state
+        self.options = options
+        self.actions: list[PlannedAction] = []
+        self.records: dict[str, Record] = {}
+        self.problems: list[Reason] = []
+        self.notes: list[Reason] = []
+        self.noted: set[tuple[int, str]] = set()
+        self.ignored = 0
+        self.claimed: set[str] = set()
+        self.indexes: dict[tuple[str, Kind], Index] = {}
+        for account, listing in listings.items():
+            grouped: dict[Kind, list[LiveBinding]] = {}
+            for binding in listing.bindings:
+                grouped.setdefault(binding.kind, []).append(binding)
+            for kind, bindings in grouped.items():
+                self.indexes[(account, kind)] = Index(bindings)
+        self.by_identity = {_record_key(r): r for r in state.records.values()}
+        self.protected = {key for key, r in self.by_identity.items() if r.protect}
+        self.gaps = plan_gaps(listings)
+        # (account, kind text or None) -> the first gap there; a None kind covers the account.
+        self.gap_at: dict[tuple[str, str | None], PlanGap] = {}
+        for gap in self.gaps:
+            self.gap_at.setdefault((gap.account, gap.kind), gap)
+        self.empty = self._empty_accounts()
+        self.ignore_rules = [
+            (number, rule, rule_matcher(rule)) for number, rule in enumerate(config.ignore, start=1)
+        ]
+        self.live_ids: dict[str, set[tuple[str, str]]] = {}
+
+    def _empty_accounts(self) -> dict[str, int]:
+        """Accounts whose complete listing is empty though the state records bindings there (an
+        outage or a wrong credential, more likely than everything gone): account -> records."""
+        recorded: dict[str, int] = {}
+        for record in self.state.records.values():
+            recorded[record.account] = recorded.get(record.account, 0) + 1
+        return {
+            account: recorded[account]
+            for account, listing in self.listings.items()
+            if account in self.config.accounts
+            and listing.complete
+            and not listing.bindings
+            and account in recorded
+        }
+
+    def _withheld(self, account: str, kind: str) -> PlanGap | None:
+        """The gap that withholds decisions for this account and kind (its text), if any."""
+        if not self.gap_at:
+            return None
+        return self.gap_at.get((account, None)) or self.gap_at.get((account, kind))
+
+    def _withheld_reason(self, account: str, kind: Kind) -> Reason | None:
+        gap = self._withheld(account, KIND_TEXT[kind])
+        if gap is not None:
+            return Reason(
+                ReasonCode.WITHHELD, {"account": account, "kind": kind.value, "gap": gap.reason.code.value}
+            )
+        if account in self.empty:
+            return Reason(ReasonCode.EMPTY_LISTING, {"account": account, "recorded": self.empty[account]})
+        return None
+
+    def _order(self, action: PlannedAction) -> tuple[Any, ...]:
+        """The plan's order is apply's order: per account, dependants before what they depend
+        on (the provider's cancel_order), and the app itself last."""
+        info = self.catalog.get(action.account)
+        ranking = info.capabilities.cancel_order if info else ()
+        rank = ranking.index(action.resource) if action.resource in ranking else len(ranking)
+        return (action.account, KIND_ORDER.get(action.kind, 9), rank, action.address)
+
+    # -- main --------------------------------------------------------------------------------
+
+    def run(self) -> Plan:
+        if not self.options.allow_mass_cancel:
+            for account, recorded in sorted(self.empty.items()):
+                self.problems.append(Reason(ReasonCode.EMPTY_LISTING, {"account": account, "recorded": recorded}))
+        for integration in self.config.integrations.values():
+            if integration.account not in self.listings:
+                continue
+            if self._selected_name(integration.name):
+                self._plan_integration(integration)
+            else:
+                self._claim(integration)  # excluded, yet still declared: never "unmanaged"
+        if not self.options.targets:
+            self._plan_undeclared()
+        if not self.options.allow_mass_cancel:
+            listed = {account: len(listing.bindings) for account, listing in self.listings.items()}
+            self.actions, problems = mass_cancel_guards(self.actions, self.config.defaults.max_cancels, listed)
+            self.problems.extend(problems)
+        self._carry_over_records()
+        return Plan(
+            tether_version=self.options.tether_version,
+            created_at=self.options.now,
+            config_sha256=self.config.sha256,
+            lineage=self.state.lineage,
+            serial=self.state.serial,
+            actions=tuple(sorted(self.actions, key=self._order)),
+            records=tuple(sorted(self.records.values(), key=_record_key)),
+            accept_fees=self.options.accept_fees,
+            allow_mass_cancel=self.options.allow_mass_cancel,
+            targets=self.options.targets,
+            excludes=self.options.excludes,
+            problems=tuple(self.problems),
+            notes=tuple(self.notes),
+            ignored=self.ignored,
+            cancel_at=self.config.defaults.cancel_at,
+            incomplete=tuple(self.gaps),
+            refreshed={a: len(listing.bindings) for a, listing in sorted(self.listings.items())},
+            hosts={a: info.host for a, info in sorted(self.catalog.items()) if info.host and a in self.listings},
+        )
+
+    def _claim(self, integration: Integration) -> list[LiveBinding]:
+        index = self.indexes.get((integration.account, integration.kind))
+        matches = index.select(integration.match) if index else []
+        for binding in matches:
+            self.claimed.add(record_key(binding.account, binding.kind, binding.id))
+        return matches
+
+    def _blind_spot(self, integration: Integration) -> BlindSpot | None:
+        """What the credential cannot see of the integration's kind, unless its ``match.app``
+        names an app the credential sees in full."""
+        spot = self.listings[integration.account].blind_spot(integration.kind)
+        if spot is None:
+            return None
+        app = integration.match.get("app")
+        if isinstance(app, str) and app in spot.visible_apps:
+            return None
+        return spot
+
+    def _plan_integration(self, integration: Integration) -> None:
+        account = self.config.accounts[integration.account]
+        matches = self._claim(integration)
+        base: dict[str, Any] = dict(
+            account=integration.account,
+            provider=account.provider,
+            kind=integration.kind,
+            integration=integration.name,
+        )
+        withheld = self._withheld(integration.account, KIND_TEXT[integration.kind])
+        withheld_reason = self._withheld_reason(integration.account, integration.kind)
+        if integration.ensure is Ensure.PRESENT:
+            if not matches:
+                if withheld is not None and withheld_reason is not None:
+                    self.actions.append(
+                        PlannedAction(address=integration.name, action=Action.BLOCKED, why=withheld_reason, **base)
+                    )
+                    return
+                why = Reason(
+                    ReasonCode.MISSING,
+                    {
+                        "kind": integration.kind.value,
+                        "account": integration.account,
+                        "selector": describe_selector(integration.match),
+                    },
+                )
+                self.actions.append(PlannedAction(address=integration.name, action=Action.MISSING, why=why, **base))
+                return
+            if len(matches) > 1:
+                ids = tuple(sorted(b.id for b in matches))
+                why = Reason(
+                    ReasonCode.AMBIGUOUS,
+                    {"count": len(matches), "selector": describe_selector(integration.match), "ids": ", ".join(ids)},
+                )
+                self.actions.append(
+                    PlannedAction(
+                        address=integration.name, action=Action.AMBIGUOUS, why=why, candidates=ids, **base
+                    )
+                )
+                for binding in matches:
+                    self._record(binding, f"{integration.name}[{binding.id}]", integration)
+                return
+            binding = matches[0]
+            self._record(binding, integration.name, integration)
+            found = drift(integration.expect, binding)
+            self.actions.append(
+                PlannedAction(
+                    address=integration.name,
+                    action=Action.DRIFT if found else Action.KEEP,
+                    why=Reason(ReasonCode.DRIFT, {"fields": ", ".join(sorted(found)), "count": len(found)})
+                    if found
+                    else Reason(ReasonCode.PRESENT),
+                    live_id=binding.id,
+                    name=binding.name,
+                    resource=binding.resource,
+                    fingerprint=binding.fingerprint,
+                    diff=found or None,
+                    app=binding.app,
+                    **base,
+                )
+            )
+            return
+        self._plan_absent(integration, matches, base, withheld is not None, withheld_reason)
+
+    def _plan_absent(
+        self,
+        integration: Integration,
+        matches: list[LiveBinding],
+        base: dict[str, Any],
+        gapped: bool,
+        withheld_reason: Reason | None,
+    ) -> None:
+        """Cancel what is visible; say what is already ending; say what cannot be seen."""
+        live = [b for b in matches if not b.pending_cancel]
+        spot = None if gapped else self._blind_spot(integration)
+        # The integration's own name goes to the action about what is not listed, if any.
+        name_taken = spot is not None or (gapped and not live)
+        single = len(matches) == 1 and not name_taken
+
+        def address(binding: LiveBinding) -> str:
+            return integration.name if single else f"{integration.name}[{binding.id}]"
+
+        for binding in matches:
+            if binding.pending_cancel:
+                when = binding.cancel_scheduled_at
+                self.actions.append(
+                    PlannedAction(
+                        address=address(binding),
+                        action=Action.KEEP,
+                        why=Reason(ReasonCode.CANCEL_SCHEDULED, {"date": when})
+                        if when
+                        else Reason(ReasonCode.CANCEL_SCHEDULED_UNDATED),
+                        live_id=binding.id,
+                        name=binding.name,
+                        resource=binding.resource,
+                        fingerprint=binding.fingerprint,
+                        app=binding.app,
+                        **base,
+                    )
+                )
+        for binding in live:
+            self._record(binding, address(binding), integration)
+            self._plan_cancel(binding, address(binding), integration)
+        if gapped and not live and withheld_reason is not None:
+            self.actions.append(
+                PlannedAction(address=integration.name, action=Action.BLOCKED, why=withheld_reason, **base)
+            )
+        if spot is not None:
+            why = Reason(
+                ReasonCode.NOT_VISIBLE,
+                {
+                    "kind": integration.kind.value,
+                    "account": integration.account,
+                    "blind": spot.reason.value,
+                    "visible_apps": ", ".join(sorted(spot.visible_apps)),
+                    "resource": spot.resource,
+                    "how_to_see": spot.how_to_see,
+                },
+            )
+            self.actions.append(
+                PlannedAction(
+                    address=integration.name, action=Action.UNVERIFIABLE, why=why, resource=spot.resource, **base
+                )
+            )
+
+    def _plan_undeclared(self) -> None:
+        policy = self.config.defaults.undeclared
+        if policy is Undeclared.IGNORE and not self.options.audit:
+            return
+        claimed = self.claimed
+        for account, listing in sorted(self.listings.items()):
+            for binding in listing.bindings:
+                key = f"{account}/{KIND_TEXT[binding.kind]}/{binding.id}"  # record_key, inlined
+                if key in claimed or binding.pending_cancel:
+                    continue
+                if self.ignore_rules and self._ignored(binding, key):
+                    self.ignored += 1
+                    continue
+                if policy is Undeclared.CANCEL or key in self.protected:
+                    self._record(binding, key, None)
+                if policy is Undeclared.CANCEL:
+                    self._plan_cancel(binding, key, None)
+                    continue
+                self.actions.append(
+                    PlannedAction(
+                        address=key,
+                        account=account,
+                        provider=listing.provider,
+                        kind=binding.kind,
+                        action=Action.UNMANAGED,
+                        why=Reason(ReasonCode.UNDECLARED),
+                        live_id=binding.id,
+                        name=binding.name,
+                        resource=binding.resource,
+                        fingerprint=binding.fingerprint,
+                        app=binding.app,
+                    )
+                )
+
+    def _ignored(self, binding: LiveBinding, key: str) -> bool:
+        for number, rule, matches in self.ignore_rules:
+            if not matches(binding):
+                continue
+            if rule.active_on(self.options.today):
+                return True
+            if (number, key) not in self.noted:
+                self.noted.add((number, key))
+                self.notes.append(
+                    Reason(
+                        ReasonCode.IGNORE_EXPIRED,
+                        {
+                            "number": number,
+                            "rule_reason": rule.reason,
+                            "owner": rule.owner,
+                            "expires": rule.expires.isoformat(),
+                            "binding": key,
+                        },
+                    )
+                )
+        return False
+
+    # -- cancels -----------------------------------------------------------------------------
+
+    def _plan_cancel(self, binding: LiveBinding, address: str, integration: Integration | None) -> None:
+        account = self.config.accounts[binding.account]
+        info = self.catalog[binding.account]
+        caps = info.capabilities
+        listing = self.listings[binding.account]
+        key = record_key(binding.account, binding.kind, binding.id)
+        previous = self.by_identity.get(key)
+        base: dict[str, Any] = dict(
+            address=address,
+            account=binding.account,
+            provider=account.provider,
+            kind=binding.kind,
+            integration=integration.name if integration else None,
+            live_id=binding.id,
+            name=binding.name,
+            resource=binding.resource,
+            fingerprint=binding.fingerprint,
+            app=binding.app,
+        )
+        resuming = previous is not None and previous.status is RecordStatus.PARTIAL
+        sides = tuple(integration.sides) if integration and integration.sides else tuple(caps.sides)
+        if previous is not None and resuming:
+            sides = tuple(s for s in sides if s not in previous.sides_done)
+        datasets = ("binding",) + tuple(integration.backup if integration else ())
+        fee = self._fee(integration)
+        cancel_at = self._cancel_at(integration)
+        blocked = self._withheld_reason(binding.account, binding.kind) or blocked_by_rules(
+            binding,
+            integration,
+            key in self.protected,
+            caps,
+            sides,
+            datasets,
+            cancel_at,
+            fee,
+            self.config.defaults,
+            self.options.accept_fees,
+        )
+        granted = listing.granted
+        rights: list[str] = []
+        for side in sides:
+            for right in info.required(binding, side, datasets[1:]):
+                if right not in rights:
+                    rights.append(right)
+        missing = [r for r in rights if granted is not None and r not in granted and "*" not in granted]
+        steps = [
+            Step(
+                "check-permission",
+                {"rights": rights, "granted": None if granted is None else not missing, "missing": missing},
+            ),
+            Step("check-terms", self._terms_detail(integration, fee)),
+            Step("backup", {"datasets": list(datasets)}),
+            *(
+                Step(
+                    "cancel",
+                    {"side": side, "cancel_at": cancel_at.value} if binding.kind is Kind.SUBSCRIPTION else {"side": side},
+                )
+                for side in sides
+            ),
+            Step("verify", {}),
+        ]
+        if blocked is not None:
+            self.actions.append(
+                PlannedAction(action=Action.BLOCKED, why=blocked, fee=fee, steps=tuple(steps), **base)
+            )
+            return
+        if caps.manual_only or not binding.cancellable:
+            # No API, or the vendor would refuse this credential (another app's binding): a
+            # human ends it the real way, and tether never sends that cancel (invariant 10).
+            pending = previous is not None and previous.status is RecordStatus.PENDING_MANUAL
+            if pending:
+                why = Reason(ReasonCode.MANUAL_PENDING)
+            elif not binding.cancellable:
+                why = Reason(ReasonCode.FOREIGN_OWNER, {"app": binding.app or "another app", "provider": binding.provider})
+            else:
+                why = Reason(ReasonCode.NO_API)
+            self.actions.append(
+                PlannedAction(
+                    action=Action.MANUAL,
+                    why=why,
+                    fee=fee,
+                    runbook=info.runbook(binding) if info.runbook else None,
+                    pending=pending,
+                    steps=tuple(s for s in steps if s.type in ("check-terms", "backup")),
+                    **base,
+                )
+            )
+            return
+        if previous is not None and resuming:
+            why = Reason(ReasonCode.RESUME_CANCEL, {"sides_done": ", ".join(previous.sides_done)})
+        elif integration is not None:
+            why = Reason(ReasonCode.DECLARED_ABSENT)
+        else:
+            why = Reason(ReasonCode.UNDECLARED_CANCEL)
+        self.actions.append(PlannedAction(action=Action.CANCEL, why=why, fee=fee, steps=tuple(steps), **base))
+
+    def _cancel_at(self, integration: Integration | None) -> CancelAt:
+        if integration is not None and integration.cancel_at is not None:
+            return integration.cancel_at
+        return self.config.defaults.cancel_at
+
+    def _fee(self, integration: Integration | None) -> Money | None:
+        if integration is None or integration.terms is None:
+            return None
+        terms = integration.terms
+        if terms.commitment_end is not None and terms.commitment_end < self.options.today:
+            return None
+        return terms.early_termination_fee
+
+    def _terms_detail(self, integration: Integration | None, fee: Money | None) -> dict[str, Any]:
+        detail: dict[str, Any] = {
+            "max_fee": self.config.defaults.max_fee.to_json(),
+            "accept_fees": self.options.accept_fees,
+        }
+        if integration is not None and integration.terms is not None and integration.terms.commitment_end:
+            detail["commitment_end"] = integration.terms.commitment_end.isoformat()
+        detail["fee"] = fee.to_json() if fee else None
+        return detail
+
+    # -- records -----------------------------------------------------------------------------
+
+    def _record(self, binding: LiveBinding, address: str, integration: Integration | None) -> None:
+        key = record_key(binding.account, binding.kind, binding.id)
+        previous = self.by_identity.get(key)
+        if integration is not None:
+            protect = integration.protect
+        else:
+            protect = previous.protect if previous else False
+        status = RecordStatus.LIVE
+        sides_done: tuple[str, ...] = ()
+        backup_id = None
+        if previous is not None and previous.status in (RecordStatus.PARTIAL, RecordStatus.PENDING_MANUAL):
+            status, sides_done, backup_id = previous.status, previous.sides_done, previous.backup_id
+        self.records[key] = Record(
+            address=address,
+            account=binding.account,
+            provider=binding.provider,
+            kind=binding.kind.value,
+            live_id=binding.id,
+            name=binding.name,
+            integration=integration.name if integration else None,
+            status=status,
+            protect=protect,
+            sides_done=sides_done,
+            backup_id=backup_id,
+        )
+
+    def _carry_over_records(self) -> None:
+        """Keep what this plan did not look at: accounts and kinds it could not list in full,
+        other targets, protection."""
+        taken = {r.address for r in self.records.values()}
+        for key, record in self.by_identity.items():
+            if key in self.records:
+                continue
+            listing = self.listings.get(record.account)
+            replanned = record.integration is not None and self._selected_name(record.integration)
+            if (
+                listing is None
+                or record.account in self.empty
+                or self._withheld(record.account, record.kind) is not None
+                or ((self.options.targets or self.options.excludes) and not replanned)
+            ):
+                carried = record
+            elif record.protect and (record.kind, record.live_id) in self._live_ids(record.account):
+                # An undeclared, protected binding ignored by policy keeps its protection.
+                carried = record
+            else:
+                continue
+            if carried.address in taken:
+                # The integration now names another live binding (deleted and re-created by
+                # hand): the old record stays, under its own unambiguous address.
+                carried = replace(carried, address=f"{carried.address.split('[')[0]}[{carried.live_id}]")
+                if carried.address in taken:
+                    continue
+            taken.add(carried.address)
+            self.records[key] = carried
+
+    def _selected_name(self, name: str) -> bool:
+        """--target and --exclude, by integration name."""
+        if self.options.targets and name not in self.options.targets:
+            return False
+        return name not in self.options.excludes
+
+    def _live_ids(self, account: str) -> set[tuple[str, str]]:
+        """(kind, id) of every binding listed for the account, built once per account."""
+        found = self.live_ids.get(account)
+        if found is None:
+            found = {(KIND_TEXT[b.kind], b.id) for b in self.listings[account].bindings}
+            self.live_ids[account] = found
+        return found
