@@ -167,6 +167,7 @@ class Defaults:
     max_fee: Money = Money(Decimal("0.00"), "EUR")
     cancel_at: CancelAt = CancelAt.PERIOD_END
     max_cancels: int = 20
+    backup_recipients: tuple[str, ...] = ()  # defaults.backups.encrypt_to: age public keys
 
 
 @dataclass(frozen=True)
