@@ -1,14 +1,16 @@
-"""Shopify Admin REST API (2024-01): the provider client and its emulator.
+"""Shopify on the GraphQL Admin API (default version 2026-10): the provider client and its
+emulator.
 
-``client.ShopifyProvider`` lists a shop's carrier and fulfillment services, webhooks, recurring
-application charges and the app installation itself, and cancels them; ``emulator.ShopifyEmulator``
-stands in for ``https://<handle>.myshopify.com`` under ``/shopify/<handle>`` in the sandbox.
-``limiter`` holds Shopify's leaky-bucket model shared by both sides of the wire.
+``client.ShopifyProvider`` lists a shop's webhook subscriptions, carrier and fulfillment services,
+the calling app's own subscriptions and the app itself, and cancels them by mutation (documents in
+``queries``, objects to bindings in ``mapping``, the query cost budget in ``throttle``);
+``emulator.ShopifyEmulator`` stands in for ``https://<handle>.myshopify.com`` under
+``/shopify/<handle>`` in the sandbox, executing the schema subset in ``schema.graphql``.
 """
 
 from __future__ import annotations
 
-DEFAULT_API_VERSION = "2024-01"
+DEFAULT_API_VERSION = "2026-10"
 BUCKET_SIZE = 40
 LEAK_PER_SECOND = 2.0
 CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"

@@ -1,24 +1,28 @@
-"""The Shopify provider: a shop's integrations through the Admin REST API (2024-01).
+"""The Shopify provider: a shop's integrations through the GraphQL Admin API.
+
+Every request is ``POST https://{shop}/admin/api/{version}/graphql.json`` with the app's token in
+``X-Shopify-Access-Token`` (https://shopify.dev/docs/api/admin-graphql). One query per shop lists
+the first page of every collection tether manages (``queries.listing_query``); a collection with
+more pages is walked on its own with ``after`` cursors through ``providers.sdk.paging``.
 
 Kinds and where they come from:
 
-- ``carrier``: carrier services (``carrier_services.json``, one unpaginated list) and the app's
-  fulfillment services (``fulfillment_services.json?scope=current_client``);
-- ``webhook``: the app's webhook subscriptions (``webhooks.json``, Link-header pages);
-- ``subscription``: recurring application charges that still bind the shop (cancelled, declined
-  and expired ones are history and are left out);
-- ``app``: the installation itself, one binding ``api_permissions/current`` whose raw object is
-  the token's access scopes. Cancelling it uninstalls the app, which kills the token at once, so
-  the engine orders it after everything else the app owns.
+- ``webhook``: the calling app's webhook subscriptions (Shopify shows an app only its own; the
+  listing carries a blind spot saying so, and how to see the others);
+- ``carrier``: the shop's carrier services and fulfillment services;
+- ``subscription``: the calling app's own app subscriptions (``currentAppInstallation``), ended
+  ones left out; also a blind spot for other apps' charges;
+- ``app``: the calling app's installation; cancelling it uninstalls the app (``appUninstall``),
+  which kills the token at once, so it goes after everything else the app owns.
 
-Rights: ``granted()`` is the token's access scopes, plus ``read_X`` for every ``write_X``
-(Shopify grants read access with write access to the same resource). Deleting carrier services
-needs ``write_shipping``, fulfillment services ``write_fulfillments``; an app may always delete
-its own webhooks and charges and uninstall itself. Backups of ``orders`` and ``products`` need
-``read_orders`` and ``read_products``.
+A collection the token may not read (``ACCESS_DENIED`` for a missing scope) becomes a gap of that
+kind naming the scope; the other kinds are listed as usual. Calculated query cost is honoured:
+the client waits for the bucket before a query that would not fit, and retries a ``THROTTLED``
+answer after the restore time (``throttle.CostBudget``).
 
-Charges end immediately when deleted; Shopify has no period-end cancel, so ``cancel_at`` is
-ignored and every cancel reports DONE.
+Cancels are mutations; a ``userErrors`` entry saying the object does not exist is
+``ALREADY_GONE``. A lost answer to a mutation raises ``ResponseLostError``: apply settles it by
+reading the binding back (``fetch``), never by sending the mutation again.
 """
 
 from __future__ import annotations
@@ -26,10 +30,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
@@ -39,100 +42,55 @@ from providers.sdk import (
     CancelRequest,
     CancelStatus,
     Capabilities,
+    Page,
+    PagingError,
     ProviderContext,
+    collect,
+    paginate,
 )
-from providers.sdk.errors import AuthError, ConfigError, ProviderError
-from providers.sdk.model import CancelAt, Gap, GapReason, Kind, Listing, LiveBinding
-from providers.shopify import DEFAULT_API_VERSION, ENDED_CHARGE_STATUSES, TOKEN_HEADER
-from providers.shopify.limiter import bucket_for
+from providers.sdk.errors import AuthError, ConfigError, ProviderError, RateLimitError, ResponseLostError
+from providers.sdk.model import Account, CancelAt, Gap, GapReason, Kind, Listing, LiveBinding, Runbook
+from providers.shopify import DEFAULT_API_VERSION, TOKEN_HEADER, mapping, queries
+
+try:
+    from providers.shopify.authority import AUTHORITY
+except ImportError:  # written beside the emulator; until it lands, no rows
+    AUTHORITY = ()
+from providers.shopify.queries import APP_RESOURCE, COLLECTIONS, MUTATIONS
+from providers.shopify.throttle import CostBudget
 
 _SHOP = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 _HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_VERSION = re.compile(r"^(\d{4}-\d{2}|unstable)$")
-_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([A-Za-z]+)"?')
-PAGE_SIZE = 250
-APP_RESOURCE = "api_permissions"
-APP_ID = "current"
+# Shopify releases a version each quarter (January, April, July, October) and an ``unstable`` one:
+# https://shopify.dev/docs/api/usage/versioning
+_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
+_SCOPE_IN_MESSAGE = re.compile(r"`([a-z_]+)`")
+_GONE_WORDS = ("not found", "does not exist", "doesn't exist", "could not find", "couldn't find", "invalid id")
+MAX_THROTTLED = 6
 
-
-@dataclass(frozen=True)
-class Resource:
-    """One collection tether manages: where it lives and how its objects become bindings."""
-
-    name: str  # the API collection, also LiveBinding.resource
-    singular: str
-    kind: Kind
-    label: str  # for messages
-    query: tuple[tuple[str, str], ...] = ()
-    paginated: bool = False
-    cancel_right: str | None = None
-
-
-RESOURCES: dict[str, Resource] = {
-    r.name: r
-    for r in (
-        Resource("carrier_services", "carrier_service", Kind.CARRIER, "carrier services",
-                 cancel_right="write_shipping"),
-        Resource("fulfillment_services", "fulfillment_service", Kind.CARRIER, "fulfillment services",
-                 query=(("scope", "current_client"),), cancel_right="write_fulfillments"),
-        Resource("webhooks", "webhook", Kind.WEBHOOK, "webhooks",
-                 query=(("limit", str(PAGE_SIZE)),), paginated=True),
-        Resource("recurring_application_charges", "recurring_application_charge", Kind.SUBSCRIPTION,
-                 "recurring application charges"),
-    )
+# Where each collection sits in the listing's answer.
+_PATHS: dict[str, tuple[str, ...]] = {
+    "webhook_subscriptions": ("webhookSubscriptions",),
+    "carrier_services": ("carrierServices",),
+    "fulfillment_services": ("shop", "fulfillmentServices"),
+    "app_subscriptions": ("currentAppInstallation", "allSubscriptions"),
 }
-
-DATASETS: dict[str, tuple[str, tuple[tuple[str, str], ...], str]] = {
-    # dataset -> (collection, first-page query, right needed)
-    "orders": ("orders", (("status", "any"), ("limit", str(PAGE_SIZE))), "read_orders"),
-    "products": ("products", (("limit", str(PAGE_SIZE)),), "read_products"),
+# The access scope each cancel needs, as the mutation's reference page says:
+# https://shopify.dev/docs/api/admin-graphql/latest/mutations/carrierServiceDelete (write_shipping),
+# https://shopify.dev/docs/api/admin-graphql/latest/mutations/fulfillmentServiceDelete (write_fulfillments).
+# An app deletes its own webhook subscriptions, cancels its own charges and uninstalls itself
+# with no further scope.
+CANCEL_RIGHTS: dict[str, str] = {
+    "carrier_services": "write_shipping",
+    "fulfillment_services": "write_fulfillments",
 }
-
-
-class PaginationError(ProviderError):
-    """The server's pages cannot be trusted to be complete (a cursor looped, a foreign link)."""
-
-
-def describe_error(response: httpx.Response) -> str:
-    """Shopify's ``{"errors": "..."}`` or ``{"errors": {"field": ["..."]}}`` as one line."""
-    try:
-        body = json_body(response)
-    except ValueError:
-        text = " ".join(response.text.split())
-        return text[:200] or f"HTTP {response.status_code}"
-    errors: Any = body.get("errors", body.get("error")) if isinstance(body, dict) else body
-    if isinstance(errors, dict):
-        parts = []
-        for field, messages in errors.items():
-            items = messages if isinstance(messages, list) else [messages]
-            for message in items:
-                parts.append(str(message) if field == "base" else f"{field} {message}")
-        text = "; ".join(parts)
-    elif isinstance(errors, list):
-        text = "; ".join(str(e) for e in errors)
-    elif errors is None:
-        text = response.text
-    else:
-        text = str(errors)
-    return " ".join(text.split())[:300] or f"HTTP {response.status_code}"
-
-
-def quote_id(ident: str) -> str:
-    """An id as one path segment: every reserved character escaped, dots too, so an id can
-    never climb out of its collection (``../``) or become a dot segment a client would fold."""
-    return quote(str(ident), safe="").replace(".", "%2E")
-
-
-def _next_link(header: str | None) -> str | None:
-    if not header:
-        return None
-    for url, rel in _LINK.findall(header):
-        if rel.lower() == "next":
-            return url
-    return None
+# Backup datasets and the scope each needs (orders: read_orders; Shopify returns the last 60
+# days of orders unless the app also holds read_all_orders).
+DATASETS: dict[str, str] = {"orders": "read_orders"}
 
 
 def implied_scopes(handles: Collection[str]) -> frozenset[str]:
+    """The scopes held, plus ``read_X`` for every ``write_X`` (write access implies read)."""
     rights = set(handles)
     for handle in handles:
         if handle.startswith("write_"):
@@ -142,6 +100,69 @@ def implied_scopes(handles: Collection[str]) -> frozenset[str]:
     return frozenset(rights)
 
 
+def describe_error(response: httpx.Response) -> str:
+    """Shopify's ``{"errors": "..."}`` or ``{"errors": [{"message": ...}]}`` as one line."""
+    try:
+        body = json_body(response)
+    except ValueError:
+        return " ".join(response.text.split())[:200] or f"HTTP {response.status_code}"
+    errors: Any = body.get("errors") if isinstance(body, dict) else body
+    if isinstance(errors, list):
+        text = "; ".join(str(e.get("message") if isinstance(e, dict) else e) for e in errors)
+    elif errors is None:
+        text = response.text
+    else:
+        text = str(errors)
+    return " ".join(text.split())[:300] or f"HTTP {response.status_code}"
+
+
+@dataclass(frozen=True)
+class GraphQLError:
+    message: str
+    code: str
+    path: tuple[str, ...]
+    required: str  # the access scope named by an ACCESS_DENIED error, where it says
+
+
+@dataclass(frozen=True)
+class Answer:
+    data: Mapping[str, Any]
+    errors: tuple[GraphQLError, ...]
+    request_id: str | None
+
+
+def _errors_of(body: Mapping[str, Any]) -> tuple[GraphQLError, ...]:
+    found: list[GraphQLError] = []
+    raw = body.get("errors")
+    if isinstance(raw, str):
+        return (GraphQLError(raw, "", (), ""),)
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, Mapping):
+            continue
+        message = str(item.get("message") or "")
+        extensions = item.get("extensions")
+        ext: Mapping[str, Any] = extensions if isinstance(extensions, Mapping) else {}
+        path = tuple(str(p) for p in item.get("path") or [] if isinstance(p, str))
+        required = str(ext.get("requiredAccess") or "")
+        scope = _SCOPE_IN_MESSAGE.search(required or message)
+        found.append(GraphQLError(message, str(ext.get("code") or ""), path, scope.group(1) if scope else ""))
+    return tuple(found)
+
+
+def _dig(data: Mapping[str, Any], path: Sequence[str]) -> Any:
+    node: Any = data
+    for part in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _is_gone(message: str) -> bool:
+    lowered = message.lower()
+    return any(word in lowered for word in _GONE_WORDS)
+
+
 class ShopifyProvider:
     name: ClassVar[str] = "shopify"
     capabilities: ClassVar[Capabilities] = Capabilities(
@@ -149,11 +170,12 @@ class ShopifyProvider:
         datasets=frozenset(DATASETS),
         sides=("platform",),
         verify=True,
+        # appSubscriptionCancel ends a charge at once; Shopify has no period-end cancel.
         cancel_at=frozenset({CancelAt.NOW}),
+        # What the app owns goes before the app: uninstalling it kills the token at once.
+        cancel_order=tuple(c.resource for c in COLLECTIONS),
+        authority=AUTHORITY,
     )
-    # granted() reads the token's scopes, whatever list_bindings saw: a refresh may ask both at
-    # once (engine.refresh), which saves a round trip per shop.
-    granted_independent: ClassVar[bool] = True
 
     def __init__(self, ctx: ProviderContext, *, clock: Callable[[], float] = time.monotonic) -> None:
         account = ctx.account
@@ -164,27 +186,38 @@ class ShopifyProvider:
         if not _VERSION.match(version):
             raise ConfigError(
                 f"account {self.account}: options.api_version {version!r} is not a Shopify API "
-                'version such as "2024-01"'
+                f'version such as "{DEFAULT_API_VERSION}" (Shopify releases one each January, April, '
+                "July and October)"
             )
         self.api_version = version
-        self.app_name = str(options.get("app_name") or "this app")
         token = ctx.credentials.get("access_token")
         if not token:
             raise ConfigError(
                 f"account {self.account}: credentials.access_token is required for provider shopify"
             )
-        base = (account.endpoint or f"https://{self.shop}").rstrip("/")
-        self._base = base
+        self._path = f"/admin/api/{version}/graphql.json"
         self._api = ctx.http.client(
-            base,
+            (account.endpoint or f"https://{self.shop}").rstrip("/"),
             provider=self.name,
             account=self.account,
             headers={TOKEN_HEADER: token, "Accept": "application/json"},
             secrets=[token],
-            limiter=bucket_for(ctx.http, base, clock=clock),
             describe_error=describe_error,
             request_id_header="x-request-id",
         )
+        self.budget = CostBudget(clock, ctx.http.sleep)
+        # Carrier and fulfillment services this app created (names or ids): Shopify lists the
+        # shop's whole list without saying who created each, and only the creator may delete one.
+        own = options.get("own_services") or []
+        if not isinstance(own, list) or not all(isinstance(x, (str, int)) for x in own):
+            raise ConfigError(
+                f"account {self.account}: options.own_services must be a list of the names or ids of "
+                "the carrier and fulfillment services this app created"
+            )
+        self.own_services = frozenset(str(x) for x in own)
+        self.requests = 0  # GraphQL requests sent, for the bench
+        self._own_app: str | None = None
+        self._scopes: list[str] | None = None
 
     def _shop_host(self, shop: Any, has_endpoint: bool) -> str:
         if shop is None or shop == "":
@@ -193,260 +226,245 @@ class ShopifyProvider:
             raise ConfigError(
                 f"account {self.account}: options.shop is required (e.g. demo-shop.myshopify.com)"
             )
-        text = str(shop).strip().lower()
-        if _HANDLE.match(text):
-            text += ".myshopify.com"
-        if not _SHOP.match(text):
+        host = shop_host(shop)
+        if host is None:
             raise ConfigError(
                 f"account {self.account}: options.shop {shop!r} is not a shop domain such as "
                 "demo-shop.myshopify.com"
             )
-        return text
-
-    def _path(self, tail: str) -> str:
-        return f"/admin/api/{self.api_version}/{tail}"
-
-    # -- HTTP --------------------------------------------------------------------------------
-
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        operation: str,
-        params: Any = None,
-        accept: Collection[int] = (),
-        idempotent: bool | None = None,
-        audit: Mapping[str, Any] | None = None,
-    ) -> httpx.Response:
-        response = await self._api.request(
-            method,
-            path,
-            operation=operation,
-            params=params,
-            accept={*accept, 401, 403},
-            idempotent=idempotent,
-            audit=audit,
-        )
-        status = response.status_code
-        if status in (401, 403) and status not in accept:
-            request_id = response.headers.get("x-request-id")
-            if status == 401:
-                raise AuthError(
-                    f"the access token for {self.account} was refused by {self.shop} (401): "
-                    "check credentials.access_token; an uninstalled app's token stops working",
-                    status=401,
-                    request_id=request_id,
-                )
-            raise AuthError(
-                f"{self.shop} refused {method} {operation or path} for {self.account} (403): "
-                f"{describe_error(response)}",
-                status=403,
-                request_id=request_id,
-            )
-        return response
+        return host
 
     @staticmethod
-    def _body(response: httpx.Response, key: str) -> Any:
-        try:
-            body = json_body(response)
-        except ValueError:
-            raise ProviderError(
-                f"{response.request.method} {response.request.url.path} answered {response.status_code} "
-                "with a body that is not JSON",
-                status=response.status_code,
-            ) from None
-        if not isinstance(body, dict) or key not in body:
-            raise ProviderError(
-                f"{response.request.method} {response.request.url.path} answered without {key!r}",
-                status=response.status_code,
-            )
-        return body[key]
+    def credential_hosts(account: Account) -> tuple[str, ...]:
+        """The token goes only to the account's own shop (``{shop}.myshopify.com``)."""
+        host = shop_host((account.options or {}).get("shop"))
+        return (host,) if host else ()
 
-    async def _pages(
-        self, collection: str, query: tuple[tuple[str, str], ...], *, operation: str
-    ) -> AsyncIterator[list[Any]]:
-        """Every page of a Link-paginated list; the next URL must stay on this shop."""
-        url: str = self._path(f"{collection}.json")
-        params: Any = list(query)
-        seen: set[str] = set()
+    @property
+    def own_app(self) -> str:
+        return self._own_app or "this app"
+
+    # -- GraphQL over HTTP -------------------------------------------------------------------
+
+    async def _graphql(
+        self,
+        document: str,
+        variables: Mapping[str, Any],
+        *,
+        operation: str,
+        change: bool = False,
+        audit: Mapping[str, Any] | None = None,
+    ) -> Answer:
+        """One GraphQL request: waits for the cost bucket, retries a THROTTLED answer after the
+        restore time, raises AuthError for a refused token; returns data and errors."""
+        throttled = 0
         while True:
-            response = await self._call("GET", url, operation=operation, params=params)
-            items = self._body(response, collection)
-            if not isinstance(items, list):
-                raise ProviderError(f"{collection}: the list is not a JSON array")
-            yield items
-            following = _next_link(response.headers.get("link"))
-            if following is None:
-                return
-            if not following.startswith(self._base + "/"):
-                raise PaginationError(
-                    f"{collection}: the next page link leaves {self._base}; not followed"
+            await self.budget.before(operation, document, variables)
+            self.requests += 1
+            try:
+                response = await self._api.request(
+                    "POST",
+                    self._path,
+                    operation=operation,
+                    json={"query": document, "variables": dict(variables), "operationName": operation},
+                    headers={"Content-Type": "application/json"},
+                    # A query is a read (safe to repeat); a mutation is sent once.
+                    idempotent=not change,
+                    mutating=change,
+                    accept=(401, 402, 403, 404, 423, 429),
+                    audit=audit,
                 )
-            cursor = parse_qs(urlsplit(following).query).get("page_info", [""])[0]
-            if not cursor or cursor in seen:
-                raise PaginationError(f"{collection}: the page cursor repeated; the listing may be incomplete")
-            seen.add(cursor)
-            url, params = following, None
+            except ResponseLostError:
+                raise
+            except ResponseLost as exc:
+                raise ResponseLostError(str(exc)) from None
+            request_id = response.headers.get("x-request-id")
+            status = response.status_code
+            self._refuse(status, response, request_id)
+            try:
+                body = json_body(response)
+            except ValueError:
+                raise ProviderError(
+                    f"shopify {self.account}: {operation} answered {status} with a body that is not JSON",
+                    status=status,
+                    request_id=request_id,
+                ) from None
+            if not isinstance(body, dict):
+                raise ProviderError(f"shopify {self.account}: {operation} answered {status} without a JSON object")
+            requested = self.budget.observe(operation, body)
+            errors = _errors_of(body)
+            if status == 429 or any(e.code == "THROTTLED" for e in errors):
+                throttled += 1
+                if throttled > MAX_THROTTLED:
+                    raise RateLimitError(
+                        f"shopify {self.account}: {operation} was throttled {throttled} times in a row "
+                        "(calculated query cost); run it again later",
+                        status=status,
+                        request_id=request_id,
+                    )
+                await self._api.factory.sleep(self.budget.throttled_wait(requested))
+                continue
+            data = body.get("data")
+            return Answer(data if isinstance(data, dict) else {}, errors, request_id)
+
+    def _refuse(self, status: int, response: httpx.Response, request_id: str | None) -> None:
+        if status == 401:
+            raise AuthError(
+                f"the access token for {self.account} was refused by {self.shop} (401): check "
+                "credentials.access_token; an uninstalled app's token stops working",
+                status=401,
+                request_id=request_id,
+            )
+        if status in (402, 403, 423):
+            raise AuthError(
+                f"{self.shop} refused the GraphQL Admin API to {self.account} ({status}): "
+                f"{describe_error(response)}",
+                status=status,
+                request_id=request_id,
+            )
+        if status == 404:
+            raise ProviderError(
+                f"{self.shop} does not serve the GraphQL Admin API at {self._path} (404): check "
+                f"options.shop and options.api_version ({self.api_version!r}; Shopify supports each "
+                "version for at least twelve months)",
+                status=404,
+                request_id=request_id,
+            )
 
     # -- listing -----------------------------------------------------------------------------
 
-    def _binding(self, resource: Resource, obj: Mapping[str, Any]) -> LiveBinding:
-        return self._binding_maker(resource)(obj, str(obj.get("id")))
-
-    def _binding_maker(self, resource: Resource) -> Callable[[Mapping[str, Any], str], LiveBinding]:
-        """``(object, id) -> LiveBinding`` for one collection, with what depends only on the
-        collection decided once: a listing turns up to 250 objects a page into bindings."""
-        name_field = "topic" if resource.name == "webhooks" else "name"
-        status_of: Callable[[Mapping[str, Any]], str]
-        if resource.name == "carrier_services":
-            status_of = lambda obj: "active" if obj.get("active") else "inactive"  # noqa: E731
-        elif resource.name == "recurring_application_charges":
-            status_of = lambda obj: str(obj.get("status") or "")  # noqa: E731
-        else:
-            status_of = lambda obj: "active"  # noqa: E731
-        account, provider, kind, name = self.account, self.name, resource.kind, resource.name
-
-        def make(obj: Mapping[str, Any], ident: str) -> LiveBinding:
-            # Positional, in LiveBinding's field order: a third cheaper than keywords, per binding.
-            return LiveBinding(account, provider, kind, ident, str(obj.get(name_field) or ""), status_of(obj), name, obj)
-
-        return make
-
-    def _app_binding(self, handles: list[str]) -> LiveBinding:
-        return LiveBinding(
-            account=self.account,
-            provider=self.name,
-            kind=Kind.APP,
-            id=APP_ID,
-            name=self.app_name,
-            status="active",
-            resource=APP_RESOURCE,
-            raw={"access_scopes": list(handles)},
-        )
-
-    async def _scopes(self, *, accept: Collection[int] = ()) -> list[str] | None:
-        response = await self._call(
-            "GET", "/admin/oauth/access_scopes.json", operation="access_scopes", accept=accept
-        )
-        if response.status_code in accept and not 200 <= response.status_code < 300:
-            return None
-        scopes = self._body(response, "access_scopes")
-        if not isinstance(scopes, list):
-            raise ProviderError("access_scopes: the list is not a JSON array")
-        return [str(s.get("handle")) for s in scopes if isinstance(s, dict) and s.get("handle")]
-
     async def list_bindings(self, kinds: frozenset[Kind]) -> Listing:
-        """Every collection at once: they are independent, so the refresh of a shop takes as
-        long as its longest chain of pages, not the sum of its requests. Bindings and problems
-        keep the collections' order whatever order the answers came in."""
-        wanted = [r for r in RESOURCES.values() if r.kind in kinds]
-        # Paginated collections have the longest chains: their first page goes first.
-        started = sorted(wanted, key=lambda r: not r.paginated)
-        calls: list[Awaitable[Any]] = [self._list_resource(r) for r in started]
-        if Kind.APP in kinds:
-            calls.append(self._scopes())
-        outcomes = await asyncio.gather(*calls, return_exceptions=True)
-        by_resource = dict(zip((r.name for r in started), outcomes))
-        ordered: list[Any] = [by_resource[r.name] for r in wanted]
-        scopes_outcome: Any = outcomes[-1] if Kind.APP in kinds else None
-        for outcome in [*ordered, scopes_outcome]:
-            if isinstance(outcome, AuthError):
-                raise outcome  # the first in the collections' order, as a sequential listing would
-        for outcome in [*ordered, scopes_outcome]:
-            if isinstance(outcome, BaseException) and not isinstance(outcome, ProviderError):
-                raise outcome
+        wanted = [c for c in COLLECTIONS if c.kind in kinds]
+        answer = await self._graphql(
+            queries.listing_query(kinds), {"first": queries.FIRST_PAGE}, operation="TetherListing"
+        )
+        whole = [e for e in answer.errors if not e.path]
+        if whole and not answer.data:
+            detail = "; ".join(e.message for e in whole)
+            return Listing(
+                account=self.account,
+                provider=self.name,
+                bindings=(),
+                gaps=(Gap(kind=None, reason=GapReason.FAILED, detail=f"{self.shop} refused the listing query: {detail}"),),
+            )
+        installation = answer.data.get("currentAppInstallation")
+        gaps: list[Gap] = []
         bindings: list[LiveBinding] = []
-        problems: list[str] = []
-        for found, trouble in ordered:
-            bindings.extend(found)
-            problems.extend(trouble)
         granted: frozenset[str] | None = None
-        if Kind.APP in kinds:
-            if isinstance(scopes_outcome, ProviderError):
-                problems.append(f"app installation not read: {scopes_outcome}")
-            else:
-                handles = scopes_outcome or []
-                granted = implied_scopes(handles)
-                bindings.append(self._app_binding(handles))
+        if isinstance(installation, Mapping):
+            app = mapping.app_binding(installation, account=self.account)
+            self._own_app = app.name
+            self._scopes = list(app.raw["accessScopes"])
+            granted = implied_scopes(self._scopes)
+            if Kind.APP in kinds:
+                bindings.append(app)
+        elif Kind.APP in kinds:
+            gaps.append(self._gap(Kind.APP, answer.errors, ("currentAppInstallation",), "the app installation"))
+        results = await asyncio.gather(*(self._walk(c, answer) for c in wanted))
+        for found, gap in results:
+            bindings.extend(found)
+            if gap is not None:
+                gaps.append(gap)
         return Listing(
             account=self.account,
             provider=self.name,
             bindings=tuple(bindings),
-            gaps=tuple(Gap(kind=None, reason=GapReason.FAILED, detail=p) for p in problems),
+            gaps=tuple(_merge_gaps(gaps)),
+            blind_spots=mapping.blind_spots(self.own_app, kinds),
             granted=granted,
         )
 
-    async def _list_resource(self, resource: Resource) -> tuple[list[LiveBinding], list[str]]:
-        """One collection, all pages: its bindings and what went wrong (AuthError propagates)."""
-        bindings: list[LiveBinding] = []
-        problems: list[str] = []
-        seen: set[str] = set()
+    def _gap(self, kind: Kind, errors: Sequence[GraphQLError], path: Sequence[str], label: str) -> Gap:
+        mine = [e for e in errors if tuple(e.path[: len(path)]) == tuple(path) or not e.path]
+        denied = next((e for e in mine if e.code == "ACCESS_DENIED"), None)
+        if denied is not None:
+            right = denied.required or next(
+                (c.right for c in COLLECTIONS if _PATHS[c.resource] == tuple(path) and c.right), ""
+            )
+            return Gap(kind=kind, reason=GapReason.REFUSED, params={"right": right}, detail=denied.message)
+        detail = "; ".join(e.message for e in mine) or f"{label}: no answer"
+        return Gap(kind=kind, reason=GapReason.FAILED, detail=f"{label} not listed: {detail}")
+
+    async def _walk(self, collection: queries.Collection, answer: Answer) -> tuple[list[LiveBinding], Gap | None]:
+        """Every node of one collection: the first page from the listing, the rest by cursor."""
+        path = _PATHS[collection.resource]
+        node = _dig(answer.data, path)
+        if node is None:
+            return [], self._gap(collection.kind, answer.errors, path, collection.label)
+        first: Page[Mapping[str, Any]]
+        if collection.paged:
+            first = _page_of(node, collection.label)
+        elif isinstance(node, list):
+            first = Page([n for n in node if isinstance(n, Mapping)], None)
+        else:
+            return [], Gap(collection.kind, GapReason.FAILED, detail=f"{collection.label}: not a list")
+
+        async def fetch(cursor: str | None) -> Page[Mapping[str, Any]]:
+            if cursor is None:
+                return first
+            more = await self._graphql(
+                queries.NEXT_PAGE[collection.resource],
+                {"first": queries.NEXT_PAGE_SIZE, "after": cursor},
+                operation=f"Tether{collection.typename}Page",
+            )
+            following = _dig(more.data, path)  # each page query answers in the listing's shape
+            if following is None:
+                gap = self._gap(collection.kind, more.errors, path, collection.label)
+                raise _GapError(gap)
+            return _page_of(following, collection.label)
+
         try:
-            if resource.paginated:
-                pages = self._pages(resource.name, resource.query, operation=resource.name)
-                async for page in pages:
-                    if self._collect(resource, page, seen, bindings, problems) == 0 and page:
-                        # Fresh cursors over old ids would page forever: stop here.
-                        raise PaginationError(f"{resource.name}: a page held only ids already seen")
-            else:
-                response = await self._call(
-                    "GET",
-                    self._path(f"{resource.name}.json"),
-                    operation=resource.name,
-                    params=list(resource.query) or None,
-                )
-                page = self._body(response, resource.name)
-                if not isinstance(page, list):
-                    raise ProviderError(f"{resource.name}: the list is not a JSON array")
-                self._collect(resource, page, seen, bindings, problems)
+            nodes = await collect(fetch, what=collection.label, identity=lambda n: str(n.get("id")))
+        except _GapError as exc:
+            return [], exc.gap
+        except PagingError as exc:
+            return [], Gap(collection.kind, GapReason.CURSOR_LOOP, detail=str(exc))
         except AuthError:
             raise
         except ProviderError as exc:
-            problems.append(f"{resource.label} not fully listed: {exc}")
-        return bindings, problems
-
-    def _collect(
-        self,
-        resource: Resource,
-        page: list[Any],
-        seen: set[str],
-        bindings: list[LiveBinding],
-        problems: list[str],
-    ) -> int:
-        """Add the page's bindings; returns how many ids were new."""
-        fresh = 0
-        make = self._binding_maker(resource)
-        charges = resource.name == "recurring_application_charges"
-        for obj in page:
-            if not isinstance(obj, dict) or obj.get("id") is None:
-                problems.append(f"{resource.label}: an entry without an id was skipped")
-                continue
-            ident = str(obj["id"])
-            if ident in seen:
-                problems.append(f"{resource.label}: id {ident} came back twice; the listing may be incomplete")
-                continue
-            seen.add(ident)
-            fresh += 1
-            if charges and obj.get("status") in ENDED_CHARGE_STATUSES:
-                continue
-            bindings.append(make(obj, ident))
-        return fresh
+            return [], Gap(collection.kind, GapReason.FAILED, detail=f"{collection.label} not fully listed: {exc}")
+        found = []
+        for item in nodes:
+            if not item.get("id"):
+                return [], Gap(collection.kind, GapReason.FAILED, detail=f"{collection.label}: an entry without an id")
+            binding = mapping.binding_of(
+                collection, item, account=self.account, own_app=self.own_app, own_services=self.own_services
+            )
+            if binding is not None:
+                found.append(binding)
+        return found, None
 
     # -- rights ------------------------------------------------------------------------------
 
-    async def granted(self) -> frozenset[str]:
-        return implied_scopes(await self._scopes() or [])
+    async def _installation(self) -> Mapping[str, Any] | None:
+        answer = await self._graphql(queries.INSTALLATION, {}, operation="TetherInstallation")
+        installation = answer.data.get("currentAppInstallation")
+        return installation if isinstance(installation, Mapping) else None
+
+    async def granted(self) -> frozenset[str] | None:
+        """The token's access scopes: those the listing read, or one small query."""
+        if self._scopes is None:
+            installation = await self._installation()
+            if installation is None:
+                return None
+            app = mapping.app_binding(installation, account=self.account)
+            self._own_app = app.name
+            self._scopes = list(app.raw["accessScopes"])
+        return implied_scopes(self._scopes)
 
     def required(self, binding: LiveBinding, side: str, datasets: tuple[str, ...]) -> tuple[str, ...]:
         rights: list[str] = []
-        resource = RESOURCES.get(binding.resource)
-        if resource is not None and resource.cancel_right:
-            rights.append(resource.cancel_right)
+        if binding.resource in CANCEL_RIGHTS:
+            rights.append(CANCEL_RIGHTS[binding.resource])
         for dataset in datasets:
-            if dataset in DATASETS and DATASETS[dataset][2] not in rights:
-                rights.append(DATASETS[dataset][2])
+            right = DATASETS.get(dataset)
+            if right and right not in rights:
+                rights.append(right)
         return tuple(rights)
+
+    def runbook(self, binding: LiveBinding) -> Runbook:
+        """The real way to end what this token cannot cancel: uninstall the owning app."""
+        return mapping.runbook(binding, self.shop)
 
     # -- backup ------------------------------------------------------------------------------
 
@@ -455,131 +473,166 @@ class ShopifyProvider:
             raise ProviderError(
                 f"shopify cannot export {dataset!r}; it can export: {', '.join(sorted(DATASETS))}"
             )
-        collection, query, _ = DATASETS[dataset]
-        seen: set[Any] = set()
-        async for page in self._pages(collection, query, operation=collection):
-            for record in page:
-                ident = record.get("id") if isinstance(record, dict) else None
-                if ident is None:
-                    raise ProviderError(f"{dataset}: a record without an id came back; backup stopped")
-                if ident in seen:
-                    raise PaginationError(f"{dataset}: record {ident} came back twice; backup stopped")
-                seen.add(ident)
-                yield record
+
+        async def fetch(cursor: str | None) -> Page[Mapping[str, Any]]:
+            answer = await self._graphql(
+                queries.ORDERS, {"first": queries.NEXT_PAGE_SIZE, "after": cursor}, operation="TetherOrders"
+            )
+            node = answer.data.get("orders")
+            if node is None:
+                denied = next((e for e in answer.errors if e.code == "ACCESS_DENIED"), None)
+                if denied is not None:
+                    raise AuthError(
+                        f"{self.shop} refused to export orders for {self.account}: {denied.message}",
+                        status=403,
+                    )
+                raise ProviderError(
+                    f"{self.shop}: orders not exported: {'; '.join(e.message for e in answer.errors) or 'no data'}"
+                )
+            return _page_of(node, "orders")
+
+        async for record in paginate(fetch, what="orders", identity=lambda n: str(n.get("id"))):
+            yield record
 
     # -- cancel and verify -------------------------------------------------------------------
-
-    def _object_path(self, binding: LiveBinding) -> str:
-        if binding.resource not in RESOURCES:
-            raise ProviderError(
-                f"{self.account}: shopify does not manage {binding.resource!r} bindings"
-            )
-        return self._path(f"{binding.resource}/{quote_id(binding.id)}.json")
 
     async def cancel(self, request: CancelRequest) -> CancelOutcome:
         binding = request.binding
         if request.side != "platform":
             raise ProviderError(f"shopify cancels only on the platform side, not {request.side!r}")
-        first = await self._delete(request)
-        if isinstance(first, CancelOutcome):
-            return first
-        why = f"the cancel answered {first.status}"
-        if await self.fetch(binding) is None:
-            return CancelOutcome(CancelStatus.DONE, f"{why}; reading it back shows it is gone")
-        # The 5xx came with a response and the binding is still live, so that DELETE changed
-        # nothing: sending it once more cannot cancel anything twice. Deleting one object by id
-        # is idempotent in effect (if it is gone by now, the answer is a 404), and the resend is
-        # again idempotent=False, so a lost response to it is still settled by reading back.
-        second = await self._delete(request, after=first)
-        if isinstance(second, CancelOutcome):
-            return second
-        return await self._settle(binding, f"{why}, and {second.status} when sent again", second)
-
-    async def _delete(
-        self, request: CancelRequest, *, after: ProviderError | None = None
-    ) -> CancelOutcome | ProviderError:
-        """Send the cancel's DELETE once. Returns the outcome, or the 5xx error it answered
-        (the caller decides whether to read back and send again); other errors propagate.
-        ``after`` is the 5xx of an earlier DELETE of the same binding, which was still live
-        when read back after it."""
-        binding = request.binding
-        app = binding.resource == APP_RESOURCE
-        path = "/admin/api_permissions/current.json" if app else self._object_path(binding)
-        accept = (404, 401) if app else (404,)
+        if not binding.cancellable:
+            # Shopify would refuse it to this token: never sent (SPEC invariant 10).
+            return CancelOutcome(
+                CancelStatus.MANUAL,
+                f"{binding.app or 'another app'} created it; this token cannot delete it",
+                runbook=self.runbook(binding),
+            )
+        mutation = MUTATIONS.get(binding.resource)
+        if mutation is None:
+            raise ProviderError(f"{self.account}: shopify does not manage {binding.resource!r} bindings")
+        variables: dict[str, Any] = {}
+        if binding.resource != APP_RESOURCE:
+            variables["id"] = mapping.gid(mapping.typename_of(binding.resource), str(binding.raw.get("id") or binding.id))
         try:
-            response = await self._call(
-                "DELETE",
-                path,
-                operation="uninstall" if app else binding.resource,
-                accept=accept,
-                # Not repeated blindly: a lost answer is settled by reading the binding back,
-                # so a cancel that did happen is reported DONE, not ALREADY_GONE.
-                idempotent=False,
-                audit={"idempotency_key": request.idempotency_key, "live_id": binding.id},
+            answer = await self._graphql(
+                mutation.document,
+                variables,
+                operation=mutation.name,
+                change=True,
+                audit={"idempotency_key": request.idempotency_key, "live_id": binding.id, "mutation": mutation.payload},
             )
-        except ResponseLost:
-            return await self._settle(binding, "the response to the cancel was lost")
-        except AuthError:
+        except AuthError as exc:
+            if binding.resource == APP_RESOURCE and exc.status == 401:
+                return CancelOutcome(CancelStatus.ALREADY_GONE, "the app is already uninstalled (its token is refused)")
             raise
-        except ProviderError as exc:
-            if exc.status is not None and exc.status >= 500:
-                return exc
-            raise
-        request_id = response.headers.get("x-request-id")
-        status = response.status_code
-        if after is not None and status in accept:
-            # It was live when read back after the first DELETE's 5xx and is gone now: most
-            # likely that DELETE took effect late, so tether did cancel it.
-            return CancelOutcome(
-                CancelStatus.DONE,
-                f"the cancel answered {after.status}; it was still there when read back, and the "
-                f"DELETE sent again found it gone ({status})",
-                request_id,
-            )
-        if status == 404:
-            return CancelOutcome(CancelStatus.ALREADY_GONE, "already deleted (404)", request_id)
-        if status == 401:
-            return CancelOutcome(
-                CancelStatus.ALREADY_GONE, "the app is already uninstalled (its token is refused)", request_id
-            )
-        if app:
-            what = "app uninstalled"
-        elif binding.resource == "recurring_application_charges":
-            what = "charge cancelled"
-        else:
-            what = f"{RESOURCES[binding.resource].singular.replace('_', ' ')} deleted"
-        if after is not None:
-            what += f" (the first DELETE answered {after.status}; sent again)"
-        return CancelOutcome(CancelStatus.DONE, what, request_id)
+        return self._outcome(binding, mutation, answer)
 
-    async def _settle(
-        self, binding: LiveBinding, why: str, error: ProviderError | None = None
-    ) -> CancelOutcome:
-        if await self.fetch(binding) is None:
-            return CancelOutcome(CancelStatus.DONE, f"{why}; reading it back shows it is gone")
-        raise ProviderError(
-            f"{self.account}: {why}, and {binding.resource}/{binding.id} is still there; "
-            "run apply again to retry",
-            status=error.status if error else None,
-        )
+    def _outcome(self, binding: LiveBinding, mutation: queries.Mutation, answer: Answer) -> CancelOutcome:
+        payload = answer.data.get(mutation.payload)
+        if not isinstance(payload, Mapping):
+            denied = next((e for e in answer.errors if e.code == "ACCESS_DENIED"), None)
+            if denied is not None:
+                raise AuthError(
+                    f"{self.shop} refused {mutation.payload} for {self.account}: {denied.message}",
+                    status=403,
+                    request_id=answer.request_id,
+                )
+            text = "; ".join(e.message for e in answer.errors) or "no payload in the answer"
+            if _is_gone(text):
+                return CancelOutcome(CancelStatus.ALREADY_GONE, f"already gone: {text}", answer.request_id)
+            raise ProviderError(f"{self.shop}: {mutation.payload} failed for {binding.id}: {text}",
+                                request_id=answer.request_id)
+        user_errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
+        if user_errors:
+            text = "; ".join(str(e.get("message") or "") for e in user_errors)
+            if any(_is_gone(str(e.get("message") or "")) or e.get("code") == "NOT_FOUND" for e in user_errors):
+                return CancelOutcome(CancelStatus.ALREADY_GONE, f"already gone: {text}", answer.request_id)
+            raise ProviderError(
+                f"{self.shop} refused {mutation.payload} of {binding.resource} {binding.id}: {text}",
+                request_id=answer.request_id,
+            )
+        if not payload.get(mutation.done_field):
+            raise ProviderError(
+                f"{self.shop}: {mutation.payload} answered without {mutation.done_field} and without errors",
+                request_id=answer.request_id,
+            )
+        what = {
+            "webhook_subscriptions": "webhook subscription deleted",
+            "carrier_services": "carrier service deleted",
+            "fulfillment_services": "fulfillment service deleted",
+            "app_subscriptions": "app subscription cancelled",
+            APP_RESOURCE: "app uninstalled",
+        }[binding.resource]
+        return CancelOutcome(CancelStatus.DONE, what, answer.request_id)
 
     async def fetch(self, binding: LiveBinding) -> LiveBinding | None:
         if binding.resource == APP_RESOURCE:
-            handles = await self._scopes(accept=(401,))
-            return None if handles is None else self._app_binding(handles)
-        resource = RESOURCES.get(binding.resource)
-        path = self._object_path(binding)
-        assert resource is not None
-        response = await self._call("GET", path, operation=binding.resource, accept=(404,))
-        if response.status_code == 404:
+            try:
+                installation = await self._installation()
+            except AuthError as exc:
+                if exc.status == 401:
+                    return None  # an uninstalled app's token is refused
+                raise
+            return None if installation is None else mapping.app_binding(installation, account=self.account)
+        collection = queries.BY_RESOURCE.get(binding.resource)
+        if collection is None:
+            raise ProviderError(f"{self.account}: shopify does not manage {binding.resource!r} bindings")
+        ident = mapping.gid(collection.typename, str(binding.raw.get("id") or binding.id))
+        answer = await self._graphql(queries.NODE[collection.resource], {"id": ident}, operation="TetherNode")
+        node = answer.data.get("node")
+        if node is None:
+            if answer.errors and not all(_is_gone(e.message) for e in answer.errors):
+                raise ProviderError(
+                    f"{self.shop}: {binding.resource} {binding.id} not read back: "
+                    + "; ".join(e.message for e in answer.errors)
+                )
             return None
-        obj = self._body(response, resource.singular)
-        if not isinstance(obj, dict):
-            raise ProviderError(f"{resource.label}: {binding.id} is not a JSON object")
-        if resource.name == "recurring_application_charges" and obj.get("status") in ENDED_CHARGE_STATUSES:
-            return None
-        return self._binding(resource, obj)
+        if not isinstance(node, Mapping):
+            raise ProviderError(f"{self.shop}: {binding.resource} {binding.id} read back as something else")
+        own = self._own_app or (binding.app if binding.kind in (Kind.WEBHOOK, Kind.SUBSCRIPTION) else None)
+        return mapping.binding_of(
+            collection, node, account=self.account, own_app=own or "this app", own_services=self.own_services
+        )
 
     async def aclose(self) -> None:
         """The HTTP pool belongs to the run's HttpFactory, which closes it."""
         return None
+
+
+class _GapError(Exception):
+    def __init__(self, gap: Gap) -> None:
+        super().__init__(gap.detail)
+        self.gap = gap
+
+
+def _page_of(node: Any, label: str) -> Page[Mapping[str, Any]]:
+    if not isinstance(node, Mapping) or not isinstance(node.get("nodes"), list):
+        raise ProviderError(f"{label}: the answer is not a connection with nodes")
+    info = node.get("pageInfo")
+    info = info if isinstance(info, Mapping) else {}
+    cursor = info.get("endCursor") if info.get("hasNextPage") else None
+    nodes = [n for n in node["nodes"] if isinstance(n, Mapping)]
+    return Page(nodes, str(cursor) if cursor else None)
+
+
+def _merge_gaps(gaps: list[Gap]) -> list[Gap]:
+    """One gap per kind and reason (carrier and fulfillment services are both ``carrier``)."""
+    seen: dict[tuple[Kind | None, GapReason], Gap] = {}
+    for gap in gaps:
+        key = (gap.kind, gap.reason)
+        if key not in seen:
+            seen[key] = gap
+        else:
+            earlier = seen[key]
+            seen[key] = Gap(gap.kind, gap.reason, {**earlier.params, **gap.params}, f"{earlier.detail}; {gap.detail}")
+    return list(seen.values())
+
+
+def shop_host(shop: Any) -> str | None:
+    """``demo-shop`` or ``demo-shop.myshopify.com`` -> ``demo-shop.myshopify.com``; None if not one."""
+    if shop is None or shop == "":
+        return None
+    text = str(shop).strip().lower()
+    if _HANDLE.match(text):
+        text += ".myshopify.com"
+    return text if _SHOP.match(text) else None
