@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from functools import partial
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
-from providers.http import ResponseLost, is_loopback, json_body
-from providers.sdk import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
+from providers.http import is_loopback
+from providers.sdk import (
+    Account,
+    BlindReason,
+    BlindSpot,
+    CancelOutcome,
+    CancelRequest,
+    Capabilities,
+    Page,
+    PagingError,
+    ProviderContext,
+    Runbook,
+    collect,
+)
 from providers.sdk.errors import AuthError, ConfigError, ProviderError
 from providers.sdk.model import Gap, GapReason, Kind, Listing, LiveBinding
 
-from . import runbooks
+from . import cancels, runbooks
 from .lwa import GRANTLESS, SELLER, LwaError, LwaSession, describe_lwa_error
 from .operations import (
     ALL_ROLES,
     DEFAULT_BUSINESS_ID,
-    DEFAULT_NOTIFICATION_TYPES,
     LWA_TOKEN_ENDPOINT,
     NOTIFICATIONS_ROLE,
     OPERATIONS,
@@ -27,55 +39,13 @@ from .operations import (
     SHIPPING_ROLE,
 )
 from .ratelimit import SpApiRateLimiter
+from .responses import describe_sp_error, json_object, notification_types, payload, token_rejected
 
 CARRIER_ACCOUNTS = "carrierAccounts"
 SUBSCRIPTIONS = "subscriptions"
 DESTINATIONS = "destinations"
 
 _PAGE_SIZE = 100  # getSubscriptions accepts 30..100; the largest page costs the fewest 1/s calls
-
-
-def describe_sp_error(response: httpx.Response) -> str:
-    """``{"errors": [{"code", "message", "details"}]}`` as ``Code: message (details)``."""
-    try:
-        body = json_body(response)
-    except ValueError:
-        return response.text[:200] or f"HTTP {response.status_code}"
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if not isinstance(errors, list) or not errors:
-        return response.text[:200]
-    parts = []
-    for error in errors:
-        if not isinstance(error, Mapping):
-            continue
-        text = f"{error.get('code', 'Error')}: {error.get('message', '')}".rstrip()
-        if error.get("details"):
-            text += f" ({error['details']})"
-        parts.append(text)
-    return "; ".join(parts) or response.text[:200]
-
-
-def _error_text(response: httpx.Response) -> str:
-    try:
-        body = json_body(response)
-    except ValueError:
-        return ""
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if not isinstance(errors, list):
-        return ""
-    return " ".join(
-        f"{e.get('message', '')} {e.get('details', '')}" for e in errors if isinstance(e, Mapping)
-    )
-
-
-def _token_rejected(response: httpx.Response) -> bool:
-    """A 401, or a 403 that blames the access token (expired, revoked, malformed)."""
-    if response.status_code == 401:
-        return True
-    if response.status_code != 403:
-        return False
-    text = _error_text(response).lower()
-    return "access token" in text or "expired" in text
 
 
 def _segment(value: str) -> str:
@@ -96,8 +66,16 @@ class AmazonSPProvider:
     ``x-amzn-shipping-business-id`` (default AmazonShipping_UK); ``options.notification_types``
     lists the notification types whose subscriptions are listed (the API lists one type per
     call and has no "all types" query, so subscriptions of other types are not seen);
-    ``options.marketplace`` is accepted but not needed by these operations. Credentials:
-    ``client_id``, ``client_secret``, ``refresh_token``.
+    ``options.marketplace`` is accepted but not needed by these operations;
+    ``options.application`` names the application the credentials belong to (default: its LWA
+    client id), the ``app`` of its notification bindings. Credentials: ``client_id``,
+    ``client_secret``, ``refresh_token``.
+
+    Who sees what (docs/vendors.md): carrier accounts are the selling partner's, seen and
+    unlinked by any application it authorized with the shipping role; notification destinations
+    and subscriptions belong to the application that created them, and SP-API shows and deletes
+    only those of the calling application. So the listing carries a blind spot on webhooks
+    (``OWN_APP_ONLY``): another application's subscriptions cannot be seen with this credential.
 
     Bindings: ``carrier`` from ``getCarrierAccounts`` (resource ``carrierAccounts``; the model's
     ActiveAccount has only ``accountId`` and ``carrierId``, so name is ``carrierId`` and status is
@@ -119,7 +97,22 @@ class AmazonSPProvider:
     capabilities: ClassVar[Capabilities] = Capabilities(
         kinds=frozenset({Kind.CARRIER, Kind.WEBHOOK}),
         cancel_order=(CARRIER_ACCOUNTS, SUBSCRIPTIONS, DESTINATIONS),
+        authority=runbooks.AUTHORITY,
     )
+
+    @staticmethod
+    def credential_hosts(account: Account) -> tuple[str, ...]:
+        """The SP-API regional hosts and Login with Amazon (api.amazon.com), where the app's
+        LWA credentials and tokens go; a loopback endpoint is the sandbox, allowed by the engine."""
+        hosts = [urlsplit(url).hostname or "" for url in REGIONS.values()]
+        return (*hosts, urlsplit(LWA_TOKEN_ENDPOINT).hostname or "api.amazon.com")
+
+    def runbook(self, binding: LiveBinding) -> Runbook:
+        """The seller's way to end what this application cannot: remove the owning application's
+        authorization (Seller Central > Apps and Services > Manage Your Apps)."""
+        owner = binding.app or "the application"
+        what = f"{binding.resource} {binding.id} ({binding.name}) of {owner}"
+        return runbooks.remove_authorization(account=self._account, region=self.region, what=what)
 
     def __init__(self, ctx: ProviderContext, *, clock: Callable[[], float] = time.monotonic) -> None:
         account = ctx.account
@@ -145,7 +138,9 @@ class AmazonSPProvider:
             sandbox = account.endpoint and is_loopback(account.endpoint)
             token_endpoint = f"{base_url}/auth/o2/token" if sandbox else LWA_TOKEN_ENDPOINT
         self.business_id = str(options.get("business_id") or DEFAULT_BUSINESS_ID)
-        self.notification_types = _notification_types(account.name, options.get("notification_types"))
+        # The application this credential belongs to, by the name the user knows it by.
+        self.application = str(options.get("application") or creds["client_id"])
+        self.notification_types = notification_types(account.name, options.get("notification_types"))
 
         http = ctx.http
         secrets = list(creds.values())
@@ -169,7 +164,13 @@ class AmazonSPProvider:
             describe_error=describe_lwa_error,
             request_id_header="x-amzn-RequestId",
         )
-        self.lwa = LwaSession(lwa_api, clock=clock, **creds)
+        self.lwa = LwaSession(
+            lwa_api,
+            clock=clock,
+            client_id=creds["client_id"],
+            client_secret=creds["client_secret"],
+            refresh_token=creds["refresh_token"],
+        )
         self._denied: set[str] = set()
 
     # -- transport -------------------------------------------------------------------------
@@ -205,14 +206,14 @@ class AmazonSPProvider:
                 audit=audit,
                 mutating=mutating,
             )
-            if attempt == 1 and _token_rejected(response):
+            if attempt == 1 and token_rejected(response):
                 self.lwa.invalidate(kind, token)
                 continue
             break
         status = response.status_code
         if status in (401, 403) and status not in accepted:
             hint = ""
-            if status == 403 and not _token_rejected(response):
+            if status == 403 and not token_rejected(response):
                 role = OPERATIONS[operation].role
                 self._denied.add(role)
                 hint = f"; the app or the selling partner's authorization lacks {role}"
@@ -227,7 +228,7 @@ class AmazonSPProvider:
         return response
 
     def _binding(
-        self, kind: Kind, resource: str, ident: str, name: str, raw: Mapping[str, Any]
+        self, kind: Kind, resource: str, ident: str, name: str, raw: Mapping[str, Any], app: str | None = None
     ) -> LiveBinding:
         return LiveBinding(
             account=self._account,
@@ -238,6 +239,7 @@ class AmazonSPProvider:
             status="active",
             resource=resource,
             raw=raw,
+            app=app,
         )
 
     def _carrier(self, raw: Mapping[str, Any]) -> LiveBinding:
@@ -245,54 +247,65 @@ class AmazonSPProvider:
         return self._binding(Kind.CARRIER, CARRIER_ACCOUNTS, str(raw["accountId"]), str(name), raw)
 
     def _subscription(self, notification_type: str, raw: Mapping[str, Any]) -> LiveBinding:
-        return self._binding(Kind.WEBHOOK, SUBSCRIPTIONS, str(raw["subscriptionId"]), notification_type, raw)
+        ident = str(raw["subscriptionId"])
+        return self._binding(Kind.WEBHOOK, SUBSCRIPTIONS, ident, notification_type, raw, self.application)
 
     def _destination(self, raw: Mapping[str, Any]) -> LiveBinding:
         name = raw.get("name") or raw["destinationId"]
-        return self._binding(Kind.WEBHOOK, DESTINATIONS, str(raw["destinationId"]), str(name), raw)
+        return self._binding(
+            Kind.WEBHOOK, DESTINATIONS, str(raw["destinationId"]), str(name), raw, self.application
+        )
 
     # -- listing ---------------------------------------------------------------------------
 
     async def list_bindings(self, kinds: frozenset[Kind]) -> Listing:
+        """Each kind is listed on its own: a refused or failed kind becomes a Gap of that kind
+        and the others are listed as usual. Notification subscriptions and destinations are
+        only this application's (SP-API shows no other), which the listing's blind spot says."""
         found: list[LiveBinding] = []
-        problems: list[str] = []
-        seen: set[tuple[str, str]] = set()
-
-        def add(binding: LiveBinding) -> None:
-            key = (binding.resource, binding.id)
-            if key in seen:
-                raise _PageFailed(f"{binding.resource} id {binding.id} came back twice")
-            seen.add(key)
-            found.append(binding)
-
-        steps: list[tuple[str, Any]] = []
+        gaps: list[Gap] = []
+        steps: list[tuple[Kind, str, Callable[[], Awaitable[list[LiveBinding]]]]] = []
         if Kind.CARRIER in kinds:
-            steps.append(("carrier accounts", self._list_carriers))
+            steps.append((Kind.CARRIER, "carrier accounts", self._list_carriers))
         if Kind.WEBHOOK in kinds:
-            steps.append(("notification destinations", self._list_destinations))
+            steps.append((Kind.WEBHOOK, "notification destinations", self._list_destinations))
             for notification_type in self.notification_types:
-                steps.append(
-                    (f"{notification_type} subscriptions", _bind(self._list_subscriptions, notification_type))
-                )
-        for label, step in steps:
+                steps.append((Kind.WEBHOOK, f"{notification_type} subscriptions", partial(self._list_subscriptions, notification_type)))
+        for kind, label, step in steps:
             try:
-                await step(add)
+                found.extend(await step())
             except LwaError as exc:
                 if not exc.scope_refused:
                     raise
                 self._denied.add(NOTIFICATIONS_ROLE)
-                problems.append(f"{label}: {exc}")
+                gaps.append(Gap(kind, GapReason.REFUSED, {"right": NOTIFICATIONS_ROLE}, f"{label}: {exc}"))
+            except PagingError as exc:
+                gaps.append(Gap(kind, GapReason.CURSOR_LOOP, detail=f"{label}: {exc}"))
             except AuthError as exc:
                 if exc.status == 401:
                     raise
-                problems.append(f"{label}: {exc}")
+                role = SHIPPING_ROLE if kind is Kind.CARRIER else NOTIFICATIONS_ROLE
+                gaps.append(Gap(kind, GapReason.REFUSED, {"right": role}, f"{label}: {exc}"))
             except ProviderError as exc:
-                problems.append(f"{label}: {exc}")
+                params = {"status": str(exc.status)} if exc.status else {}
+                gaps.append(Gap(kind, GapReason.FAILED, params, f"{label}: {exc}"))
+        blind: tuple[BlindSpot, ...] = ()
+        if Kind.WEBHOOK in kinds:
+            blind = (
+                BlindSpot(
+                    kind=Kind.WEBHOOK,
+                    reason=BlindReason.OWN_APP_ONLY,
+                    visible_apps=frozenset({self.application}),
+                    resource=SUBSCRIPTIONS,
+                    how_to_see=runbooks.how_to_see(self.application),
+                ),
+            )
         return Listing(
             account=self._account,
             provider=self.name,
-            bindings=tuple(found),
-            gaps=tuple(Gap(kind=None, reason=GapReason.FAILED, detail=p) for p in problems),
+            bindings=tuple(found),  # what a failed kind returned is shown; its decisions are withheld
+            gaps=tuple(gaps),
+            blind_spots=blind,
             granted=ALL_ROLES - frozenset(self._denied),
         )
 
@@ -301,72 +314,56 @@ class AmazonSPProvider:
             SELLER, "PUT", "/shipping/v2/carrierAccounts", "getCarrierAccounts", json={}, shipping=True,
             mutating=False,  # a read, sent as PUT: not for the audit log
         )
-        accounts = _json(response).get("activeAccounts")
+        accounts = json_object(response).get("activeAccounts")
         if not isinstance(accounts, list) or not all(
             isinstance(a, Mapping) and a.get("accountId") for a in accounts
         ):
             raise _PageFailed("getCarrierAccounts answered without a list of activeAccounts with accountId")
         return accounts
 
-    async def _list_carriers(self, add: Callable[[LiveBinding], None]) -> None:
-        for raw in await self._carrier_accounts():
-            add(self._carrier(raw))
+    async def _list_carriers(self) -> list[LiveBinding]:
+        return _unique([self._carrier(raw) for raw in await self._carrier_accounts()])
 
-    async def _list_destinations(self, add: Callable[[LiveBinding], None]) -> None:
+    async def _list_destinations(self) -> list[LiveBinding]:
         response = await self._call(GRANTLESS, "GET", "/notifications/v1/destinations", "getDestinations")
-        payload = _json(response).get("payload")
-        if not isinstance(payload, list):
+        items = json_object(response).get("payload")
+        if not isinstance(items, list):
             raise _PageFailed("getDestinations answered without a payload list")
-        for raw in payload:
-            if not isinstance(raw, Mapping) or not raw.get("destinationId"):
-                raise _PageFailed("getDestinations returned a destination without destinationId")
-            add(self._destination(raw))
+        if not all(isinstance(raw, Mapping) and raw.get("destinationId") for raw in items):
+            raise _PageFailed("getDestinations returned a destination without destinationId")
+        return _unique([self._destination(raw) for raw in items])
 
-    async def _list_subscriptions(self, notification_type: str, add: Callable[[LiveBinding], None]) -> None:
-        """All pages of getSubscriptions for one type; a 404 means the paged list is not there
-        (or has nothing), so the single-subscription getSubscription decides."""
-        tokens: set[str] = set()
-        next_token: str | None = None
-        page = 0
-        while True:
-            page += 1
+    async def _list_subscriptions(self, notification_type: str) -> list[LiveBinding]:
+        """All pages of getSubscriptions for one type (``providers.sdk.paging``); a 404 on the
+        first page means the paged list is not there, so the single getSubscription decides."""
+        single: list[LiveBinding] = []
+
+        async def page(cursor: str | None) -> Page[Mapping[str, Any]]:
             params: dict[str, Any] = {"notificationTypes": notification_type, "pageSize": _PAGE_SIZE}
-            if next_token:
-                params["nextToken"] = next_token
-            try:
-                response = await self._call(
-                    SELLER,
-                    "GET",
-                    "/notifications/v1/subscriptions",
-                    "getSubscriptions",
-                    params=params,
-                    accept=(404,),
-                )
-            except ProviderError as exc:
-                if page == 1:
-                    raise
-                raise _PageFailed(f"page {page} failed: {exc}") from None
+            if cursor:
+                params["nextToken"] = cursor
+            response = await self._call(
+                SELLER, "GET", "/notifications/v1/subscriptions", "getSubscriptions", params=params, accept=(404,)
+            )
             if response.status_code == 404:
-                if page > 1:
-                    raise _PageFailed(f"page {page} answered 404 ({describe_sp_error(response)})")
-                await self._single_subscription(notification_type, add)
-                return
-            payload = _json(response).get("payload") or {}
-            items = payload.get("subscriptions") if isinstance(payload, Mapping) else None
-            if not isinstance(items, list):
-                raise _PageFailed(f"page {page} of getSubscriptions has no subscriptions list")
-            for raw in items:
-                if not isinstance(raw, Mapping) or not raw.get("subscriptionId"):
-                    raise _PageFailed(f"page {page} holds a subscription without subscriptionId")
-                add(self._subscription(notification_type, raw))
-            next_token = payload.get("nextToken") or None
-            if next_token is None:
-                return
-            if next_token in tokens:
-                raise _PageFailed(f"the nextToken of page {page} was already used; stopped to avoid a loop")
-            tokens.add(next_token)
+                if cursor is not None:
+                    raise _PageFailed(f"a later page answered 404 ({describe_sp_error(response)})")
+                single.extend(await self._single_subscription(notification_type))
+                return Page((), None)
+            body = json_object(response).get("payload") or {}
+            items = body.get("subscriptions") if isinstance(body, Mapping) else None
+            if not isinstance(items, list) or not all(
+                isinstance(raw, Mapping) and raw.get("subscriptionId") for raw in items
+            ):
+                raise _PageFailed("a page of getSubscriptions has no list of subscriptions with subscriptionId")
+            return Page(items, body.get("nextToken") or None)
 
-    async def _single_subscription(self, notification_type: str, add: Callable[[LiveBinding], None]) -> None:
+        raws = await collect(
+            page, what=f"{notification_type} subscriptions", identity=lambda raw: str(raw["subscriptionId"])
+        )
+        return single + [self._subscription(notification_type, raw) for raw in raws]
+
+    async def _single_subscription(self, notification_type: str) -> list[LiveBinding]:
         response = await self._call(
             SELLER,
             "GET",
@@ -375,11 +372,11 @@ class AmazonSPProvider:
             accept=(404,),
         )
         if response.status_code == 404:
-            return
-        raw = _json(response).get("payload")
+            return []
+        raw = json_object(response).get("payload")
         if not isinstance(raw, Mapping) or not raw.get("subscriptionId"):
             raise _PageFailed("getSubscription answered without a subscription payload")
-        add(self._subscription(notification_type, raw))
+        return [self._subscription(notification_type, raw)]
 
     # -- rights ----------------------------------------------------------------------------
 
@@ -422,7 +419,7 @@ class AmazonSPProvider:
             )
             if response.status_code == 404:
                 return None
-            return self._subscription(binding.name, _payload(response))
+            return self._subscription(binding.name, payload(response))
         if binding.resource == DESTINATIONS:
             response = await self._call(
                 GRANTLESS,
@@ -433,7 +430,7 @@ class AmazonSPProvider:
             )
             if response.status_code == 404:
                 return None
-            return self._destination(_payload(response))
+            return self._destination(payload(response))
         raise ProviderError(f"{self.name} {self._account}: unknown resource {binding.resource!r}")
 
     async def cancel(self, request: CancelRequest) -> CancelOutcome:
@@ -441,20 +438,13 @@ class AmazonSPProvider:
         if request.side != "platform":
             raise ProviderError(f"{self.name} cancels only on the platform side, not {request.side!r}")
         audit = {"idempotency_key": request.idempotency_key}
-        try:
-            if binding.resource == CARRIER_ACCOUNTS:
-                return await self._unlink(binding, audit)
-            if binding.resource == SUBSCRIPTIONS:
-                return await self._delete_subscription(binding, audit)
-            if binding.resource == DESTINATIONS:
-                return await self._delete_destination(binding, audit)
-        except ResponseLost:
-            if await self.fetch(binding) is None:
-                return CancelOutcome(CancelStatus.DONE, detail="the response was lost; re-read: it is gone")
-            raise ProviderError(
-                f"{self.name} {self._account}: the response to cancelling {binding.resource} "
-                f"{binding.id} was lost and it still exists; run apply again"
-            ) from None
+        # A lost answer (ResponseLostError) propagates: apply settles it by reading back.
+        if binding.resource == CARRIER_ACCOUNTS:
+            return await self._unlink(binding, audit)
+        if binding.resource == SUBSCRIPTIONS:
+            return await self._delete_subscription(binding, audit)
+        if binding.resource == DESTINATIONS:
+            return await self._delete_destination(binding, audit)
         raise ProviderError(f"{self.name} {self._account}: unknown resource {binding.resource!r}")
 
     async def _unlink(self, binding: LiveBinding, audit: Mapping[str, Any]) -> CancelOutcome:
@@ -471,17 +461,7 @@ class AmazonSPProvider:
             accept=(404,),
             audit=audit,
         )
-        request_id = response.headers.get("x-amzn-RequestId")
-        if response.status_code == 404:
-            return CancelOutcome(CancelStatus.ALREADY_GONE, request_id=request_id)
-        if _json(response).get("isUnlinked") is True:
-            return CancelOutcome(CancelStatus.DONE, request_id=request_id)
-        raise ProviderError(
-            f"{self.name} {self._account}: unlinkCarrierAccount for {binding.id} did not report "
-            f"isUnlinked=true ({response.text[:200]})",
-            status=response.status_code,
-            request_id=request_id,
-        )
+        return cancels.unlinked(response, account=self._account, binding=binding)
 
     async def _delete_subscription(self, binding: LiveBinding, audit: Mapping[str, Any]) -> CancelOutcome:
         response = await self._call(
@@ -492,32 +472,7 @@ class AmazonSPProvider:
             accept=(403, 404, 409),
             audit=audit,
         )
-        request_id = response.headers.get("x-amzn-RequestId")
-        status = response.status_code
-        if status == 404:
-            return CancelOutcome(CancelStatus.ALREADY_GONE, request_id=request_id)
-        if status == 403:
-            reason = describe_sp_error(response)
-            return CancelOutcome(
-                CancelStatus.MANUAL,
-                detail=f"Amazon refused to delete this {binding.name} subscription ({reason}); "
-                "Selling Partner API support must remove it",
-                request_id=request_id,
-                runbook=runbooks.undeletable_subscription(
-                    account=self._account,
-                    region=self.region,
-                    notification_type=binding.name,
-                    subscription_id=binding.id,
-                    destination_id=str(binding.raw.get("destinationId", "")),
-                    vendor_message=reason,
-                    request_id=request_id,
-                ),
-            )
-        if status == 409:
-            return CancelOutcome(
-                CancelStatus.BLOCKED, detail=describe_sp_error(response), request_id=request_id
-            )
-        return CancelOutcome(CancelStatus.DONE, request_id=request_id)
+        return cancels.subscription_deleted(response, account=self._account, region=self.region, binding=binding)
 
     async def _delete_destination(self, binding: LiveBinding, audit: Mapping[str, Any]) -> CancelOutcome:
         response = await self._call(
@@ -528,64 +483,17 @@ class AmazonSPProvider:
             accept=(404, 409),
             audit=audit,
         )
-        request_id = response.headers.get("x-amzn-RequestId")
-        if response.status_code == 404:
-            return CancelOutcome(CancelStatus.ALREADY_GONE, request_id=request_id)
-        if response.status_code == 409:
-            return CancelOutcome(
-                CancelStatus.BLOCKED,
-                detail=f"Amazon keeps destination {binding.name!r} while subscriptions deliver to it "
-                f"({describe_sp_error(response)}); cancel those subscriptions first",
-                request_id=request_id,
-            )
-        return CancelOutcome(CancelStatus.DONE, request_id=request_id)
+        return cancels.destination_deleted(response, binding=binding)
 
     async def aclose(self) -> None:
         """The HTTP pools belong to the shared HttpFactory, which closes them."""
         return None
 
 
-def _bind(step: Callable[..., Any], notification_type: str) -> Callable[[Callable[[LiveBinding], None]], Any]:
-    async def run(add: Callable[[LiveBinding], None]) -> None:
-        await step(notification_type, add)
-
-    return run
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = json_body(response)
-    except ValueError:
-        raise ProviderError(
-            f"amazon-sp: {response.request.method} {response.request.url.path} answered "
-            f"{response.status_code} with a body that is not JSON",
-            status=response.status_code,
-            request_id=response.headers.get("x-amzn-RequestId"),
-        ) from None
-    return body if isinstance(body, dict) else {}
-
-
-def _payload(response: httpx.Response) -> Mapping[str, Any]:
-    payload = _json(response).get("payload")
-    if not isinstance(payload, Mapping):
-        raise ProviderError(
-            f"amazon-sp: {response.request.url.path} answered without a payload object",
-            status=response.status_code,
-            request_id=response.headers.get("x-amzn-RequestId"),
-        )
-    return payload
-
-
-def _notification_types(account: str, value: Any) -> tuple[str, ...]:
-    if value is None:
-        return DEFAULT_NOTIFICATION_TYPES
-    if (
-        isinstance(value, str)
-        or not isinstance(value, (list, tuple))
-        or not all(isinstance(v, str) and v.strip() for v in value)
-    ):
-        raise ConfigError(
-            f"account {account!r}: options.notification_types must be a list of notification "
-            "types such as [ORDER_CHANGE, ANY_OFFER_CHANGED]"
-        )
-    return tuple(dict.fromkeys(v.strip() for v in value))
+def _unique(bindings: list[LiveBinding]) -> list[LiveBinding]:
+    seen: set[str] = set()
+    for binding in bindings:
+        if binding.id in seen:
+            raise PagingError(f"{binding.resource} id {binding.id} came back twice")
+        seen.add(binding.id)
+    return bindings

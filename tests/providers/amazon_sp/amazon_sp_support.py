@@ -27,6 +27,7 @@ PREFIX = "/amazon-sp"
 ENDPOINT = "http://127.0.0.1:8787/amazon-sp"
 REPO = Path(__file__).resolve().parents[3]
 DEMO_FILE = REPO / "providers" / "amazon_sp" / "demo.yaml"
+SINGLE_APP_FILE = Path(__file__).resolve().parent / "single_app.yaml"
 SPECS = VENDOR_SPECS / "amazon"
 SELLER = "A2EUQ1WTGCTBG2"
 CREDENTIALS = {
@@ -40,6 +41,10 @@ Fault = Callable[[httpx.Request], "httpx.Response | None"]
 
 
 def demo_section() -> dict[str, Any]:
+    return copy.deepcopy(yaml.safe_load(SINGLE_APP_FILE.read_text(encoding="utf-8"))["amazon-sp"])
+
+
+def two_app_demo() -> dict[str, Any]:
     return copy.deepcopy(yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))["amazon-sp"])
 
 
