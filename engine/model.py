@@ -18,6 +18,7 @@ from typing import Any
 
 from providers.sdk.model import (
     Account,
+    BlindReason,
     BlindSpot,
     CancelAt,
     Gap,
@@ -34,6 +35,7 @@ from providers.sdk.model import (
 __all__ = [
     "Account",
     "Action",
+    "BlindReason",
     "BlindSpot",
     "CancelAt",
     "Config",

@@ -5,8 +5,9 @@
 in linear time; ``guards`` what blocks a cancel. Reasons are ``engine.reasons`` values.
 """
 
+from engine.plan.gaps import plan_gaps
 from engine.plan.index import SCANS_BEFORE_SORTING, Index, binding_matches
-from engine.plan.planner import make_plan, plan_gaps
+from engine.plan.planner import make_plan
 from engine.plan.types import (
     FORMAT_VERSION,
     KIND_ORDER,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import date
+from typing import Any
 
 from engine.model import Action, CancelAt, Defaults, Integration, Kind, LiveBinding, Money
 from engine.plan.types import PlannedAction
@@ -89,3 +91,30 @@ def mass_cancel_guards(
         for a in actions
     ]
     return guarded, problems
+
+
+def cancel_at_for(integration: Integration | None, defaults: Defaults) -> CancelAt:
+    if integration is not None and integration.cancel_at is not None:
+        return integration.cancel_at
+    return defaults.cancel_at
+
+
+def fee_due(integration: Integration | None, today: date) -> Money | None:
+    """The early-termination fee a cancel today would cost: none after the commitment ends."""
+    if integration is None or integration.terms is None:
+        return None
+    terms = integration.terms
+    if terms.commitment_end is not None and terms.commitment_end < today:
+        return None
+    return terms.early_termination_fee
+
+
+def terms_detail(
+    integration: Integration | None, fee: Money | None, defaults: Defaults, accept_fees: bool
+) -> dict[str, Any]:
+    """The ``check-terms`` step: the fee, the limit, and whether fees were accepted."""
+    detail: dict[str, Any] = {"max_fee": defaults.max_fee.to_json(), "accept_fees": accept_fees}
+    if integration is not None and integration.terms is not None and integration.terms.commitment_end:
+        detail["commitment_end"] = integration.terms.commitment_end.isoformat()
+    detail["fee"] = fee.to_json() if fee else None
+    return detail

@@ -14,25 +14,30 @@ usual); a kind the credential sees only in part (a ``BlindSpot``) makes an absen
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from engine.diff import drift
 from engine.model import (
     Action,
     BlindSpot,
-    CancelAt,
     Config,
     Ensure,
     Integration,
     Kind,
     Listing,
     LiveBinding,
-    Money,
     Undeclared,
 )
-from engine.plan.guards import blocked_by_rules, mass_cancel_guards
+from engine.plan.gaps import Withholding
+from engine.plan.guards import (
+    blocked_by_rules,
+    cancel_at_for,
+    fee_due,
+    mass_cancel_guards,
+    terms_detail,
+)
 from engine.plan.index import Index, describe_selector, rule_matcher
+from engine.plan.records import carry_over, new_record
 from engine.plan.types import (
     KIND_ORDER,
     KIND_TEXT,
@@ -43,7 +48,7 @@ from engine.plan.types import (
     Step,
     record_key,
 )
-from engine.reasons import PlanGap, Reason, ReasonCode
+from engine.reasons import Reason, ReasonCode
 from states.model import Record, RecordStatus, State
 
 
@@ -59,20 +64,6 @@ def make_plan(
 
 def _record_key(record: Record) -> str:
     return f"{record.account}/{record.kind}/{record.live_id}"
-
-
-def plan_gaps(listings: Mapping[str, Listing]) -> list[PlanGap]:
-    """Every gap of every listing as the plan names it, sorted by account and kind."""
-    found = []
-    for account, listing in listings.items():
-        for gap in listing.gaps:
-            kind = gap.kind.value if gap.kind is not None else None
-            params: dict[str, str | int] = {"account": account, "kind": kind or ""}
-            params.update(gap.params)
-            if gap.reason.value == ReasonCode.LISTING_REFUSED.value:
-                params.setdefault("right", "")
-            found.append(PlanGap(account, kind, Reason(ReasonCode(gap.reason.value), params), gap.detail))
-    return sorted(found, key=lambda g: (g.account, g.kind or ""))
 
 
 class _Planner:
@@ -105,47 +96,11 @@ class _Planner:
                 self.indexes[(account, kind)] = Index(bindings)
         self.by_identity = {_record_key(r): r for r in state.records.values()}
         self.protected = {key for key, r in self.by_identity.items() if r.protect}
-        self.gaps = plan_gaps(listings)
-        # (account, kind text or None) -> the first gap there; a None kind covers the account.
-        self.gap_at: dict[tuple[str, str | None], PlanGap] = {}
-        for gap in self.gaps:
-            self.gap_at.setdefault((gap.account, gap.kind), gap)
-        self.empty = self._empty_accounts()
+        self.withholding = Withholding(listings, config.accounts, state)
         self.ignore_rules = [
             (number, rule, rule_matcher(rule)) for number, rule in enumerate(config.ignore, start=1)
         ]
         self.live_ids: dict[str, set[tuple[str, str]]] = {}
-
-    def _empty_accounts(self) -> dict[str, int]:
-        """Accounts whose complete listing is empty though the state records bindings there (an
-        outage or a wrong credential, more likely than everything gone): account -> records."""
-        recorded: dict[str, int] = {}
-        for record in self.state.records.values():
-            recorded[record.account] = recorded.get(record.account, 0) + 1
-        return {
-            account: recorded[account]
-            for account, listing in self.listings.items()
-            if account in self.config.accounts
-            and listing.complete
-            and not listing.bindings
-            and account in recorded
-        }
-
-    def _withheld(self, account: str, kind: str) -> PlanGap | None:
-        """The gap that withholds decisions for this account and kind (its text), if any."""
-        if not self.gap_at:
-            return None
-        return self.gap_at.get((account, None)) or self.gap_at.get((account, kind))
-
-    def _withheld_reason(self, account: str, kind: Kind) -> Reason | None:
-        gap = self._withheld(account, KIND_TEXT[kind])
-        if gap is not None:
-            return Reason(
-                ReasonCode.WITHHELD, {"account": account, "kind": kind.value, "gap": gap.reason.code.value}
-            )
-        if account in self.empty:
-            return Reason(ReasonCode.EMPTY_LISTING, {"account": account, "recorded": self.empty[account]})
-        return None
 
     def _order(self, action: PlannedAction) -> tuple[Any, ...]:
         """The plan's order is apply's order: per account, dependants before what they depend
@@ -159,8 +114,7 @@ class _Planner:
 
     def run(self) -> Plan:
         if not self.options.allow_mass_cancel:
-            for account, recorded in sorted(self.empty.items()):
-                self.problems.append(Reason(ReasonCode.EMPTY_LISTING, {"account": account, "recorded": recorded}))
+            self.problems.extend(self.withholding.problems())
         for integration in self.config.integrations.values():
             if integration.account not in self.listings:
                 continue
@@ -191,7 +145,7 @@ class _Planner:
             notes=tuple(self.notes),
             ignored=self.ignored,
             cancel_at=self.config.defaults.cancel_at,
-            incomplete=tuple(self.gaps),
+            incomplete=tuple(self.withholding.gaps),
             refreshed={a: len(listing.bindings) for a, listing in sorted(self.listings.items())},
             hosts={a: info.host for a, info in sorted(self.catalog.items()) if info.host and a in self.listings},
         )
@@ -223,8 +177,8 @@ class _Planner:
             kind=integration.kind,
             integration=integration.name,
         )
-        withheld = self._withheld(integration.account, KIND_TEXT[integration.kind])
-        withheld_reason = self._withheld_reason(integration.account, integration.kind)
+        withheld = self.withholding.gap(integration.account, KIND_TEXT[integration.kind])
+        withheld_reason = self.withholding.reason(integration.account, integration.kind)
         if integration.ensure is Ensure.PRESENT:
             if not matches:
                 if withheld is not None and withheld_reason is not None:
@@ -421,9 +375,9 @@ class _Planner:
         if previous is not None and resuming:
             sides = tuple(s for s in sides if s not in previous.sides_done)
         datasets = ("binding",) + tuple(integration.backup if integration else ())
-        fee = self._fee(integration)
-        cancel_at = self._cancel_at(integration)
-        blocked = self._withheld_reason(binding.account, binding.kind) or blocked_by_rules(
+        fee = fee_due(integration, self.options.today)
+        cancel_at = cancel_at_for(integration, self.config.defaults)
+        blocked = self.withholding.reason(binding.account, binding.kind) or blocked_by_rules(
             binding,
             integration,
             key in self.protected,
@@ -447,7 +401,7 @@ class _Planner:
                 "check-permission",
                 {"rights": rights, "granted": None if granted is None else not missing, "missing": missing},
             ),
-            Step("check-terms", self._terms_detail(integration, fee)),
+            Step("check-terms", terms_detail(integration, fee, self.config.defaults, self.options.accept_fees)),
             Step("backup", {"datasets": list(datasets)}),
             *(
                 Step(
@@ -493,86 +447,28 @@ class _Planner:
             why = Reason(ReasonCode.UNDECLARED_CANCEL)
         self.actions.append(PlannedAction(action=Action.CANCEL, why=why, fee=fee, steps=tuple(steps), **base))
 
-    def _cancel_at(self, integration: Integration | None) -> CancelAt:
-        if integration is not None and integration.cancel_at is not None:
-            return integration.cancel_at
-        return self.config.defaults.cancel_at
-
-    def _fee(self, integration: Integration | None) -> Money | None:
-        if integration is None or integration.terms is None:
-            return None
-        terms = integration.terms
-        if terms.commitment_end is not None and terms.commitment_end < self.options.today:
-            return None
-        return terms.early_termination_fee
-
-    def _terms_detail(self, integration: Integration | None, fee: Money | None) -> dict[str, Any]:
-        detail: dict[str, Any] = {
-            "max_fee": self.config.defaults.max_fee.to_json(),
-            "accept_fees": self.options.accept_fees,
-        }
-        if integration is not None and integration.terms is not None and integration.terms.commitment_end:
-            detail["commitment_end"] = integration.terms.commitment_end.isoformat()
-        detail["fee"] = fee.to_json() if fee else None
-        return detail
-
     # -- records -----------------------------------------------------------------------------
 
     def _record(self, binding: LiveBinding, address: str, integration: Integration | None) -> None:
         key = record_key(binding.account, binding.kind, binding.id)
-        previous = self.by_identity.get(key)
-        if integration is not None:
-            protect = integration.protect
-        else:
-            protect = previous.protect if previous else False
-        status = RecordStatus.LIVE
-        sides_done: tuple[str, ...] = ()
-        backup_id = None
-        if previous is not None and previous.status in (RecordStatus.PARTIAL, RecordStatus.PENDING_MANUAL):
-            status, sides_done, backup_id = previous.status, previous.sides_done, previous.backup_id
-        self.records[key] = Record(
-            address=address,
-            account=binding.account,
-            provider=binding.provider,
-            kind=binding.kind.value,
-            live_id=binding.id,
-            name=binding.name,
-            integration=integration.name if integration else None,
-            status=status,
-            protect=protect,
-            sides_done=sides_done,
-            backup_id=backup_id,
-        )
+        self.records[key] = new_record(binding, address, integration, self.by_identity.get(key))
 
     def _carry_over_records(self) -> None:
-        """Keep what this plan did not look at: accounts and kinds it could not list in full,
-        other targets, protection."""
-        taken = {r.address for r in self.records.values()}
-        for key, record in self.by_identity.items():
-            if key in self.records:
-                continue
-            listing = self.listings.get(record.account)
+        """Keep the records of what this plan did not look at: accounts and kinds it could not
+        list in full, other targets; and an undeclared binding's protection."""
+        narrowed = bool(self.options.targets or self.options.excludes)
+
+        def keep(record: Record) -> bool:
             replanned = record.integration is not None and self._selected_name(record.integration)
-            if (
-                listing is None
-                or record.account in self.empty
-                or self._withheld(record.account, record.kind) is not None
-                or ((self.options.targets or self.options.excludes) and not replanned)
-            ):
-                carried = record
-            elif record.protect and (record.kind, record.live_id) in self._live_ids(record.account):
+            return (
+                record.account not in self.listings
+                or self.withholding.untrusted(record.account, record.kind)
+                or (narrowed and not replanned)
                 # An undeclared, protected binding ignored by policy keeps its protection.
-                carried = record
-            else:
-                continue
-            if carried.address in taken:
-                # The integration now names another live binding (deleted and re-created by
-                # hand): the old record stays, under its own unambiguous address.
-                carried = replace(carried, address=f"{carried.address.split('[')[0]}[{carried.live_id}]")
-                if carried.address in taken:
-                    continue
-            taken.add(carried.address)
-            self.records[key] = carried
+                or (record.protect and (record.kind, record.live_id) in self._live_ids(record.account))
+            )
+
+        carry_over(self.records, self.by_identity, keep)
 
     def _selected_name(self, name: str) -> bool:
         """--target and --exclude, by integration name."""

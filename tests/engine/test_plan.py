@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from engine.model import Action, Ensure, IgnoreRule, Kind, Terms, Undeclared
-from engine.reasons import Reason, ReasonCode
+import pytest
+
+from engine.errors import PlanFileError
+from engine.model import Action, BlindReason, BlindSpot, Ensure, Gap, GapReason, IgnoreRule, Kind, Terms, Undeclared
+from engine.planfile import plan_from_json, plan_to_json
+from engine.reasons import ENGLISH, PARAMS, Reason, ReasonCode
 from states.model import Record, RecordStatus, State
 from tests.engine.planning import binding, config, fee, integration, listing, plan
 
@@ -269,3 +273,172 @@ def test_glob_lookups_answer_as_a_full_scan_before_and_after_the_index_is_sorted
         expected = [b for b in bindings if match.binding_matches(selector, b)]
         assert index.select(selector) == expected, selector
     assert "address" in index._sorted
+
+
+# -- reasons, ownership, partial listings (SPEC sections 1, 4 and 6) ------------------------------
+
+
+WEBHOOKS_OWN_APP = BlindSpot(
+    kind=Kind.WEBHOOK,
+    reason=BlindReason.OWN_APP_ONLY,
+    visible_apps=frozenset({"Lumen Ops"}),
+    resource="webhook_subscriptions",
+    how_to_see="add the owning app's token as another account",
+)
+
+
+def reasons_of(p):
+    yield from (a.why for a in p.actions)
+    yield from p.problems
+    yield from p.notes
+    yield from (g.reason for g in p.incomplete)
+
+
+def assert_reasons_well_formed(p):
+    """Every reason carries exactly the params its code declares, each a str or an int."""
+    for reason in reasons_of(p):
+        assert set(reason.params) >= set(PARAMS[reason.code]), reason
+        assert all(isinstance(v, (str, int)) for v in reason.params.values()), reason
+        assert "{" not in reason.english(), reason
+
+
+def test_every_code_has_params_and_english():
+    assert set(PARAMS) == set(ReasonCode) == set(ENGLISH)
+    assert all(code.value == code.value.lower() and " " not in code.value for code in ReasonCode)
+    assert {r.value for r in GapReason} <= {c.value for c in ReasonCode}
+
+
+def test_match_app_selects_on_the_owning_app():
+    cfg = config(integration("erp", ensure=Ensure.ABSENT, match={"app": "LegacyERP"}))
+    live = listing(binding(1, app="LegacyERP"), binding(2, app="Lumen Ops"), binding(3, app="LegacyERP"))
+    p = plan(cfg, live)
+    cancels = {a.live_id: a for a in p.actions if a.action is Action.CANCEL}
+    assert set(cancels) == {"1", "3"}
+    assert cancels["1"].app == "LegacyERP" and cancels["1"].address == "erp[1]"
+    assert actions(p)["shop/webhook/2"] == "unmanaged"
+    assert_reasons_well_formed(p)
+
+
+def test_absent_in_a_blind_kind_cancels_what_it_sees_and_says_what_it_cannot():
+    cfg = config(integration("hooks", ensure=Ensure.ABSENT, match={"address": "https://erp/*"}))
+    live = listing(binding(1, address="https://erp/a", app="Lumen Ops"), binding(2, name="x", app="Lumen Ops"), blind_spots=(WEBHOOKS_OWN_APP,))
+    p = plan(cfg, live)
+    assert actions(p) == {"hooks[1]": "cancel", "hooks": "unverifiable", "shop/webhook/2": "unmanaged"}
+    (unverifiable,) = [a for a in p.actions if a.action is Action.UNVERIFIABLE]
+    assert unverifiable.why.code is ReasonCode.NOT_VISIBLE
+    assert unverifiable.why.params["visible_apps"] == "Lumen Ops"
+    assert unverifiable.why.params["how_to_see"] == "add the owning app's token as another account"
+    assert not unverifiable.actionable
+    assert_reasons_well_formed(p)
+
+
+def test_absent_with_nothing_visible_in_a_blind_kind_is_unverifiable_not_nothing_to_do():
+    cfg = config(integration("hooks", ensure=Ensure.ABSENT, match={"address": "https://erp/*"}), undeclared=Undeclared.IGNORE)
+    p = plan(cfg, listing(binding(2, name="x"), blind_spots=(WEBHOOKS_OWN_APP,)))
+    assert actions(p) == {"hooks": "unverifiable"}
+    assert not p.has_changes(State.empty())  # plan's exit code: apply would change nothing
+    assert p.needs_attention()  # audit's exit 2
+    # the same declaration with a full view is nothing to do
+    assert actions(plan(cfg, listing(binding(2, name="x")))) == {}
+
+
+def test_match_app_naming_the_visible_app_is_verifiable():
+    cfg = config(integration("mine", ensure=Ensure.ABSENT, match={"app": "Lumen Ops", "topic": "orders/*"}), undeclared=Undeclared.IGNORE)
+    live = listing(binding(1, topic="orders/create", app="Lumen Ops"), binding(2, name="x", app="Lumen Ops"), blind_spots=(WEBHOOKS_OWN_APP,))
+    assert actions(plan(cfg, live)) == {"mine": "cancel"}
+    other = config(integration("theirs", ensure=Ensure.ABSENT, match={"app": "LegacyERP"}), undeclared=Undeclared.IGNORE)
+    assert actions(plan(other, live)) == {"theirs": "unverifiable"}
+
+
+def test_a_binding_this_credential_may_not_cancel_is_manual_with_the_owners_runbook():
+    cfg = config(integration("dpd", Kind.CARRIER, ensure=Ensure.ABSENT, match={"name": "DPD"}))
+    live = listing(binding(1, Kind.CARRIER, "DPD", app="LegacyERP", cancellable=False), binding(2, Kind.CARRIER, "x"))
+    p = plan(cfg, live)
+    (action,) = [a for a in p.actions if a.address == "dpd"]
+    assert action.action is Action.MANUAL and action.actionable
+    assert action.why == Reason(ReasonCode.FOREIGN_OWNER, {"app": "LegacyERP", "provider": "shopify"})
+    assert "LegacyERP" in action.runbook.navigation
+    assert not action.sides and action.step("cancel") is None  # no cancel is ever sent
+    undeclared = plan(config(undeclared=Undeclared.CANCEL), live)
+    assert {a.live_id: a.action for a in undeclared.actions if a.live_id == "1"} == {"1": Action.MANUAL}
+    assert_reasons_well_formed(p)
+
+
+def test_a_refused_kind_withholds_only_that_kind():
+    refused = Gap(kind=Kind.WEBHOOK, reason=GapReason.REFUSED, params={"right": "read_webhooks"}, detail="403 ACCESS_DENIED")
+    cfg = config(
+        integration("old-dpd", Kind.CARRIER, ensure=Ensure.ABSENT),
+        integration("old-hooks", ensure=Ensure.ABSENT),
+        integration("gone-hooks", ensure=Ensure.ABSENT),
+        integration("want-hook"),
+        integration("seen-hook"),
+    )
+    live = listing(
+        binding(1, Kind.CARRIER, "old-dpd"), binding(2, Kind.CARRIER, "x"),
+        binding(3, name="old-hooks"), binding(4, name="seen-hook"), gaps=(refused,),
+    )
+    record = Record("gone", "shop", "shopify", "webhook", "99", "gone", None, RecordStatus.LIVE)
+    p = plan(cfg, live, state=State(lineage="L", serial=1, records={"gone": record}))
+    assert actions(p) == {
+        "old-dpd": "cancel",
+        "shop/carrier/2": "unmanaged",
+        "old-hooks": "blocked",
+        "gone-hooks": "blocked",
+        "want-hook": "blocked",
+        "seen-hook": "keep",
+    }
+    withheld = Reason(ReasonCode.WITHHELD, {"account": "shop", "kind": "webhook", "gap": "listing-refused"})
+    assert {a.address: a.why for a in p.actions if a.action is Action.BLOCKED} == dict.fromkeys(("old-hooks", "gone-hooks", "want-hook"), withheld)
+    (gap,) = p.incomplete
+    assert (gap.account, gap.kind, gap.detail) == ("shop", "webhook", "403 ACCESS_DENIED")
+    assert gap.reason == Reason(ReasonCode.LISTING_REFUSED, {"account": "shop", "kind": "webhook", "right": "read_webhooks"})
+    assert "read_webhooks" in str(gap)
+    assert not p.is_complete and p.incomplete_accounts == ("shop",)
+    assert record in p.records  # not dropped: its kind was not listed
+    assert_reasons_well_formed(p)
+
+
+def test_empty_listing_guard_is_lifted_by_allow_mass_cancel_without_parsing_text():
+    record = Record("keep", "shop", "shopify", "webhook", "7", "keep", "keep", RecordStatus.LIVE)
+    state = State(lineage="L", serial=1, records={"keep": record})
+    p = plan(config(integration("keep")), listing(), state=state, allow_mass_cancel=True)
+    assert p.problems == ()
+
+
+def test_plan_json_carries_codes_and_round_trips():
+    refused = Gap(kind=Kind.WEBHOOK, reason=GapReason.REFUSED, params={"right": "read_webhooks"})
+    rule = IgnoreRule(match={"kind": "carrier"}, reason="theme", owner="ops@x", expires=date(2026, 1, 1))
+    cfg = config(
+        integration("dpd", Kind.CARRIER, ensure=Ensure.ABSENT, match={"name": "DPD"}),
+        integration("ups", Kind.CARRIER, ensure=Ensure.ABSENT, match={"name": "UPS"}),
+        ignore=(rule,),
+        max_cancels=0,
+    )
+    live = listing(binding(1, Kind.CARRIER, "DPD", app="Lumen Ops"), binding(2, Kind.CARRIER, "UPS", app="ERP", cancellable=False), binding(3, Kind.CARRIER, "x"), gaps=(refused,))
+    p = plan(cfg, live)
+    data = plan_to_json(p)
+    assert data["format_version"] == "2"
+    assert data["hosts"] == {"shop": "shop.myshopify.com"}
+    dpd = next(a for a in data["actions"] if a["address"] == "dpd")
+    assert (dpd["action"], dpd["reason_code"], dpd["reason_params"], dpd["app"]) == ("blocked", "mass-cancel", {"count": 1, "limit": 0}, "Lumen Ops")
+    assert dpd["reason"] == str(p.problems[0])
+    assert data["problems"][0]["code"] == "mass-cancel"
+    assert data["notes"][0]["code"] == "ignore-expired"
+    assert data["incomplete"] == [
+        {"account": "shop", "kind": "webhook", "code": "listing-refused", "params": {"account": "shop", "kind": "webhook", "right": "read_webhooks"},
+         "text": "shop: the vendor refused to list webhook (missing right: read_webhooks)"}
+    ]
+    again = plan_from_json(data)
+    assert again == p
+    assert plan_to_json(again) == data
+
+
+def test_a_plan_of_the_older_format_is_refused_with_a_clear_message():
+    data = plan_to_json(plan(config(integration("a")), listing(binding(1, name="a"))))
+    data["format_version"] = "1"
+    with pytest.raises(PlanFileError, match=r"saved by an older tether \(format 1.*run tether plan again"):
+        plan_from_json(data, "old.json")
+    data["format_version"] = "2"
+    data["actions"][0]["reason_code"] = "not-a-code"
+    with pytest.raises(PlanFileError, match="does not know"):
+        plan_from_json(data, "odd.json")
