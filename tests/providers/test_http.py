@@ -1,4 +1,4 @@
-"""providers/http.py: the one place that decides what is retried, how long to wait, and what a
+"""providers/http: the one place that decides what is retried, how long to wait, and what a
 log or an error may show. Every test speaks to an ``httpx.MockTransport`` and a fake sleep that
 records the waits, so retry timing is checked exactly and the file runs in well under a second.
 """
@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 
-from engine.errors import AuthError, ProviderError, RateLimitError
 from engine.logs import configure
 from providers.http import (
     REDACTOR,
@@ -27,13 +26,11 @@ from providers.http import (
     ResponseLost,
     RetryPolicy,
     TokenBucket,
-    _Direct,
-    _ViaClient,
     is_loopback,
-    proxied,
     require_safe_endpoint,
     retry_after_seconds,
 )
+from providers.sdk.errors import AuthError, ProviderError, RateLimitError, ResponseLostError
 
 BASE = "https://api.vendor.example"
 SECRET = "sk_test_CANARY_http_0f9e8d7c"
@@ -590,70 +587,7 @@ def test_json_body_reads_like_response_json_and_keeps_wide_integers() -> None:
         json_body(answer(b"<html>502 Bad Gateway</html>"))
 
 
-async def _read_pages(get: Callable[[], Any], requests: int) -> None:
-    """``requests`` responses read and dropped, as a listing reads its pages."""
-    for _ in range(requests):
-        response = await get()
-        assert response.json()["items"][0] == {"id": 0}
-        del response
-
-
-def _cyclic_garbage_after(send_all: Callable[[], Any]) -> int:
-    """What the cyclic collector finds after ``send_all()`` ran with it off."""
-    import gc
-
-    gc.collect()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        asyncio.run(send_all())
-        return gc.collect()
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def test_requests_leave_no_cyclic_garbage_behind() -> None:
-    """tether runs with the cyclic collector off (engine.gctune): whatever a request leaves in a
-    reference cycle would stay until the process ends, with the body it holds. Garbage may come
-    per client and per connection, never per request."""
-
-    def sender(requests: int) -> Callable[[], Any]:
-        async def run() -> None:
-            server = Server([answer(200, {"items": [{"id": i} for i in range(50)]})])
-            factory = HttpFactory(transport=httpx.MockTransport(server))
-            try:
-                client = factory.client(BASE, provider="vendor", account="acct")
-                await _read_pages(lambda: client.request("GET", "/v1/things"), requests)
-            finally:
-                await factory.aclose()
-
-        return run
-
-    few, many = _cyclic_garbage_after(sender(10)), _cyclic_garbage_after(sender(110))
-    assert many - few < 50, (few, many)  # 100 more requests: nothing more per request
-
-
-def test_requests_through_an_httpx_client_leave_no_cyclic_garbage_either() -> None:
-    """The proxy and HTTP/2 route goes through ``httpx.AsyncClient``, which ties every response
-    to its stream in a cycle; ``_ViaClient`` breaks it."""
-
-    def sender(requests: int) -> Callable[[], Any]:
-        async def run() -> None:
-            server = Server([answer(200, {"items": [{"id": i} for i in range(50)]})])
-            route = _ViaClient(httpx.AsyncClient(transport=httpx.MockTransport(server)))
-            try:
-                await _read_pages(lambda: route.send(httpx.Request("GET", BASE + "/v1/things")), requests)
-            finally:
-                await route.aclose()
-
-        return run
-
-    few, many = _cyclic_garbage_after(sender(10)), _cyclic_garbage_after(sender(110))
-    assert many - few < 50, (few, many)
-
-
-# -- routes: straight to a transport, or through httpx where a proxy is configured ---------------
+# -- proxies: httpx reads them from the environment, never for loopback ---------------------------
 
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "all_proxy", "no_proxy")
@@ -666,38 +600,31 @@ def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def test_proxied_follows_the_environment_but_never_for_loopback(no_proxy_environment: pytest.MonkeyPatch) -> None:
-    assert not proxied("https://api.vendor.example/v1")
-    no_proxy_environment.setenv("https_proxy", "http://proxy.corp.example:3128")
-    no_proxy_environment.setenv("no_proxy", "internal.example")
-    assert proxied("https://api.vendor.example/v1")
-    assert not proxied("https://internal.example/v1")  # NO_PROXY
-    assert not proxied("http://127.0.0.1:8080/shopify/shop")  # the sandbox
-    assert not proxied("http://api.vendor.example/v1")  # only https is proxied here
-    no_proxy_environment.setenv("all_proxy", "socks5://proxy.corp.example:1080")
-    assert proxied("http://api.vendor.example/v1")
+def _proxy_of(factory: HttpFactory, url: str) -> httpx.AsyncBaseTransport:
+    """The transport httpx chose for ``url``: the client's own, or one mounted for a proxy."""
+    client = factory.http_client(url)
+    return client._transport_for_url(httpx.URL(url))
 
 
-def test_a_proxied_origin_goes_through_httpx_and_the_others_straight_to_tethers_transport(
+def test_an_origin_the_environment_proxies_goes_through_the_proxy_and_loopback_never_does(
     no_proxy_environment: pytest.MonkeyPatch,
 ) -> None:
-    """Before, every HTTP/1.1 origin went to tether's own transport, which knows nothing of
-    proxies: a seller behind HTTPS_PROXY could not reach the vendor at all."""
-    factory = HttpFactory(http2=False)
-    direct = factory._routes("https://api.vendor.example")
     no_proxy_environment.setenv("HTTPS_PROXY", "http://proxy.corp.example:3128")
-    via_proxy = factory._routes("https://api.vendor.example")
-    sandbox = factory._routes("http://127.0.0.1:8080/shopify/shop")
+    no_proxy_environment.setenv("NO_PROXY", "internal.example")
+    no_proxy_environment.setenv("ALL_PROXY", "http://proxy.corp.example:3128")
+    factory = HttpFactory(http2=False)
     try:
-        assert [type(route) for route in direct.routes] == [_Direct]
-        assert {type(route) for route in via_proxy.routes} == {_ViaClient}
-        assert [type(route) for route in sandbox.routes] == [_Direct]
-        client = via_proxy.routes[0].client  # type: ignore[union-attr]
-        transport = client._transport_for_url(httpx.URL("https://api.vendor.example/v1"))
-        assert transport is not client._transport  # httpx mounted the proxy for this URL
+        vendor = factory.http_client("https://api.vendor.example/v1")
+        assert _proxy_of(factory, "https://api.vendor.example/v1") is not vendor._transport  # proxied
+        internal = factory.http_client("https://internal.example/v1")
+        assert _proxy_of(factory, "https://internal.example/v1") is internal._transport  # NO_PROXY
+        sandbox = factory.http_client("http://127.0.0.1:8080/shopify/shop")
+        assert _proxy_of(factory, "http://127.0.0.1:8080/shopify/shop") is sandbox._transport
+        # One pool per origin: the same client for every path of an origin, another for another.
+        assert factory.http_client("https://api.vendor.example/v2/other") is vendor
+        assert len({id(vendor), id(internal), id(sandbox)}) == 3
     finally:
-        for pools in (direct, via_proxy, sandbox):
-            asyncio.run(pools.aclose())
+        asyncio.run(factory.aclose())
 
 
 def test_a_socks_proxy_without_its_package_is_a_clear_error_not_a_crash(
@@ -711,7 +638,7 @@ def test_a_socks_proxy_without_its_package_is_a_clear_error_not_a_crash(
         pytest.skip("socksio is installed: the SOCKS proxy is usable")
     no_proxy_environment.setenv("ALL_PROXY", "socks5://proxy.corp.example:1080")
     with pytest.raises(ProviderError, match="socksio.*ALL_PROXY"):
-        HttpFactory(http2=False)._routes("https://api.vendor.example")
+        HttpFactory(http2=False).http_client("https://api.vendor.example")
 
 
 def test_every_request_names_tether_accepts_compression_and_carries_the_timeouts() -> None:
@@ -719,7 +646,7 @@ def test_every_request_names_tether_accepts_compression_and_carries_the_timeouts
     response, _ = call(server)
     assert isinstance(response, httpx.Response)
     sent = server.requests[0]
-    assert sent.headers["user-agent"].startswith("tether/")
+    assert sent.headers["user-agent"] == "tether"
     assert "gzip" in sent.headers["accept-encoding"]
     assert sent.headers["authorization"] == f"Bearer {SECRET}"
     assert sent.extensions["timeout"] == {"connect": 30.0, "read": 30.0, "write": 30.0, "pool": 30.0}
@@ -730,7 +657,21 @@ def test_every_request_names_tether_accepts_compression_and_carries_the_timeouts
     assert sent.headers.get_list("accept") == ["application/json"]  # any case replaces the default
 
 
-def test_a_gzip_body_is_read_decoded_on_the_direct_route() -> None:
+def test_the_factory_names_the_user_agent_the_engine_gives_it() -> None:
+    server = Server([answer(200, {})])
+
+    async def run() -> None:
+        factory = HttpFactory(transport=httpx.MockTransport(server), user_agent="tether/9.8.7")
+        try:
+            await factory.client(BASE, provider="vendor", account="acct").request("GET", "/v1/things")
+        finally:
+            await factory.aclose()
+
+    asyncio.run(run())
+    assert server.requests[0].headers.get_list("user-agent") == ["tether/9.8.7"]
+
+
+def test_a_gzip_body_is_read_decoded() -> None:
     import gzip
 
     body = json.dumps({"items": [1, 2, 3]}).encode()
@@ -739,3 +680,7 @@ def test_a_gzip_body_is_read_decoded_on_the_direct_route() -> None:
     assert isinstance(response, httpx.Response)
     assert response.json() == {"items": [1, 2, 3]}
     assert response.request.url == httpx.URL(BASE + "/v1/things")
+
+
+def test_response_lost_is_the_sdk_error() -> None:
+    assert ResponseLost is ResponseLostError
