@@ -1,4 +1,12 @@
-"""Terraform-like text for humans: one symbol and one line per binding, details indented."""
+"""Terraform-like text for humans: one symbol and one line per binding, details indented.
+
+After the bindings come the findings a reader must not miss, each in its own section: what
+this credential cannot verify (and how to see it), the problems and the incomplete listings
+(per account and kind, naming the missing right), cancels the vendor already scheduled (with
+their date), and the host each account's credential goes to. Every sentence is rendered from a
+code (``engine.i18n``); a long run of unmanaged bindings is counted per account and kind, with
+the first few listed (all of them with ``verbose``).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +19,10 @@ from rich.control import strip_control_codes
 from rich.text import Span, Text
 
 from engine.apply import ApplyResult, Outcome
-from engine.i18n import localize, t, word
+from engine.i18n import render_reason, t, word
 from engine.model import Action, Kind
 from engine.plan import Plan, PlannedAction
+from engine.render import facts
 
 STYLES = {
     Action.KEEP: "dim",
@@ -24,6 +33,7 @@ STYLES = {
     Action.UNMANAGED: "cyan",
     Action.BLOCKED: "bold magenta",
     Action.MANUAL: "bold blue",
+    Action.UNVERIFIABLE: "bold yellow",
 }
 
 OUTCOME_STYLES = {
@@ -147,7 +157,9 @@ def action_lines(out: _Pieces, action: PlannedAction, lang: str, *, verbose: boo
     out.append(f"  {describe(action, lang)}\n")
     if action.action is Action.KEEP and not verbose:
         return
-    out.append(f"      {_label('plan.reason', lang)}{localize(action.reason, lang)}\n", style="dim" if action.action is Action.KEEP else "")
+    out.append(f"      {_label('plan.reason', lang)}{facts.reason_text(action, lang)}\n", style="dim" if action.action is Action.KEEP else "")
+    if action.app:
+        out.append(f"      {_label('plan.app', lang)}{action.app}\n")
     if action.diff:
         for field, change in sorted(action.diff.items()):
             out.append(f"      ~ {field}: ", style="yellow")
@@ -166,6 +178,8 @@ def action_lines(out: _Pieces, action: PlannedAction, lang: str, *, verbose: boo
         if action.pending:
             out.append(f"      {t('plan.pending', lang)}\n", style="blue")
         out.append(f"      {_label('plan.runbook', lang)}{' > '.join(action.runbook.navigation)}\n")
+        if action.runbook.contact:
+            out.append(f"      {_label('md.label.contact', lang)}{action.runbook.contact}\n")
         message = action.runbook.support_message.get(lang) or action.runbook.support_message.get("en", "")
         if message:
             out.append(f"      {_label('plan.support_message', lang).rstrip()}\n")
@@ -176,35 +190,84 @@ def action_lines(out: _Pieces, action: PlannedAction, lang: str, *, verbose: boo
 def render_plan(
     plan: Plan, lang: str = "en", *, state_changes: Iterable[str] = (), verbose: bool = False, audit: bool = False
 ) -> Text:
-    """The plan for a person; with ``audit`` the same report read as findings, not intentions."""
+    """The plan for a person; with ``audit`` the same report read as findings, not intentions.
+    ``verbose`` shows the reasons of kept bindings and lists every unmanaged binding."""
     out = _Pieces()
     changes = [] if audit else list(state_changes)
     header = "audit.header" if audit else "plan.header"
     out.append(t(header, lang, accounts=len(plan.refreshed), bindings=sum(plan.refreshed.values())) + "\n\n")
+    unmanaged = [a for a in plan.actions if facts.is_summarised(a)]
+    summary = facts.summarise(unmanaged, verbose=verbose)
+    folded = len(unmanaged) > len(summary.shown)
+    shown = {id(a) for a in summary.shown}
+    unverifiable = []
     for action in plan.actions:
-        action_lines(out, action, lang, verbose=verbose)
-    if plan.problems:
-        out.append("\n" + t("plan.problems", lang) + "\n", style="bold red")
-        for problem in plan.problems:
-            out.append(f"  ! {localize(problem, lang)}\n", style="red")
-    if plan.notes:
-        out.append("\n" + t("plan.notes", lang) + "\n", style="bold")
-        for note in plan.notes:
-            out.append(f"  * {localize(note, lang)}\n")
-    if plan.ignored:
-        out.append("\n" + t("plan.ignored", lang, count=plan.ignored) + "\n", style="dim")
+        if action.action is Action.UNVERIFIABLE:
+            unverifiable.append(action)
+        elif not folded or action.action is not Action.UNMANAGED or id(action) in shown:
+            action_lines(out, action, lang, verbose=verbose)
+    if folded:
+        _unmanaged_summary(out, summary, lang)
+    if unverifiable:
+        out.append("\n" + t("plan.unverifiable", lang) + "\n", style="bold yellow")
+        for action in unverifiable:
+            action_lines(out, action, lang, verbose=verbose)
+    _findings(out, plan, lang)
     out.append("\n")
     out.append(t("plan.summary", lang, **plan.summary) + "\n", style="bold")
     if changes:
-        shown = ", ".join(changes[:5]) + (" ..." if len(changes) > 5 else "")
-        out.append(t("plan.state_changes", lang, count=len(changes), addresses=shown) + "\n")
-    if plan.incomplete:
-        out.append(t("plan.incomplete", lang, accounts=", ".join(plan.incomplete)) + "\n", style="bold red")
+        listed = ", ".join(changes[:5]) + (" ..." if len(changes) > 5 else "")
+        out.append(t("plan.state_changes", lang, count=len(changes), addresses=listed) + "\n")
+    if not plan.is_complete:
+        out.append(t("plan.incomplete", lang, accounts=", ".join(plan.incomplete_accounts)) + "\n", style="bold red")
     elif audit and not plan.needs_attention():
         out.append(t("audit.clean", lang) + "\n", style="green")
     elif not audit and not any(a.actionable for a in plan.actions) and not changes:
         out.append(t("plan.no_changes", lang) + "\n", style="green")
     return out.text()
+
+
+def _unmanaged_summary(out: _Pieces, summary: facts.Summary, lang: str) -> None:
+    """The counts of unmanaged bindings per account and kind, and how many were not listed."""
+    out.append("\n" + t("plan.unmanaged_summary", lang, count=f"{summary.total:,}") + "\n", style="cyan")
+    for account, kind, count in summary.counts:
+        line = t("plan.unmanaged_count", lang, account=account, kind=_kind_word(Kind(kind), lang), count=f"{count:,}")
+        out.append(f"  {line}\n")
+    hidden = summary.total - len(summary.shown)
+    out.append("  " + t("plan.unmanaged_more", lang, count=f"{hidden:,}") + "\n", style="dim")
+
+
+def _findings(out: _Pieces, plan: Plan, lang: str) -> None:
+    """Problems, incomplete listings, scheduled cancels, notes, hosts, ignored bindings."""
+    if plan.problems:
+        out.append("\n" + t("plan.problems", lang) + "\n", style="bold red")
+        for problem in plan.problems:
+            out.append(f"  ! {render_reason(problem, lang)}\n", style="red")
+    gaps = facts.gaps(plan, lang)
+    if gaps:
+        out.append("\n" + t("plan.gaps", lang) + "\n", style="bold red")
+        for gap in gaps:
+            out.append(f"  ! {gap.text}\n", style="red")
+            if gap.detail:
+                out.append(f"      {_label('plan.gap_detail', lang)}{gap.detail}\n", style="dim")
+    scheduled = facts.scheduled(plan)
+    if scheduled:
+        out.append("\n" + t("plan.scheduled", lang) + "\n", style="bold")
+        for action in scheduled:
+            date = facts.scheduled_date(action)
+            when = t("plan.scheduled_on", lang, date=date) if date else t("plan.scheduled_undated", lang)
+            out.append(f"  - {action.address}  {describe(action, lang)}: {when}\n")
+    if plan.notes:
+        out.append("\n" + t("plan.notes", lang) + "\n", style="bold")
+        for note in plan.notes:
+            out.append(f"  * {render_reason(note, lang)}\n")
+    hosts = facts.hosts(plan)
+    if hosts:
+        out.append("\n" + t("plan.hosts", lang) + "\n", style="bold")
+        for account, host in hosts.items():
+            out.append("  " + t("plan.host_line", lang, account=account, host=host) + "\n")
+    if plan.ignored:
+        out.append("\n" + t("plan.ignored", lang, count=plan.ignored) + "\n", style="dim")
 
 
 def render_apply(result: ApplyResult, lang: str = "en") -> Text:
@@ -221,7 +284,8 @@ def render_apply(result: ApplyResult, lang: str = "en") -> Text:
         if item.runbook is not None:
             out.append(f"      {_label('plan.runbook', lang)}{' > '.join(item.runbook.navigation)}\n")
     for action in result.blocked:
-        out.append(t("apply.blocked_skipped", lang, address=action.address, reason=action.reason) + "\n", style="magenta")
+        reason = render_reason(action.why, lang)
+        out.append(t("apply.blocked_skipped", lang, address=action.address, reason=reason) + "\n", style="magenta")
     counts = {
         "ok": sum(1 for r in result.results if r.outcome in (Outcome.CANCELLED, Outcome.SCHEDULED, Outcome.ALREADY_GONE)),
         "manual": sum(1 for r in result.results if r.outcome is Outcome.MANUAL_PENDING),

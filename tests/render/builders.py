@@ -8,6 +8,11 @@ from typing import Any
 
 from engine.model import Action, Kind, Money, Runbook
 from engine.plan import Plan, PlannedAction, Step
+from engine.reasons import PlanGap, Reason, ReasonCode
+
+ABSENT = Reason(ReasonCode.DECLARED_ABSENT)
+UNDECLARED = Reason(ReasonCode.UNDECLARED)
+PRESENT = Reason(ReasonCode.PRESENT)
 
 
 def steps(*, datasets: tuple[str, ...] = ("binding",), rights: tuple[str, ...] = ("write_shipping",), granted: bool | None = True, subscription: bool = False) -> tuple[Step, ...]:
@@ -30,7 +35,7 @@ def action(
     account: str = "shop-eu",
     kind: Kind = Kind.CARRIER,
     name: str = "DPD Rates",
-    reason: str = "declared absent",
+    why: Reason = ABSENT,
     live_id: str | None = "1036894960",
     resource: str = "carrier_services",
     integration: str | None = "",
@@ -44,7 +49,7 @@ def action(
         provider="shopify",
         kind=kind,
         action=action,
-        reason=reason,
+        why=why,
         integration=address.split("[")[0] if integration == "" else integration,
         live_id=live_id,
         name=name,
@@ -93,18 +98,87 @@ def demo_like() -> Plan:
                resource="subscriptions", live_id="sub_1", fee=fee("49.00"),
                steps=steps(datasets=("binding", "invoices"), subscription=True)),
         action(Action.BLOCKED, "analytics-pro", account="stripe-eu", kind=Kind.SUBSCRIPTION, name="Analytics Pro",
-               resource="subscriptions", live_id="sub_2", reason="protected (protect: true)"),
+               resource="subscriptions", live_id="sub_2", why=Reason(ReasonCode.PROTECTED)),
         action(Action.MANUAL, "temu-hermes", account="temu", name="Hermes template", resource="bindings",
-               live_id="tpl-7", reason="no API can cancel this binding: follow the runbook", runbook=runbook(),
+               live_id="tpl-7", why=Reason(ReasonCode.NO_API), runbook=runbook(),
                steps=(Step("check-terms", {}), Step("backup", {"datasets": ["binding"]}))),
-        action(Action.DRIFT, "dpd-rates", name="DPD Rates", reason="live value differs from expect: active",
+        action(Action.DRIFT, "dpd-rates", name="DPD Rates", why=Reason(ReasonCode.DRIFT, {"fields": "active", "count": 1}),
                diff={"active": {"expected": True, "actual": False}}),
         action(Action.MISSING, "ups-rates", name="", live_id=None, resource="",
-               reason="no live carrier on shop-eu matches {name: 'UPS Rates'}"),
+               why=Reason(ReasonCode.MISSING, {"kind": "carrier", "account": "shop-eu", "selector": "{name: 'UPS Rates'}"})),
         action(Action.UNMANAGED, "shop-eu/webhook/4759309", kind=Kind.WEBHOOK, name="app/uninstalled", resource="webhooks",
-               live_id="4759309", integration=None, reason="live, but no integration declares it"),
+               live_id="4759309", integration=None, why=UNDECLARED),
         action(Action.KEEP, "nordhub", name="Nordhub Fulfillment", resource="fulfillment_services", live_id="611870435",
-               reason="present as declared"),
-        notes=("ignore rule #1 (installed by the theme; owner ops@example.com) expired on 2026-10-31 and no longer hides shop-eu/webhook/4759309",),
+               why=PRESENT),
+        notes=(expired_rule(),),
         ignored=2,
     )
+
+
+def expired_rule() -> Reason:
+    return Reason(
+        ReasonCode.IGNORE_EXPIRED,
+        {
+            "number": 1,
+            "rule_reason": "installed by the theme",
+            "owner": "ops@example.com",
+            "expires": "2026-10-31",
+            "binding": "shop-eu/webhook/4759309",
+        },
+    )
+
+
+def refused(account: str = "shop-eu", kind: str | None = "webhook", right: str = "read_webhooks", detail: str = "") -> PlanGap:
+    """A listing of one kind the vendor refused (``kind`` None: the whole account)."""
+    params: dict[str, str | int] = {"account": account, "kind": kind or "", "right": right}
+    return PlanGap(account, kind, Reason(ReasonCode.LISTING_REFUSED, params), detail)
+
+
+def failed(account: str = "shop-eu", kind: str | None = None, detail: str = "page 2: HTTP 503") -> PlanGap:
+    return PlanGap(account, kind, Reason(ReasonCode.LISTING_FAILED, {"account": account, "kind": kind or ""}), detail)
+
+
+def not_visible(account: str = "shop-eu", how: str = "add the LegacyERP app's credential as another account") -> Reason:
+    return Reason(
+        ReasonCode.NOT_VISIBLE,
+        {
+            "kind": "webhook",
+            "account": account,
+            "blind": "own-app-only",
+            "visible_apps": "Lumen Ops",
+            "resource": "webhookSubscriptions",
+            "how_to_see": how,
+        },
+    )
+
+
+def owners_plan() -> Plan:
+    """The seller's view of issue 12: its own stale webhook cancelled, another app's carrier
+    service manual, the other app's webhooks unverifiable, a cancel the vendor already
+    scheduled, one refused listing, and the host the credential goes to."""
+    return plan(
+        action(Action.CANCEL, "stale-hooks[11]", kind=Kind.WEBHOOK, name="orders/create", resource="webhookSubscriptions",
+               live_id="11", app="Lumen Ops"),
+        action(Action.MANUAL, "legacy-carrier", name="LegacyERP Rates", live_id="22", app="LegacyERP Connector",
+               why=Reason(ReasonCode.FOREIGN_OWNER, {"app": "LegacyERP Connector", "provider": "shopify"}),
+               runbook=Runbook(navigation=("Settings", "Apps and sales channels", "LegacyERP Connector", "Uninstall"),
+                               support_message={}, contact="")),
+        action(Action.UNVERIFIABLE, "legacy-erp-hooks", kind=Kind.WEBHOOK, name="", live_id=None,
+               resource="webhookSubscriptions", why=not_visible()),
+        action(Action.KEEP, "old-plan", account="stripe-eu", kind=Kind.SUBSCRIPTION, name="Old plan", live_id="sub_9",
+               resource="subscriptions", why=Reason(ReasonCode.CANCEL_SCHEDULED, {"date": "2026-12-31"})),
+        incomplete=(refused(account="stripe-eu", kind="webhook", right="read_webhook_endpoints",
+                            detail="This API key lacks rk_webhook_read"),),
+        hosts={"shop-eu": "lumen.myshopify.com", "stripe-eu": "api.stripe.com"},
+    )
+
+
+def unmanaged_plan(count: int, accounts: int = 3) -> Plan:
+    """``count`` unmanaged webhooks over ``accounts`` shops, and one cancel."""
+    actions = [action(Action.CANCEL, "hermes-rates", name="Hermes Rates", live_id="1")]
+    for i in range(count):
+        account = f"shop-{i % accounts}"
+        actions.append(action(Action.UNMANAGED, f"{account}/webhook/{1000 + i}", account=account, kind=Kind.WEBHOOK,
+                              name=f"orders/create #{i}", resource="webhookSubscriptions", live_id=str(1000 + i),
+                              integration=None, why=UNDECLARED))
+    return plan(*actions)

@@ -16,7 +16,8 @@ from markdown_it import MarkdownIt
 
 from engine.model import Action, Kind
 from engine.render.markdown import COMMENT_LIMIT, MARKER_AUDIT, MARKER_PLAN, code, esc, mermaid, render_markdown
-from tests.render.builders import action, demo_like, fee, plan, steps
+from engine.reasons import PlanGap, Reason, ReasonCode
+from tests.render.builders import PRESENT, UNDECLARED, action, demo_like, failed, fee, plan, steps
 
 # The only raw HTML the renderer writes itself; everything else must come out as text.
 OWN_HTML = re.compile(r"^(<!-- tether:(plan|audit) -->|<details>|</details>|<summary>[^<>]*</summary>|<sub>|</sub>)$")
@@ -91,10 +92,10 @@ def test_the_verdict_is_the_first_thing_a_reader_sees() -> None:
     [
         ((), False, "### ✅ tether plan: no changes; the live integrations match tether.yaml"),
         ((), True, "### ✅ tether audit: clean; every live binding matches tether.yaml"),
-        ((action(Action.KEEP, "dpd-rates", reason="present as declared"),), True, "### ✅ tether audit: clean; every live binding matches tether.yaml"),
+        ((action(Action.KEEP, "dpd-rates", why=PRESENT),), True, "### ✅ tether audit: clean; every live binding matches tether.yaml"),
         ((action(Action.CANCEL, "hermes-rates"),), False, "### ⚠️ tether plan: cancels 1 binding · no fees"),
         ((action(Action.CANCEL, "hermes-rates"),), True, "### ⚠️ tether audit: 1 to cancel · no fees"),
-        ((action(Action.BLOCKED, "x", fee=fee("29.00"), reason="early-termination fee 29.00 EUR exceeds max_fee 0.00 EUR; review the contract and run with --accept-fees"),), False, "### 🛑 tether plan: 1 blocked · fees 29.00 EUR blocked"),
+        ((action(Action.BLOCKED, "x", fee=fee("29.00"), why=Reason(ReasonCode.FEE_OVER_LIMIT, {"fee": "29.00 EUR", "max_fee": "0.00 EUR"})),), False, "### 🛑 tether plan: 1 blocked · fees 29.00 EUR blocked"),
     ],
 )
 def test_verdicts(actions: tuple, audit: bool, verdict: str) -> None:
@@ -102,11 +103,12 @@ def test_verdicts(actions: tuple, audit: bool, verdict: str) -> None:
 
 
 def test_an_incomplete_refresh_says_so_first() -> None:
-    p = plan(action(Action.KEEP, "dpd-rates"), incomplete=("shop-eu",), problems=("shop-eu: no cancel decided because the listing was partial (page 2: HTTP 503)",))
+    p = plan(action(Action.KEEP, "dpd-rates", why=PRESENT), incomplete=(failed(),))
     text = render(p, audit=True)
-    assert text.splitlines()[1].startswith("### ❌ tether audit: incomplete: shop-eu could not be listed fully")
+    assert text.splitlines()[1].startswith("### ❌ tether audit: incomplete: part of shop-eu could not be listed")
     assert "⚠️ partial" in text
-    assert "#### ❗ Problems" in text and "page 2: HTTP 503" in text
+    assert "#### ❗ Problems" in text
+    assert "- shop-eu: listing its bindings failed after retries (the vendor said: `page 2: HTTP 503`)" in text
 
 
 # -- what a reviewer needs, above the details ------------------------------------------------------
@@ -207,13 +209,22 @@ HOSTILE = [
 @pytest.mark.parametrize("audit", [False, True])
 def test_hostile_names_and_reasons_cannot_break_out(lang: str, audit: bool) -> None:
     actions = []
+    problems, notes, gaps = [], [], []
     for i, bad in enumerate(HOSTILE):
-        actions.append(action(Action.CANCEL, f"c{i}[{bad}]", name=bad, reason=bad, live_id=bad, account="shop-eu",
+        owner = Reason(ReasonCode.FOREIGN_OWNER, {"app": bad, "provider": bad})
+        drifted = Reason(ReasonCode.DRIFT, {"fields": bad, "count": 1})
+        actions.append(action(Action.CANCEL, f"c{i}[{bad}]", name=bad, why=owner, live_id=bad, account="shop-eu", app=bad,
                               resource=bad, fee=fee("1.00"), steps=steps(datasets=("binding", bad), rights=(bad,), granted=False)))
-        actions.append(action(Action.DRIFT, f"d{i}", name=bad, reason=bad, diff={bad: {"expected": bad, "actual": bad}}))
-        actions.append(action(Action.UNMANAGED, f"shop-eu/webhook/{bad}", name=bad, reason=bad, live_id=bad, integration=None))
-        actions.append(action(Action.KEEP, f"k{i}", name=bad))
-    p = plan(*actions, problems=tuple(HOSTILE), notes=tuple(HOSTILE), targets=("t|x",))
+        actions.append(action(Action.DRIFT, f"d{i}", name=bad, why=drifted, diff={bad: {"expected": bad, "actual": bad}}))
+        actions.append(action(Action.UNMANAGED, f"shop-eu/webhook/{bad}", name=bad, why=UNDECLARED, live_id=bad, integration=None))
+        actions.append(action(Action.UNVERIFIABLE, f"u{i}", name=bad, live_id=None, why=Reason(
+            ReasonCode.NOT_VISIBLE, {"kind": bad, "account": bad, "blind": bad, "visible_apps": bad, "resource": bad, "how_to_see": bad})))
+        actions.append(action(Action.KEEP, f"k{i}", name=bad, why=Reason(ReasonCode.CANCEL_SCHEDULED, {"date": bad})))
+        problems.append(Reason(ReasonCode.EMPTY_LISTING, {"account": bad, "recorded": bad}))
+        notes.append(Reason(ReasonCode.IGNORE_EXPIRED, {"number": 1, "rule_reason": bad, "owner": bad, "expires": bad, "binding": bad}))
+        gaps.append(PlanGap(bad, bad, Reason(ReasonCode.LISTING_REFUSED, {"account": bad, "kind": bad, "right": bad}), bad))
+    p = plan(*actions, problems=tuple(problems), notes=tuple(notes), incomplete=tuple(gaps), targets=("t|x",),
+             hosts={"shop-eu": HOSTILE[1], HOSTILE[0]: HOSTILE[3]})
     text = render(p, lang=lang, audit=audit)
 
     # no HTML but the renderer's own
@@ -283,7 +294,7 @@ def big_plan(count: int = 5000) -> object:
         extra = {"diff": {"active": {"expected": True, "actual": False}}} if which is Action.DRIFT else {}
         actions.append(action(which, f"integration-{i:05d}", account=f"shop-{i % 7}", name=f"Carrier service number {i}",
                               live_id=str(1_000_000 + i), integration=None if which is Action.UNMANAGED else "",
-                              reason="live, but no integration declares it" if which is Action.UNMANAGED else "declared absent",
+                              why=UNDECLARED if which is Action.UNMANAGED else Reason(ReasonCode.DECLARED_ABSENT),
                               **extra))
     return plan(*actions)
 
