@@ -12,13 +12,23 @@ For each binding, in the plan's execution order (within an account, an app last)
 
 Killed anywhere, the next run finds the journal's unfinished intent and, like every run, re-reads
 the live binding before acting; the idempotency key is derived from the binding's identity, side
-and live fingerprint, so a retried cancel of an unchanged binding carries the same key.
+and live fingerprint, so a retried cancel of an unchanged binding carries the same key. A backup
+the dead run left half written is recorded as unfinished by the run that settles it.
+
+A cancel whose answer was lost (``ResponseLostError``: sent, but the connection dropped before the
+answer) is settled here, once, for every provider: apply re-reads the binding. Gone or scheduled,
+the cancel happened; still live, it did not, and the binding fails, safe to retry by the next
+apply. The cancel is never sent again within a run.
+
+The run has a deadline (``ApplySettings.deadline``, from ``--timeout``): after it no new binding is
+started; the one in flight is finished or settled.
 """
 
 from __future__ import annotations
 
-import contextvars
+import asyncio
 import hashlib
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -28,20 +38,17 @@ from typing import Any
 
 import structlog
 
+from engine.audit import AuditTrail, audit_context  # noqa: F401 - AuditTrail: runner imports it here
 from engine.backup import BackupWriter, new_backup_id
 from engine.errors import ProviderError, StalePlanError, TetherError
 from engine.failpoints import failpoint
 from engine.journal import JsonlLog, close_interrupted, interrupted
 from engine.model import Action, CancelAt, Kind, LiveBinding, Runbook
 from engine.plan import Plan, PlannedAction, execution_order, record_key
-from providers.sdk import CancelRequest, CancelStatus, Provider
+from providers.sdk import CancelRequest, CancelStatus, Provider, ResponseLostError
 from states.model import Record, RecordStatus, State
 
 log = structlog.get_logger("tether.apply")
-
-_audit_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
-    "tether_audit_context", default={}
-)
 
 
 class Outcome(str, Enum):
@@ -89,37 +96,17 @@ class ApplySettings:
     backup_dir: Path
     journal_dir: Path
     max_plan_age: timedelta | None = None  # None: the plan was made in this run
+    encrypt_to: tuple[str, ...] = ()  # age recipients of the backups (defaults.backups.encrypt_to)
+    deadline: float | None = None  # time.monotonic() after which no new binding is started
+
+    def past_deadline(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
 
 Report = Callable[[str, Mapping[str, Any]], None]
-
-
-class AuditTrail:
-    """Receives every mutating HTTP call (providers.http) and appends it to the audit log, with
-    what apply was doing at the time (address, idempotency key, backup sha256, plan hash)."""
-
-    def __init__(self, path: Path, run_id: str, plan_sha256: str) -> None:
-        self.path = Path(path)
-        self.run_id = run_id
-        self.plan_sha256 = plan_sha256
-        self._log: JsonlLog | None = None
-
-    def hook(self, entry: Mapping[str, Any]) -> None:
-        if self._log is None:
-            self._log = JsonlLog(self.path)
-        self._log.write(
-            {
-                "time": datetime.now().astimezone().isoformat(timespec="milliseconds"),
-                "run_id": self.run_id,
-                "plan_sha256": self.plan_sha256,
-                **_audit_context.get(),
-                **entry,
-            }
-        )
-
-    def close(self) -> None:
-        if self._log is not None:
-            self._log.close()
 
 
 def idempotency_key(action: PlannedAction, side: str) -> str:
@@ -199,6 +186,17 @@ class Applier:
             live, refused = await self._preflight(actions)
             failed_accounts: set[str] = set()
             for action in actions:
+                if self.settings.past_deadline():
+                    results.append(
+                        BindingResult(
+                            action,
+                            Outcome.SKIPPED,
+                            "not started: the run's deadline (--timeout) passed; nothing was done "
+                            "for this binding. Run tether apply again to carry it out",
+                        )
+                    )
+                    self.report("deadline", {"address": action.address})
+                    continue
                 if action.address in refused:
                     results.append(refused[action.address])
                     failed_accounts.add(action.account)
@@ -219,7 +217,9 @@ class Applier:
                 self.report("result", {"address": action.address, "outcome": result.outcome.value, "detail": result.detail})
                 if not result.outcome.ok:
                     failed_accounts.add(action.account)
-        close_interrupted(self.settings.journal_dir, self.settings.run_id)
+        close_interrupted(
+            self.settings.journal_dir, self.settings.run_id, backup_dir=self.settings.backup_dir
+        )
         assert self.journal is not None
         self.journal.write({"event": "run-end", "run_id": self.settings.run_id})
         return ApplyResult(
@@ -239,7 +239,15 @@ class Applier:
         for account, group in by_account.items():
             provider = self.providers[account]
             self.report("preflight", {"account": account, "count": len(group)})
-            listing = await provider.list_bindings(frozenset(a.kind for a in group))
+            try:
+                listing = await asyncio.wait_for(
+                    provider.list_bindings(frozenset(a.kind for a in group)), self.settings.remaining()
+                )
+            except asyncio.TimeoutError:
+                raise ProviderError(
+                    f"{account}: cannot confirm the plan, the live listing did not finish before the "
+                    "run's deadline (--timeout). Nothing was changed; try again later."
+                ) from None
             if not listing.complete:
                 raise ProviderError(
                     f"{account}: cannot confirm the plan, the live listing was partial "
@@ -253,10 +261,10 @@ class Applier:
                 granted_by_account[account] = None
         stale = []
         for action in actions:
-            binding = live.get(action.identity)
-            if binding is None:
+            seen = live.get(action.identity)
+            if seen is None:
                 stale.append(f"{action.address}: gone since the plan was made")
-            elif binding.fingerprint != action.fingerprint:
+            elif seen.fingerprint != action.fingerprint:
                 stale.append(f"{action.address}: changed since the plan was made")
         if stale:
             raise StalePlanError(
@@ -280,10 +288,11 @@ class Applier:
         provider = self.providers[action.account]
         key = action.identity
         base = {"identity": key, "address": action.address}
-        self._journal("intent-backup", base)
+        backup_id = new_backup_id(action.address, self.settings.now)
+        self._journal("intent-backup", {**base, "backup_id": backup_id})
         failpoint("before-backup")
         try:
-            backup_id, backup_sha = await self._backup(action, binding, provider)
+            backup_sha = await self._backup(action, binding, provider, backup_id)
         except TetherError as exc:
             self._journal("backup-failed", {**base, "error": str(exc)})
             return BindingResult(action, Outcome.FAILED, f"backup failed, nothing cancelled: {exc}")
@@ -305,11 +314,25 @@ class Applier:
             ikey = idempotency_key(action, side)
             self._journal("intent-cancel", {**base, "side": side, "idempotency_key": ikey})
             failpoint("before-cancel")
-            token = _audit_context.set(
+            token = audit_context.set(
                 {"address": action.address, "idempotency_key": ikey, "backup_sha256": backup_sha}
             )
             try:
                 outcome = await provider.cancel(CancelRequest(binding, side, cancel_at, ikey))
+            except ResponseLostError as exc:
+                self._journal("outcome", {**base, "side": side, "status": "lost", "error": str(exc)})
+                settled = await self._settle_lost(action, binding, provider, side, exc)
+                self._journal("settled", {**base, "side": side, "status": settled.status})
+                if settled.status == "live" or settled.status == "unknown":
+                    if sides_done:
+                        self.records[key] = replace(
+                            record, status=RecordStatus.PARTIAL, sides_done=tuple(sides_done), backup_id=backup_id
+                        )
+                        self._persist()
+                    return BindingResult(action, Outcome.FAILED, settled.detail, backup_id)
+                statuses.append(CancelStatus.SCHEDULED if settled.status == "scheduled" else CancelStatus.DONE)
+                sides_done.append(side)
+                continue
             except TetherError as exc:
                 self._journal("outcome", {**base, "side": side, "status": "error", "error": str(exc)})
                 if sides_done:
@@ -319,7 +342,7 @@ class Applier:
                     self._persist()
                 return BindingResult(action, Outcome.FAILED, f"cancel on {side} failed: {exc}", backup_id)
             finally:
-                _audit_context.reset(token)
+                audit_context.reset(token)
             self._journal(
                 "outcome",
                 {**base, "side": side, "status": outcome.status.value, "request_id": outcome.request_id},
@@ -366,10 +389,35 @@ class Applier:
             return BindingResult(action, Outcome.ALREADY_GONE, "was already gone", backup_id)
         return BindingResult(action, Outcome.CANCELLED, "cancelled and verified", backup_id)
 
+    async def _settle_lost(
+        self, action: PlannedAction, binding: LiveBinding, provider: Provider, side: str, lost: ResponseLostError
+    ) -> _Settled:
+        """Whether a cancel whose answer was lost happened: one re-read, never a second cancel."""
+        self.report("settling", {"address": action.address, "side": side})
+        what = f"the answer to the cancel on {side} was lost ({lost})"
+        try:
+            after = await provider.fetch(binding)
+        except TetherError as exc:
+            return _Settled(
+                "unknown",
+                f"{what}, and re-reading the binding failed too ({exc}). The cancel was not sent "
+                "again; the next plan shows whether it took effect.",
+            )
+        if after is None:
+            return _Settled("gone", f"{what}; re-read: the binding is gone, so the cancel took effect")
+        if after.pending_cancel:
+            return _Settled("scheduled", f"{what}; re-read: its cancel is scheduled")
+        if len(action.sides) > 1 and side not in after.sides:
+            return _Settled("gone", f"{what}; re-read: it is no longer live on {side}, so that cancel took effect")
+        return _Settled(
+            "live",
+            f"{what}; re-read: the binding is still live, so the cancel did not take effect. It was "
+            "not sent again; run tether apply again to retry it safely.",
+        )
+
     async def _backup(
-        self, action: PlannedAction, binding: LiveBinding, provider: Provider
-    ) -> tuple[str, str]:
-        backup_id = new_backup_id(action.address, self.settings.now)
+        self, action: PlannedAction, binding: LiveBinding, provider: Provider, backup_id: str
+    ) -> str:
         info = {
             "address": action.address,
             "account": action.account,
@@ -382,13 +430,16 @@ class Applier:
             "run_id": self.settings.run_id,
             "plan_sha256": self.settings.plan_sha256,
         }
-        with BackupWriter.begin(self.settings.backup_dir, info, backup_id, now=self.settings.now) as writer:
+        with BackupWriter.begin(
+            self.settings.backup_dir, info, backup_id, now=self.settings.now, encrypt_to=self.settings.encrypt_to
+        ) as writer:
             writer.write_binding(binding.raw)
+            failpoint("mid-backup")
             for dataset in action.datasets:
                 if dataset != "binding":
                     await writer.write_dataset(dataset, provider.export(binding, dataset))
             manifest = writer.finish()
-        return backup_id, manifest.sha256
+        return manifest.sha256
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -398,6 +449,12 @@ class Applier:
     def _journal(self, event: str, fields: Mapping[str, Any]) -> None:
         assert self.journal is not None
         self.journal.write({"event": event, **fields})
+
+
+@dataclass(frozen=True)
+class _Settled:
+    status: str  # "gone" | "scheduled": it happened; "live": it did not; "unknown": re-read failed
+    detail: str
 
 
 def _cancel_at(action: PlannedAction, default: CancelAt) -> str:

@@ -13,6 +13,7 @@ import signal
 POINTS = (
     "apply-start",
     "before-backup",
+    "mid-backup",
     "after-backup",
     "before-cancel",
     "after-cancel",

@@ -93,15 +93,25 @@ def interrupted(journal_dir: Path) -> list[Interrupted]:
     return found
 
 
-def close_interrupted(journal_dir: Path, current_run: str) -> None:
-    """Mark earlier unfinished runs as settled once a later apply has re-read their bindings."""
+def close_interrupted(journal_dir: Path, current_run: str, *, backup_dir: Path | None = None) -> list[str]:
+    """Mark earlier unfinished runs as settled once a later apply has re-read their bindings, and
+    return their ids. With ``backup_dir``, every backup such a run left half written is recorded
+    as unfinished: which run began it, which settled it, and the backup that replaced it."""
+    closed: list[str] = []
     if not Path(journal_dir).is_dir():
-        return
+        return closed
     for path in sorted(Path(journal_dir).glob("*.jsonl")):
         if path.stem == current_run:
             continue
         entries = read_jsonl(path)
         if not any(e.get("event") == "run-end" for e in entries):
-            log = JsonlLog(path)
-            log.write({"event": "run-end", "settled_by_later_run": True})
-            log.close()
+            closed.append(path.stem)
+    if backup_dir is not None and closed:
+        from engine.backup import settle_unfinished  # the journal alone stays light to import
+
+        settle_unfinished(backup_dir, closed, settled_by=current_run or "a later run with nothing left to do")
+    for run_id in closed:
+        log = JsonlLog(Path(journal_dir) / f"{run_id}.jsonl")
+        log.write({"event": "run-end", "settled_by_later_run": True, "settled_by": current_run or None})
+        log.close()
+    return closed

@@ -32,10 +32,10 @@ def settle_unfinished(backup_dir: str | Path, dead_runs: Collection[str], settle
     if not os.path.lexists(root) or not dead_runs:
         return []
     backups = list_backups(root)
-    newest: dict[str, str] = {}
+    newest: dict[str, Manifest] = {}
     for manifest in backups:  # oldest first: the last one seen per address is the newest
         if manifest.complete and manifest.address:
-            newest[manifest.address] = manifest.backup_id
+            newest[manifest.address] = manifest
     settled: list[Manifest] = []
     root_fd = fsio.open_root(root)
     try:
@@ -43,9 +43,8 @@ def settle_unfinished(backup_dir: str | Path, dead_runs: Collection[str], settle
             note = manifest.unfinished
             if note is None or note.settled_by is not None or note.run_id not in dead_runs:
                 continue
-            replacement = newest.get(note.address)
-            if replacement is not None and replacement <= manifest.backup_id:
-                replacement = None
+            later = newest.get(note.address)
+            replacement = later.backup_id if later is not None and later.created >= note.started else None
             recorded = replace(note, settled_by=settled_by, replaced_by=replacement)
             dir_fd = os.open(manifest.backup_id, fsio.DIR_FLAGS, dir_fd=root_fd)
             try:
