@@ -251,12 +251,12 @@ class ShopifyProvider:
         document: str,
         variables: Mapping[str, Any],
         *,
-        operation: str,
         change: bool = False,
         audit: Mapping[str, Any] | None = None,
     ) -> Answer:
         """One GraphQL request: waits for the cost bucket, retries a THROTTLED answer after the
         restore time, raises AuthError for a refused token; returns data and errors."""
+        operation = queries.name_of(document)
         throttled = 0
         while True:
             await self.budget.before(operation, document, variables)
@@ -336,7 +336,7 @@ class ShopifyProvider:
     async def list_bindings(self, kinds: frozenset[Kind]) -> Listing:
         wanted = [c for c in COLLECTIONS if c.kind in kinds]
         answer = await self._graphql(
-            queries.listing_query(kinds), {"first": queries.FIRST_PAGE}, operation="TetherListing"
+            queries.listing_query(kinds), {"first": queries.FIRST_PAGE}
         )
         whole = [e for e in answer.errors if not e.path]
         if whole and not answer.data:
@@ -405,7 +405,6 @@ class ShopifyProvider:
             more = await self._graphql(
                 queries.NEXT_PAGE[collection.resource],
                 {"first": queries.NEXT_PAGE_SIZE, "after": cursor},
-                operation=f"Tether{collection.typename}Page",
             )
             following = _dig(more.data, path)  # each page query answers in the listing's shape
             if following is None:
@@ -437,7 +436,7 @@ class ShopifyProvider:
     # -- rights ------------------------------------------------------------------------------
 
     async def _installation(self) -> Mapping[str, Any] | None:
-        answer = await self._graphql(queries.INSTALLATION, {}, operation="TetherInstallation")
+        answer = await self._graphql(queries.INSTALLATION, {})
         installation = answer.data.get("currentAppInstallation")
         return installation if isinstance(installation, Mapping) else None
 
@@ -476,7 +475,7 @@ class ShopifyProvider:
 
         async def fetch(cursor: str | None) -> Page[Mapping[str, Any]]:
             answer = await self._graphql(
-                queries.ORDERS, {"first": queries.NEXT_PAGE_SIZE, "after": cursor}, operation="TetherOrders"
+                queries.ORDERS, {"first": queries.NEXT_PAGE_SIZE, "after": cursor}
             )
             node = answer.data.get("orders")
             if node is None:
@@ -517,7 +516,6 @@ class ShopifyProvider:
             answer = await self._graphql(
                 mutation.document,
                 variables,
-                operation=mutation.name,
                 change=True,
                 audit={"idempotency_key": request.idempotency_key, "live_id": binding.id, "mutation": mutation.payload},
             )
@@ -578,7 +576,7 @@ class ShopifyProvider:
         if collection is None:
             raise ProviderError(f"{self.account}: shopify does not manage {binding.resource!r} bindings")
         ident = mapping.gid(collection.typename, str(binding.raw.get("id") or binding.id))
-        answer = await self._graphql(queries.NODE[collection.resource], {"id": ident}, operation="TetherNode")
+        answer = await self._graphql(queries.NODE[collection.resource], {"id": ident})
         node = answer.data.get("node")
         if node is None:
             if answer.errors and not all(_is_gone(e.message) for e in answer.errors):

@@ -87,6 +87,12 @@ APP_RESOURCE = "app_installation"
 APP_FIELDS_BLOCK = f"id app {{ {APP_FIELDS} }} accessScopes {{ handle }}"
 
 
+def name_of(document: str) -> str:
+    """The operation name of a document (``query TetherListing(...) {...}`` -> ``TetherListing``)."""
+    head = document.split("(", 1)[0].split("{", 1)[0].split()
+    return head[1] if len(head) > 1 else ""
+
+
 def _connection(fields: str, first: str, after: str = "") -> str:
     arguments = f"first: {first}" + (f", after: {after}" if after else "")
     return f"({arguments}) {{ nodes {{ {fields} }} {PAGE_INFO} }}"

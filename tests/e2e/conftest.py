@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,9 +19,11 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from providers.sandbox_server import SandboxServer
+from providers.shopify import queries
 
-SCENARIO = yaml.safe_load((Path(__file__).parent.parent / "golden" / "scenario.yaml").read_text())
-TOKEN = "shpat_golden_admin"
+SCENARIO = yaml.safe_load((Path(__file__).parent / "scenario.yaml").read_text(encoding="utf-8"))
+TOKEN = "shpat_golden_admin"  # Golden Ops, the seller's own app
+LEGACY_TOKEN = "shpat_golden_legacy"  # LegacyERP Connector, another app on the same shop
 
 CONFIG = """\
 version: 1
@@ -28,25 +31,57 @@ accounts:
   shop:
     provider: shopify
     endpoint: {url}/shopify/golden-shop
-    options: {{shop: golden-shop.myshopify.com, api_version: "2024-01"}}
+    options: {{shop: golden-shop.myshopify.com, api_version: "2026-10", own_services: [DPD Rates, Hermes Rates, Nordhub Fulfillment]}}
     credentials: {{access_token: "${{env:E2E_SHOPIFY_TOKEN}}"}}
 defaults: {{undeclared: report, cancel_at: now, max_cancels: 20}}
 integrations:
   dpd-rates: {{account: shop, kind: carrier, match: {{name: "DPD Rates"}}, ensure: present, expect: {{active: true}}}}
   nordhub: {{account: shop, kind: carrier, match: {{name: "Nordhub Fulfillment"}}, ensure: present}}
   hermes-rates: {{account: shop, kind: carrier, match: {{name: "Hermes Rates"}}, ensure: absent}}
-  nordhub-hooks: {{account: shop, kind: webhook, match: {{address: "https://hooks.nordhub.example/*"}}, ensure: present}}
-  legacy-erp-hooks: {{account: shop, kind: webhook, match: {{address: "https://erp.legacy-erp.example/*"}}, ensure: absent, backup: [orders]}}
-  legacy-erp-connector: {{account: shop, kind: subscription, match: {{name: "LegacyERP Connector"}}, ensure: absent}}
-  nordhub-standard: {{account: shop, kind: subscription, match: {{name: "Nordhub Standard"}}, ensure: present}}
+  nordhub-hooks: {{account: shop, kind: webhook, match: {{app: Golden Ops, uri: "https://hooks.nordhub.example/*"}}, ensure: present}}
+  legacy-erp-hooks: {{account: shop, kind: webhook, match: {{app: Golden Ops, uri: "https://erp.legacy-erp.example/*"}}, ensure: absent, backup: [orders]}}
+  ops-pro: {{account: shop, kind: subscription, match: {{app: Golden Ops, name: "Golden Ops Pro"}}, ensure: absent}}
+  ops-standard: {{account: shop, kind: subscription, match: {{app: Golden Ops, name: "Golden Ops Standard"}}, ensure: present}}
+  legacy-freight: {{account: shop, kind: carrier, match: {{name: "LegacyERP Freight"}}, ensure: present}}
 ignore:
-  - match: {{account: shop, kind: webhook, topic: "app/*"}}
-    reason: "installed by the storefront theme"
+  - match: {{account: shop, kind: webhook, topic: "APP_*"}}
+    reason: "the app's own uninstall notice"
     owner: ops@example.com
     expires: 2099-01-31
 """
 
 CANCELLED_IDS = {"4759306", "4759307", "1036894961", "455696195"}
+KEPT_IDS = {"1036894960", "611870435", "4759308", "455696196"}
+ENDED = frozenset({"CANCELLED", "DECLINED", "EXPIRED"})
+SHOPIFY_COLLECTIONS = ("carrier_services", "fulfillment_services", "webhook_subscriptions", "app_subscriptions")
+
+
+def plain_id(value: Any) -> str:
+    """``gid://shopify/Type/123`` or ``123`` -> ``"123"``."""
+    return str(value).rsplit("/", 1)[-1]
+
+
+def shop_live_ids(shop: dict[str, Any]) -> set[str]:
+    """Ids of every binding a Shopify shop in the sandbox still holds live, whatever app owns it."""
+    ids = set()
+    for collection in SHOPIFY_COLLECTIONS:
+        for item in shop.get(collection) or []:
+            if collection != "app_subscriptions" or str(item.get("status", "ACTIVE")).upper() not in ENDED:
+                ids.add(plain_id(item["id"]))
+    return ids
+
+
+READS = frozenset(
+    match.group(1) for match in (re.match(r"query (\w+)", doc) for doc in queries.ALL_DOCUMENTS) if match
+)
+
+
+def is_mutating(request: dict[str, Any]) -> bool:
+    """A GraphQL request counts as a change unless the log names it as one of tether's queries
+    (so a log without operation names fails closed)."""
+    if str(request["path"]).endswith("/graphql.json"):
+        return request.get("operation") not in READS
+    return request["method"] not in ("GET", "HEAD")
 
 
 @pytest.fixture(scope="session")
@@ -83,16 +118,12 @@ class Repo:
         return self.server.sandbox.state()["shopify"]["golden-shop"]
 
     def live_ids(self) -> set[str]:
-        shop = self.live
-        ids = set()
-        for collection in ("carrier_services", "fulfillment_services", "webhooks", "recurring_application_charges"):
-            for item in shop.get(collection, []):
-                if collection != "recurring_application_charges" or item.get("status") not in ("cancelled", "declined", "expired"):
-                    ids.add(str(item["id"]))
-        return ids
+        return shop_live_ids(self.live)
 
     def mutating_requests(self) -> list[dict[str, Any]]:
-        return [r for r in self.server.sandbox.requests() if r["method"] not in ("GET", "HEAD")]
+        """What the sandbox received that could change something: GraphQL mutations (named by
+        their operation in the request log) and any other method than GET or HEAD."""
+        return [r for r in self.server.sandbox.requests() if is_mutating(r)]
 
     def snapshot(self) -> dict[str, str]:
         """Every file below the repo with its bytes' hash and mtime: proof that nothing changed."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,16 +16,18 @@ import httpx
 import pytest
 import yaml
 
-from engine.model import Account
 from providers.http import HttpFactory, RetryPolicy
 from providers.sdk import ProviderContext
+from providers.sdk.model import Account
 from providers.shopify.client import ShopifyProvider
 from providers.shopify.emulator import ShopifyEmulator
 
 PREFIX = "/shopify"
 ENDPOINT = "http://127.0.0.1:8787/shopify/demo-shop"
-ADMIN = "shpat_demo_admin"
-READONLY = "shpat_demo_readonly"
+GRAPHQL_PATH = "/shopify/demo-shop/admin/api/2026-10/graphql.json"
+ADMIN = "shpat_demo_admin"  # Lumen Ops, the seller's own custom app
+READONLY = "shpat_demo_readonly"  # Lumen Ops, read scopes only
+LEGACY = "shpat_legacy_demo"  # LegacyERP Connector, another app on the same shop
 DEMO = Path(__file__).resolve().parents[3] / "providers" / "shopify" / "demo.yaml"
 
 
@@ -48,7 +51,8 @@ class FakeClock:
 
 @functools.lru_cache(maxsize=1)
 def _demo() -> dict[str, Any]:
-    return yaml.safe_load(DEMO.read_text(encoding="utf-8"))["shopify"]
+    loaded: dict[str, Any] = yaml.safe_load(DEMO.read_text(encoding="utf-8"))["shopify"]
+    return loaded
 
 
 def demo_section() -> dict[str, Any]:
@@ -57,26 +61,31 @@ def demo_section() -> dict[str, Any]:
 
 @dataclass
 class Wire:
-    """The emulator behind a MockTransport, with a log and an optional fault hook per request."""
+    """The emulator behind a MockTransport, with a log of GraphQL operations and an optional
+    fault hook per request."""
 
     emulator: ShopifyEmulator
-    seen: list[tuple[str, str, int]] = field(default_factory=list)
-    raw_paths: list[bytes] = field(default_factory=list)
+    seen: list[tuple[str, str, str, int]] = field(default_factory=list)  # method, path, operation, status
     fault: Callable[[httpx.Request], httpx.Response | None] | None = None
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.raw_paths.append(request.url.raw_path)
+        operation = ""
+        if request.content:
+            try:
+                operation = str(json.loads(request.content).get("operationName") or "")
+            except ValueError:
+                operation = "?"
         if self.fault is not None:
             replaced = self.fault(request)
             if replaced is not None:
-                self.seen.append((request.method, request.url.path, replaced.status_code))
+                self.seen.append((request.method, request.url.path, operation, replaced.status_code))
                 return replaced
         response = self.emulator.handle(request, request.url.path[len(PREFIX) :])
-        self.seen.append((request.method, request.url.path, response.status_code))
+        self.seen.append((request.method, request.url.path, operation, response.status_code))
         return response
 
-    def statuses(self) -> list[int]:
-        return [status for _, _, status in self.seen]
+    def operations(self) -> list[str]:
+        return [operation for _, _, operation, _ in self.seen]
 
 
 def make_factory(wire: Wire, clock: FakeClock, *, attempts: int = 6) -> HttpFactory:
@@ -100,16 +109,30 @@ def make_provider(
         name=name,
         provider="shopify",
         endpoint=endpoint,
-        options=options if options is not None else {"shop": "demo-shop.myshopify.com", "api_version": "2024-01"},
+        options=options if options is not None else {"shop": "demo-shop.myshopify.com", "own_services": ["DPD Rates"]},
     )
     return ShopifyProvider(
         ProviderContext(account=account, credentials={"access_token": token}, http=factory), clock=clock
     )
 
 
-def sync_client(wire: Wire, token: str | None = ADMIN) -> httpx.Client:
-    headers = {"X-Shopify-Access-Token": token} if token else {}
-    return httpx.Client(transport=httpx.MockTransport(wire), base_url=ENDPOINT, headers=headers)
+def graphql_answer(data: Any, errors: list[dict[str, Any]] | None = None, *, available: float = 2000.0,
+                   requested: int = 10, status: int = 200) -> httpx.Response:
+    """A hand-made GraphQL answer in Shopify's shape, for faults the emulator is not asked to make."""
+    body: dict[str, Any] = {
+        "extensions": {
+            "cost": {
+                "requestedQueryCost": requested,
+                "actualQueryCost": None if errors else requested,
+                "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": available, "restoreRate": 100.0},
+            }
+        }
+    }
+    if data is not None:
+        body["data"] = data
+    if errors:
+        body["errors"] = errors
+    return httpx.Response(status, json=body)
 
 
 @pytest.fixture

@@ -1,566 +1,316 @@
-"""ShopifyProvider against the emulator in-process (MockTransport, fake clock and sleep)."""
+"""The Shopify client against the GraphQL emulator, in-process (httpx.MockTransport)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+import copy
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from shopify_support import (  # noqa: F401  (fixtures)
+from graphql import build_schema, parse, validate
+
+from providers.sdk import CancelRequest, CancelStatus
+from providers.sdk.errors import AuthError, ConfigError, ResponseLostError
+from providers.sdk.model import Account, BlindReason, CancelAt, GapReason, Kind, LiveBinding
+from providers.shopify import queries
+from providers.shopify.client import ShopifyProvider
+from providers.shopify.emulator import ShopifyEmulator
+from tests.providers.shopify.shopify_support import (  # noqa: F401 - fixtures by name
     ADMIN,
-    ENDPOINT,
-    READONLY,
+    GRAPHQL_PATH,
+    LEGACY,
     FakeClock,
     Wire,
     clock,
     demo_section,
     emulator,
+    graphql_answer,
     make_factory,
     make_provider,
-    sync_client,
     wire,
 )
 
-from engine.errors import AuthError, ConfigError, ProviderError
-from engine.model import CancelAt, Kind, LiveBinding
-from providers.sdk import CancelRequest, CancelStatus
-from providers.shopify.client import ShopifyProvider, describe_error, quote_id
-from providers.shopify.emulator import ShopifyEmulator
-
-T = TypeVar("T")
 ALL = frozenset(Kind)
-V = "/admin/api/2024-01"
+SCHEMA = build_schema((Path(queries.__file__).with_name("schema.graphql")).read_text(encoding="utf-8"))
 
 
-def run(
-    wire: Wire,
-    clock: FakeClock,
-    body: Callable[[ShopifyProvider], Awaitable[T]],
-    *,
-    token: str = ADMIN,
-    attempts: int = 6,
-) -> T:
-    async def main() -> T:
-        factory = make_factory(wire, clock, attempts=attempts)
-        try:
-            return await body(make_provider(factory, clock, token=token))
-        finally:
-            await factory.aclose()
-
-    return asyncio.run(main())
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
 
 
-def cancel_request(binding: LiveBinding) -> CancelRequest:
-    return CancelRequest(binding=binding, side="platform", cancel_at=CancelAt.NOW, idempotency_key="k-1")
+def listing(wire: Wire, clock: FakeClock, kinds: frozenset[Kind] = ALL, **kw: Any) -> Any:
+    provider = make_provider(make_factory(wire, clock), clock, **kw)
+    return provider, run(provider.list_bindings(kinds))
 
 
-def binding(resource: str, ident: str, kind: Kind = Kind.WEBHOOK) -> LiveBinding:
-    return LiveBinding(
-        account="shop-eu", provider="shopify", kind=kind, id=ident, name="x", status="active",
-        resource=resource, raw={"id": ident},
-    )
+def by_id(found: Any) -> dict[str, LiveBinding]:
+    return {b.id: b for b in found.bindings}
 
 
-def load_webhooks(emulator: ShopifyEmulator, count: int) -> None:
+def request(binding: LiveBinding) -> CancelRequest:
+    return CancelRequest(binding=binding, side="platform", cancel_at=CancelAt.NOW, idempotency_key="k-" + binding.id)
+
+
+@pytest.mark.parametrize("document", queries.ALL_DOCUMENTS, ids=lambda d: d.split("(")[0].split("{")[0][:40])
+def test_every_document_validates_against_the_schema_subset(document: str) -> None:
+    assert validate(SCHEMA, parse(document)) == []
+
+
+def test_one_graphql_request_lists_a_small_shop(wire: Wire, clock: FakeClock) -> None:
+    _, found = listing(wire, clock)
+    assert [(m, p) for m, p, _, _ in wire.seen] == [("POST", GRAPHQL_PATH)]
+    assert wire.operations() == ["TetherListing"]
+    assert found.complete
+
+
+def test_a_token_sees_only_its_own_apps_webhooks(wire: Wire, clock: FakeClock) -> None:
+    _, found = listing(wire, clock)
+    hooks = {b.id: b for b in found.bindings if b.kind is Kind.WEBHOOK}
+    assert set(hooks) == {"4759306", "4759307", "4759309"}  # Lumen Ops' own, none of LegacyERP's
+    assert all(b.app == "Lumen Ops" and b.cancellable for b in hooks.values())
+    assert hooks["4759306"].get("uri") == "https://erp.legacy-erp.example/hooks/orders"
+    assert hooks["4759306"].name == "ORDERS_CREATE"
+    assert hooks["4759306"].raw["id"] == "gid://shopify/WebhookSubscription/4759306"
+
+    _, other = listing(wire, clock, token=LEGACY)
+    theirs = {b.id for b in other.bindings if b.kind is Kind.WEBHOOK}
+    assert theirs == {"4759310", "4759311"}
+    assert {b.app for b in other.bindings if b.kind is Kind.WEBHOOK} == {"LegacyERP Connector"}
+
+
+def test_blind_spots_name_the_visible_app_and_how_to_see_the_rest(wire: Wire, clock: FakeClock) -> None:
+    _, found = listing(wire, clock)
+    spot = found.blind_spot(Kind.WEBHOOK)
+    assert spot is not None and spot.reason is BlindReason.OWN_APP_ONLY
+    assert spot.visible_apps == frozenset({"Lumen Ops"})
+    assert "token as another account" in spot.how_to_see and "uninstall" in spot.how_to_see
+    charges = found.blind_spot(Kind.SUBSCRIPTION)
+    assert charges is not None and charges.visible_apps == frozenset({"Lumen Ops"})
+    assert found.blind_spot(Kind.CARRIER) is None  # the shop's whole list is shown
+
+
+def test_carrier_services_are_the_shops_and_only_own_ones_are_cancellable(wire: Wire, clock: FakeClock) -> None:
+    _, found = listing(wire, clock)
+    carriers = {b.name: b for b in found.bindings if b.kind is Kind.CARRIER}
+    assert set(carriers) == {"DPD Rates", "LegacyERP Freight", "Nordhub Fulfillment"}
+    assert carriers["DPD Rates"].cancellable and carriers["DPD Rates"].app == "Lumen Ops"
+    assert not carriers["LegacyERP Freight"].cancellable and carriers["LegacyERP Freight"].app is None
+    assert carriers["Nordhub Fulfillment"].resource == "fulfillment_services"
+    assert not carriers["Nordhub Fulfillment"].cancellable
+
+
+def test_the_app_and_its_own_subscriptions(wire: Wire, clock: FakeClock) -> None:
+    _, found = listing(wire, clock, token=LEGACY)
+    subs = [b for b in found.bindings if b.kind is Kind.SUBSCRIPTION]
+    assert [(b.id, b.name, b.status, b.app) for b in subs] == [("455696195", "Pro bundle", "active", "LegacyERP Connector")]
+    apps = [b for b in found.bindings if b.kind is Kind.APP]
+    assert [(b.name, b.resource) for b in apps] == [("LegacyERP Connector", "app_installation")]
+    assert found.granted is not None and {"read_orders", "write_shipping", "read_shipping"} <= found.granted
+
+    _, own = listing(wire, clock)
+    assert [b for b in own.bindings if b.kind is Kind.SUBSCRIPTION] == []  # Lumen Ops bills nothing
+
+
+def test_further_pages_by_cursor(emulator: ShopifyEmulator, clock: FakeClock) -> None:
     section = demo_section()
-    section["demo-shop"]["webhooks"] = [
-        {"id": 5000 + i, "topic": "orders/create", "address": f"https://hooks.example/{i}"} for i in range(count)
+    hooks = [
+        {"id": 9_000_000 + n, "topic": "ORDERS_CREATE", "uri": f"https://x.example/{n}", "app": "lumen-ops"}
+        for n in range(320)
     ]
+    section["demo-shop"]["webhook_subscriptions"] = hooks
     emulator.load(section)
+    wire = Wire(emulator)
+    _, found = listing(wire, clock, frozenset({Kind.WEBHOOK}))
+    ids = [b.id for b in found.bindings if b.kind is Kind.WEBHOOK]
+    assert sorted(ids) == sorted(str(h["id"]) for h in hooks)
+    # 50 in the listing, then 250 and 20 by cursor
+    assert wire.operations() == ["TetherListing", "TetherWebhookPage", "TetherWebhookPage"]
+    assert found.complete
 
 
-def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(status, headers={"Content-Type": "application/json", **(headers or {})},
-                          content=json.dumps(body).encode())
-
-
-# -- listing -------------------------------------------------------------------------------------
-
-
-def test_lists_every_kind_of_the_demo_shop(wire: Wire, clock: FakeClock, emulator: ShopifyEmulator) -> None:
-    listing = run(wire, clock, lambda p: p.list_bindings(ALL))
-    assert listing.complete and listing.problems == ()
-    got = {(b.kind, b.resource, b.id, b.name, b.status) for b in listing.bindings}
-    assert got == {
-        (Kind.CARRIER, "carrier_services", "1036894960", "DPD Rates", "active"),
-        (Kind.CARRIER, "carrier_services", "1036894961", "Hermes Rates", "active"),
-        (Kind.CARRIER, "fulfillment_services", "611870435", "Nordhub Fulfillment", "active"),
-        (Kind.WEBHOOK, "webhooks", "4759306", "orders/create", "active"),
-        (Kind.WEBHOOK, "webhooks", "4759307", "products/update", "active"),
-        (Kind.WEBHOOK, "webhooks", "4759308", "orders/create", "active"),
-        (Kind.WEBHOOK, "webhooks", "4759309", "app/uninstalled", "active"),
-        (Kind.SUBSCRIPTION, "recurring_application_charges", "455696195", "LegacyERP Connector", "active"),
-        (Kind.SUBSCRIPTION, "recurring_application_charges", "455696196", "Nordhub Standard", "active"),
-        (Kind.APP, "api_permissions", "current", "this app", "active"),
-    }
-    state = emulator.dump()["demo-shop"]
-    hook = next(b for b in listing.bindings if b.id == "4759306")
-    assert hook.raw == next(h for h in state["webhooks"] if h["id"] == 4759306)
-    app = next(b for b in listing.bindings if b.kind is Kind.APP)
-    assert app.raw == {"access_scopes": state["tokens"][ADMIN]}
-    assert "read_orders" in (listing.granted or set())
-    assert ("GET", "/shopify/demo-shop/admin/api/2024-01/fulfillment_services.json", 200) in wire.seen
-
-
-def test_only_requested_kinds_are_fetched(wire: Wire, clock: FakeClock) -> None:
-    listing = run(wire, clock, lambda p: p.list_bindings(frozenset({Kind.WEBHOOK})))
-    assert {b.kind for b in listing.bindings} == {Kind.WEBHOOK}
-    assert all("/webhooks.json" in path for _, path, _ in wire.seen)
-    assert listing.granted is None
-
-
-def test_app_name_comes_from_options(wire: Wire, clock: FakeClock) -> None:
-    async def body(_: ShopifyProvider) -> Any:
-        factory = make_factory(wire, clock)
-        provider = make_provider(
-            factory, clock, options={"shop": "demo-shop.myshopify.com", "app_name": "tether sync"}
-        )
-        try:
-            return await provider.list_bindings(frozenset({Kind.APP}))
-        finally:
-            await factory.aclose()
-
-    listing = run(wire, clock, body)
-    assert [b.name for b in listing.bindings] == ["tether sync"]
-
-
-def test_inactive_carrier_and_ended_charges(emulator: ShopifyEmulator, wire: Wire, clock: FakeClock) -> None:
+def test_a_refused_collection_is_a_gap_of_its_kind_only(emulator: ShopifyEmulator, clock: FakeClock) -> None:
     section = demo_section()
-    shop = section["demo-shop"]
-    shop["carrier_services"][1]["active"] = False
-    shop["recurring_application_charges"] = [
-        {"id": 10 + i, "name": status, "price": "1.00", "status": status}
-        for i, status in enumerate(["pending", "accepted", "active", "frozen", "cancelled", "declined", "expired"])
-    ]
+    section["demo-shop"]["apps"]["lumen-ops"]["tokens"]["shpat_orders_only"] = ["read_orders"]
     emulator.load(section)
-    listing = run(wire, clock, lambda p: p.list_bindings(frozenset({Kind.SUBSCRIPTION, Kind.CARRIER})))
-    charges = sorted(b.status for b in listing.bindings if b.kind is Kind.SUBSCRIPTION)
-    assert charges == ["accepted", "active", "frozen", "pending"]
-    hermes = next(b for b in listing.bindings if b.name == "Hermes Rates")
-    assert hermes.status == "inactive"
+    wire = Wire(emulator)
+    _, found = listing(wire, clock, token="shpat_orders_only")
+    assert [(g.kind, g.reason) for g in found.gaps] == [(Kind.CARRIER, GapReason.REFUSED)]
+    assert found.gaps[0].params["right"] in ("read_shipping", "read_fulfillments")
+    assert found.complete_for(Kind.WEBHOOK) and not found.complete_for(Kind.CARRIER)
+    assert {b.id for b in found.bindings if b.kind is Kind.WEBHOOK} == {"4759306", "4759307", "4759309"}
 
 
-def test_webhooks_over_three_pages(emulator: ShopifyEmulator, wire: Wire, clock: FakeClock) -> None:
-    load_webhooks(emulator, 520)
-    listing = run(wire, clock, lambda p: p.list_bindings(frozenset({Kind.WEBHOOK})))
-    assert listing.complete
-    assert [b.id for b in listing.bindings] == [str(5000 + i) for i in range(520)]
-    pages = [path for _, path, _ in wire.seen if path.endswith("/webhooks.json")]
-    assert len(pages) == 3
-    assert 429 not in wire.statuses()
-
-
-def test_a_page_that_keeps_failing_makes_the_listing_partial(
-    emulator: ShopifyEmulator, wire: Wire, clock: FakeClock
-) -> None:
-    load_webhooks(emulator, 300)
-
-    def fault(request: httpx.Request) -> httpx.Response | None:
-        if "page_info" in request.url.params:
-            return json_response(503, {"errors": "Service Unavailable"})
-        return None
-
-    wire.fault = fault
-    listing = run(wire, clock, lambda p: p.list_bindings(frozenset({Kind.WEBHOOK, Kind.CARRIER})), attempts=2)
-    assert not listing.complete
-    assert len(listing.problems) == 1 and "webhooks" in listing.problems[0] and "503" in listing.problems[0]
-    assert sum(1 for b in listing.bindings if b.kind is Kind.WEBHOOK) == 250
-    assert sum(1 for b in listing.bindings if b.kind is Kind.CARRIER) == 3
-    assert ADMIN not in listing.problems[0]
-
-
-def _scripted(pages: list[tuple[list[int], str | None]]) -> Callable[[httpx.Request], httpx.Response | None]:
-    calls = {"n": 0}
-
-    def fault(request: httpx.Request) -> httpx.Response | None:
-        if not request.url.path.endswith("/webhooks.json"):
-            return None
-        ids, link = pages[min(calls["n"], len(pages) - 1)]
-        calls["n"] += 1
-        headers = {"Link": link} if link else {}
-        hooks = [{"id": i, "topic": "orders/create", "address": "https://a.example"} for i in ids]
-        return json_response(200, {"webhooks": hooks}, headers)
-
-    return fault
-
-
-def test_a_repeating_cursor_makes_the_listing_partial(wire: Wire, clock: FakeClock) -> None:
-    link = f'<{ENDPOINT}{V}/webhooks.json?limit=250&page_info=SAME>; rel="next"'
-    wire.fault = _scripted([([1, 2], link), ([3, 4], link), ([5], None)])
-    listing = run(wire, clock, lambda p: p.list_bindings(frozenset({Kind.WEBHOOK})))
-    assert not listing.complete
-    assert any("repeated" in problem for problem in listing.problems)
-    assert [b.id for b in listing.bindings] == ["1", "2", "3", "4"]
-
-
-def test_an_id_seen_twice_makes_the_listing_partial(wire: Wire, clock: FakeClock) -> None:
-    link = f'<{ENDPOINT}{V}/webhooks.json?limit=250&page_info=P2>; rel="next"'
-    wire.fault = _scripted([([1, 2], link), ([2, 3], None)])
-    listing = run(wire, clock, lambda p: p.list_bindings(frozenset({Kind.WEBHOOK})))
-    assert not listing.complete
-    assert any("2 came back twice" in problem for problem in listing.problems)
-    assert [b.id for b in listing.bindings] == ["1", "2", "3"]
-
-
-def test_fresh_cursors_over_old_ids_stop_the_listing(wire: Wire, clock: FakeClock) -> None:
-    counter = {"n": 0}
-
-    def fault(request: httpx.Request) -> httpx.Response | None:
-        counter["n"] += 1
-        link = f'<{ENDPOINT}{V}/webhooks.json?limit=250&page_info=C{counter["n"]}>; rel="next"'
-        hooks = [{"id": 1, "topic": "orders/create", "address": "https://a.example"}]
-        return json_response(200, {"webhooks": hooks}, {"Link": link})
-
-    wire.fault = fault
-    listing = run(wire, clock, lambda p: p.list_bindings(frozenset({Kind.WEBHOOK})))
-    assert not listing.complete and counter["n"] == 2
-    assert any("only ids already seen" in problem for problem in listing.problems)
-
-
-def test_a_link_to_another_host_is_not_followed(wire: Wire, clock: FakeClock) -> None:
-    wire.fault = _scripted([([1], '<https://collector.example/steal?page_info=X>; rel="next"')])
-    listing = run(wire, clock, lambda p: p.list_bindings(frozenset({Kind.WEBHOOK})))
-    assert not listing.complete and "leaves" in listing.problems[0]
-    assert len(wire.seen) == 1
-
-
-def test_refused_token_raises_auth_error_without_the_token(wire: Wire, clock: FakeClock) -> None:
+def test_a_refused_token_is_an_auth_error(wire: Wire, clock: FakeClock) -> None:
+    provider = make_provider(make_factory(wire, clock), clock, token="shpat_nobody")
     with pytest.raises(AuthError) as caught:
-        run(wire, clock, lambda p: p.list_bindings(ALL), token="shpat_stolen_or_wrong")
-    assert caught.value.status == 401
-    assert "the access token for shop-eu was refused" in str(caught.value)
-    assert "shpat_stolen_or_wrong" not in str(caught.value)
+        run(provider.list_bindings(ALL))
+    assert caught.value.status == 401 and "shpat_nobody" not in str(caught.value)
 
 
-def test_a_missing_read_scope_stops_the_listing_with_auth_error(
-    emulator: ShopifyEmulator, wire: Wire, clock: FakeClock
-) -> None:
-    section = demo_section()
-    section["demo-shop"]["tokens"] = {"shpat_hooks_only": ["read_orders"]}
-    emulator.load(section)
-    with pytest.raises(AuthError) as caught:
-        run(wire, clock, lambda p: p.list_bindings(frozenset({Kind.CARRIER})), token="shpat_hooks_only")
-    assert caught.value.status == 403
-    assert "GET carrier_services" in str(caught.value) and "read_shipping" in str(caught.value)
-
-
-# -- rate limits ---------------------------------------------------------------------------------
-
-
-def test_429_from_the_shop_is_retried_after_retry_after(
-    emulator: ShopifyEmulator, wire: Wire, clock: FakeClock
-) -> None:
-    with sync_client(wire) as other_process:  # another user of the same token fills the bucket
-        for _ in range(40):
-            assert other_process.get(f"{V}/carrier_services.json").status_code == 200
-    wire.seen.clear()
-    listing = run(wire, clock, lambda p: p.list_bindings(frozenset({Kind.WEBHOOK})))
-    assert listing.complete and len(listing.bindings) == 4
-    assert wire.statuses() == [429, 200]
-    assert 2.0 in clock.sleeps
-
-
-def test_the_client_bucket_keeps_a_burst_below_the_limit(
-    emulator: ShopifyEmulator, wire: Wire, clock: FakeClock
-) -> None:
-    with sync_client(wire) as other_process:  # resynchronised from the call-limit header
-        for _ in range(25):
-            other_process.get(f"{V}/carrier_services.json")
-    wire.seen.clear()
-    target = binding("webhooks", "4759306")
-
-    async def burst(provider: ShopifyProvider) -> list[Any]:
-        return [await provider.fetch(target) for _ in range(60)]
-
-    results = run(wire, clock, burst)
-    assert all(r is not None and r.id == "4759306" for r in results)
-    assert 429 not in wire.statuses() and len(wire.seen) == 60
-    assert sum(clock.sleeps) > 0
-
-
-# -- cancel and verify ---------------------------------------------------------------------------
-
-
-def test_cancel_fetch_and_cancel_again(emulator: ShopifyEmulator, wire: Wire, clock: FakeClock) -> None:
-    async def body(provider: ShopifyProvider) -> Any:
-        listing = await provider.list_bindings(frozenset({Kind.CARRIER}))
-        hermes = next(b for b in listing.bindings if b.name == "Hermes Rates")
-        before = await provider.fetch(hermes)
-        first = await provider.cancel(cancel_request(hermes))
-        after = await provider.fetch(hermes)
-        second = await provider.cancel(cancel_request(hermes))
-        relisted = await provider.list_bindings(frozenset({Kind.CARRIER}))
-        return before, first, after, second, relisted
-
-    before, first, after, second, relisted = run(wire, clock, body)
-    assert before is not None and before.raw["callback_url"] == "https://rates.hermes-legacy.example/quote"
-    assert first.status is CancelStatus.DONE and first.request_id
-    assert after is None
-    assert second.status is CancelStatus.ALREADY_GONE
-    assert "Hermes Rates" not in {b.name for b in relisted.bindings}
-    assert ("DELETE", f"/shopify/demo-shop{V}/carrier_services/1036894961.json", 200) in wire.seen
-
-
-def test_cancelling_a_charge_ends_it(emulator: ShopifyEmulator, wire: Wire, clock: FakeClock) -> None:
-    charge = binding("recurring_application_charges", "455696195", Kind.SUBSCRIPTION)
-
-    async def body(provider: ShopifyProvider) -> Any:
-        return await provider.cancel(cancel_request(charge)), await provider.fetch(charge)
-
-    outcome, after = run(wire, clock, body)
+def test_cancel_own_webhook_then_verify_and_cancel_again(wire: Wire, clock: FakeClock) -> None:
+    provider, found = listing(wire, clock)
+    hook = by_id(found)["4759306"]
+    outcome = run(provider.cancel(request(hook)))
     assert outcome.status is CancelStatus.DONE
-    assert after is None  # a cancelled charge counts as gone
-    state = emulator.dump()["demo-shop"]["recurring_application_charges"]
-    assert next(c for c in state if c["id"] == 455696195)["status"] == "cancelled"
-
-
-def test_a_missing_write_scope_raises_auth_error(emulator: ShopifyEmulator, wire: Wire, clock: FakeClock) -> None:
-    dpd = binding("carrier_services", "1036894960", Kind.CARRIER)
-    with pytest.raises(AuthError) as caught:
-        run(wire, clock, lambda p: p.cancel(cancel_request(dpd)), token=READONLY)
-    assert caught.value.status == 403
-    assert "write_shipping" in str(caught.value)
-    assert READONLY not in str(caught.value)
-    assert 1036894960 in [c["id"] for c in emulator.dump()["demo-shop"]["carrier_services"]]
-
-
-def test_uninstall_invalidates_the_token(emulator: ShopifyEmulator, wire: Wire, clock: FakeClock) -> None:
-    app = binding("api_permissions", "current", Kind.APP)
-
-    async def body(provider: ShopifyProvider) -> Any:
-        present = await provider.fetch(app)
-        outcome = await provider.cancel(cancel_request(app))
-        gone = await provider.fetch(app)
-        again = await provider.cancel(cancel_request(app))
-        try:
-            await provider.list_bindings(ALL)
-        except AuthError as exc:
-            return present, outcome, gone, again, exc
-        raise AssertionError("listing with a dead token should fail")
-
-    present, outcome, gone, again, error = run(wire, clock, body)
-    assert present is not None and present.kind is Kind.APP
-    assert outcome.status is CancelStatus.DONE
-    assert gone is None
+    assert wire.operations()[-1] == "TetherWebhookDelete"
+    assert run(provider.fetch(hook)) is None
+    again = run(provider.cancel(request(hook)))
     assert again.status is CancelStatus.ALREADY_GONE
-    assert error.status == 401 and "the access token for shop-eu was refused" in str(error)
-    assert ("DELETE", "/shopify/demo-shop/admin/api_permissions/current.json", 200) in wire.seen
-    assert emulator.dump()["demo-shop"]["webhooks"] == []
+    # LegacyERP's own webhooks were never touched
+    _, other = listing(wire, clock, token=LEGACY)
+    assert {"4759310", "4759311"} <= set(by_id(other))
 
 
-def test_ids_are_percent_encoded(emulator: ShopifyEmulator, wire: Wire, clock: FakeClock) -> None:
-    hostile = binding("webhooks", "../../../oauth/access_scopes")
-    outcome = run(wire, clock, lambda p: p.cancel(cancel_request(hostile)))
-    assert outcome.status is CancelStatus.ALREADY_GONE
-    assert wire.raw_paths[-1] == (
-        b"/shopify/demo-shop/admin/api/2024-01/webhooks/"
-        b"%2E%2E%2F%2E%2E%2F%2E%2E%2Foauth%2Faccess_scopes.json"
-    )
-    assert quote_id("a b/?#..") == "a%20b%2F%3F%23%2E%2E"
-    assert len(emulator.dump()["demo-shop"]["webhooks"]) == 4
+def test_a_binding_this_token_cannot_cancel_is_never_sent(wire: Wire, clock: FakeClock) -> None:
+    provider, found = listing(wire, clock)
+    foreign = next(b for b in found.bindings if b.name == "LegacyERP Freight")
+    sent = len(wire.seen)
+    outcome = run(provider.cancel(request(foreign)))
+    assert outcome.status is CancelStatus.MANUAL
+    assert len(wire.seen) == sent  # no mutation reached the shop
+    assert outcome.runbook is not None
+    assert outcome.runbook.navigation[:3] == ("Shopify admin", "Settings", "Apps and sales channels")
+    assert "LegacyERP Freight" in outcome.runbook.support_message["en"]
 
 
-@pytest.mark.parametrize("vendor_acted", [True, False], ids=["vendor-acted", "vendor-did-nothing"])
-def test_a_lost_response_to_a_cancel_is_settled_by_reading_never_resent(
-    emulator: ShopifyEmulator, wire: Wire, clock: FakeClock, vendor_acted: bool
-) -> None:
-    # Unlike a 5xx, a dropped response says nothing about what the vendor did (it may still be
-    # acting on it): read it back; if it is still there, fail for the next apply to decide.
-    deletes = []
+def test_runbook_names_the_owning_app(wire: Wire, clock: FakeClock) -> None:
+    provider, found = listing(wire, clock, token=LEGACY)
+    hook = by_id(found)["4759310"]
+    book = provider.runbook(hook)
+    assert "LegacyERP Connector" in book.navigation
+    assert "demo-shop.myshopify.com" in book.support_message["en"]
 
-    def fault(request: httpx.Request) -> httpx.Response | None:
-        if request.method == "DELETE":
-            deletes.append(request.url.path)
-            if vendor_acted:
-                emulator.handle(request, request.url.path[len("/shopify") :])
-            raise httpx.ReadError("connection reset", request=request)
+
+def test_own_carrier_service_is_deleted(wire: Wire, clock: FakeClock) -> None:
+    provider, found = listing(wire, clock)
+    dpd = next(b for b in found.bindings if b.name == "DPD Rates")
+    assert provider.required(dpd, "platform", ()) == ("write_shipping",)
+    assert run(provider.cancel(request(dpd))).status is CancelStatus.DONE
+    assert run(provider.fetch(dpd)) is None
+
+
+def test_cancel_own_subscription(wire: Wire, clock: FakeClock) -> None:
+    provider, found = listing(wire, clock, token=LEGACY)
+    charge = next(b for b in found.bindings if b.kind is Kind.SUBSCRIPTION)
+    assert run(provider.cancel(request(charge))).status is CancelStatus.DONE
+    assert run(provider.fetch(charge)) is None  # a cancelled charge is history
+    _, after = listing(wire, clock, token=LEGACY)
+    assert not [b for b in after.bindings if b.kind is Kind.SUBSCRIPTION]
+
+
+def test_the_app_uninstalls_itself_and_its_token_dies(wire: Wire, clock: FakeClock) -> None:
+    provider, found = listing(wire, clock, token=LEGACY)
+    app = next(b for b in found.bindings if b.kind is Kind.APP)
+    assert run(provider.cancel(request(app))).status is CancelStatus.DONE
+    assert wire.operations()[-1] == "TetherAppUninstall"
+    assert run(provider.fetch(app)) is None
+    assert run(provider.cancel(request(app))).status is CancelStatus.ALREADY_GONE
+    # Lumen Ops is still installed and still sees its own webhooks
+    _, own = listing(wire, clock)
+    assert "4759306" in by_id(own)
+
+
+def test_a_lost_answer_to_a_mutation_is_response_lost(wire: Wire, clock: FakeClock) -> None:
+    provider, found = listing(wire, clock)
+    hook = by_id(found)["4759307"]
+
+    def drop_mutations(req: httpx.Request) -> httpx.Response | None:
+        if b"TetherWebhookDelete" in req.content:
+            wire.emulator.handle(req, req.url.path[len("/shopify") :])  # it happened...
+            raise httpx.ReadError("connection reset", request=req)  # ...but the answer is lost
         return None
 
-    wire.fault = fault
-    cancel = lambda p: p.cancel(cancel_request(binding("webhooks", "4759307")))  # noqa: E731
-    if vendor_acted:
-        outcome = run(wire, clock, cancel)
-        assert outcome.status is CancelStatus.DONE and "lost" in outcome.detail
-    else:
-        with pytest.raises(ProviderError, match="lost.*still there"):
-            run(wire, clock, cancel)
-    assert len(deletes) == 1  # never sent twice
-    assert [method for method, _, _ in wire.seen] == ["GET"]  # the read-back; the DELETE got no answer
-    live = [w["id"] for w in emulator.dump()["demo-shop"]["webhooks"]]
-    assert (4759307 in live) is not vendor_acted
+    wire.fault = drop_mutations
+    with pytest.raises(ResponseLostError):
+        run(provider.cancel(request(hook)))
+    sent = [op for op in wire.operations() if op == "TetherWebhookDelete"]
+    assert sent == ["TetherWebhookDelete"]  # sent once, never again by the client
+    wire.fault = None
+    assert run(provider.fetch(hook)) is None  # apply settles it by reading back
 
 
-def test_a_503_to_a_cancel_is_sent_again_and_succeeds(
-    emulator: ShopifyEmulator, wire: Wire, clock: FakeClock
-) -> None:
-    path = f"/shopify/demo-shop{V}/webhooks/4759307.json"
-    failures = [json_response(503, {"errors": "Service Unavailable"})]
+def test_throttled_answer_is_retried_after_the_restore_time(wire: Wire, clock: FakeClock) -> None:
+    calls: list[int] = []
 
-    def fault(request: httpx.Request) -> httpx.Response | None:
-        if request.method == "DELETE" and failures:
-            return failures.pop()  # the vendor did nothing
+    def throttle_once(req: httpx.Request) -> httpx.Response | None:
+        calls.append(1)
+        if len(calls) == 1:
+            return graphql_answer(
+                None,
+                [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+                available=20.0,
+                requested=180,
+            )
         return None
 
-    wire.fault = fault
-    outcome = run(wire, clock, lambda p: p.cancel(cancel_request(binding("webhooks", "4759307"))))
-    assert outcome.status is CancelStatus.DONE and "503" in outcome.detail
-    assert wire.seen == [("DELETE", path, 503), ("GET", path, 200), ("DELETE", path, 200)]
-    assert 4759307 not in [w["id"] for w in emulator.dump()["demo-shop"]["webhooks"]]
+    wire.fault = throttle_once
+    _, found = listing(wire, clock)
+    assert found.complete and len(calls) == 2
+    assert clock.sleeps and clock.sleeps[0] == pytest.approx((180 - 20) / 100.0)
 
 
-def test_a_503_then_a_lost_response_is_settled_by_reading_not_sent_a_third_time(
-    emulator: ShopifyEmulator, wire: Wire, clock: FakeClock
-) -> None:
-    deletes = []
-
-    def fault(request: httpx.Request) -> httpx.Response | None:
-        if request.method != "DELETE":
-            return None
-        deletes.append(request.url.path)
-        if len(deletes) == 1:
-            return json_response(503, {"errors": "Service Unavailable"})
-        emulator.handle(request, request.url.path[len("/shopify") :])
-        raise httpx.ReadError("connection reset", request=request)
-
-    wire.fault = fault
-    outcome = run(wire, clock, lambda p: p.cancel(cancel_request(binding("webhooks", "4759307"))))
-    assert outcome.status is CancelStatus.DONE and "lost" in outcome.detail
-    assert len(deletes) == 2
-    assert wire.seen[-1][0] == "GET"
+def test_waits_for_the_bucket_before_a_query_that_would_not_fit(wire: Wire, clock: FakeClock) -> None:
+    provider, _ = listing(wire, clock)
+    seen_cost = provider.budget._expected["TetherListing"]
+    # The shop says the bucket is nearly empty: the next listing waits for it first.
+    provider.budget.observe("probe", {"extensions": {"cost": {"throttleStatus": {
+        "maximumAvailable": 2000.0, "currentlyAvailable": 0.0, "restoreRate": 100.0}}}})
+    before = list(clock.sleeps)
+    run(provider.list_bindings(ALL))
+    waited = clock.sleeps[len(before):]
+    assert waited and waited[0] == pytest.approx(seen_cost / 100.0)
 
 
-def test_a_5xx_to_a_cancel_is_settled_by_reading(emulator: ShopifyEmulator, wire: Wire, clock: FakeClock) -> None:
-    deletes = []
-    done = {"act": True}
+def test_export_orders_through_the_connection(wire: Wire, clock: FakeClock) -> None:
+    provider, found = listing(wire, clock)
+    hook = by_id(found)["4759306"]
 
-    def fault(request: httpx.Request) -> httpx.Response | None:
-        if request.method == "DELETE":
-            deletes.append(request.url.path)
-            if done["act"]:
-                emulator.handle(request, request.url.path[len("/shopify") :])
-            return json_response(502, {"errors": "Bad Gateway"})
-        return None
+    async def drain() -> list[Any]:
+        return [r async for r in provider.export(hook, "orders")]
 
-    wire.fault = fault
-    acted = run(wire, clock, lambda p: p.cancel(cancel_request(binding("webhooks", "4759307"))))
-    assert acted.status is CancelStatus.DONE and "gone" in acted.detail
-    assert len(deletes) == 1  # the read-back shows it done: nothing to send again
-    done["act"] = False
-    deletes.clear()
-    with pytest.raises(ProviderError, match="still there") as caught:
-        run(wire, clock, lambda p: p.cancel(cancel_request(binding("webhooks", "4759308"))))
-    assert caught.value.status == 502
-    assert len(deletes) == 2  # sent once more after the read-back, never more
+    records = run(drain())
+    assert [r["name"] for r in records] == ["#1001", "#1002", "#1003"]
+    assert provider.required(hook, "platform", ("orders",)) == ("read_orders",)
+    assert wire.operations()[-1] == "TetherOrders"
 
 
-def test_cancel_on_another_side_is_refused(wire: Wire, clock: FakeClock) -> None:
-    request = CancelRequest(binding("webhooks", "4759306"), "provider", CancelAt.NOW, "k")
-    with pytest.raises(ProviderError, match="platform"):
-        run(wire, clock, lambda p: p.cancel(request))
-    assert wire.seen == []
+def test_credential_goes_only_to_the_shop() -> None:
+    account = Account(name="a", provider="shopify", options={"shop": "lumen"})
+    assert ShopifyProvider.credential_hosts(account) == ("lumen.myshopify.com",)
+    assert ShopifyProvider.credential_hosts(Account(name="a", provider="shopify")) == ()
 
 
-# -- backups -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("version", ["2024-13", "latest", "2026-1"])
+def test_an_api_version_shopify_never_released_is_refused_offline(wire: Wire, clock: FakeClock, version: str) -> None:
+    with pytest.raises(ConfigError, match="api_version"):
+        make_provider(make_factory(wire, clock), clock, options={"shop": "demo-shop", "api_version": version})
 
 
-def test_export_reads_every_order_page_including_closed(
-    emulator: ShopifyEmulator, wire: Wire, clock: FakeClock
-) -> None:
-    section = demo_section()
-    extra = [{"id": 6000000000 + i, "name": f"#{2000 + i}", "total_price": "1.00"} for i in range(260)]
-    section["demo-shop"]["orders"] += extra
-    emulator.load(section)
-    any_binding = binding("webhooks", "4759306")
-
-    async def body(provider: ShopifyProvider) -> Any:
-        orders = [o async for o in provider.export(any_binding, "orders")]
-        products = [p async for p in provider.export(any_binding, "products")]
-        return orders, products
-
-    orders, products = run(wire, clock, body)
-    assert len(orders) == 263
-    assert {"#1001", "#1002", "#1003"} <= {o["name"] for o in orders}  # closed and cancelled too
-    assert [p["title"] for p in products] == ["Aurora Desk Lamp", "Ember Filament Bulb E27 (3-pack)"]
-    first = next(path for _, path, _ in wire.seen if path.endswith("/orders.json"))
-    assert first == f"/shopify/demo-shop{V}/orders.json"
-    assert sum(1 for _, path, _ in wire.seen if path.endswith("/orders.json")) == 2
+def test_default_version_is_2026_10(wire: Wire, clock: FakeClock) -> None:
+    provider = make_provider(make_factory(wire, clock), clock, options={"shop": "demo-shop"})
+    assert provider.api_version == "2026-10"
 
 
-def test_export_of_an_unknown_dataset_fails(wire: Wire, clock: FakeClock) -> None:
-    async def body(provider: ShopifyProvider) -> Any:
-        return [r async for r in provider.export(binding("webhooks", "1"), "invoices")]
+def test_a_listing_with_a_cursor_loop_is_a_gap(wire: Wire, clock: FakeClock) -> None:
+    page = {"nodes": [{"id": "gid://shopify/WebhookSubscription/1", "topic": "ORDERS_CREATE", "uri": "https://a"}],
+            "pageInfo": {"hasNextPage": True, "endCursor": "same"}}
 
-    with pytest.raises(ProviderError, match="invoices"):
-        run(wire, clock, body)
+    def loop(req: httpx.Request) -> httpx.Response | None:
+        if b"TetherListing" in req.content:
+            data: dict[str, Any] = {
+                "webhookSubscriptions": copy.deepcopy(page),
+                "currentAppInstallation": {"id": "gid://shopify/AppInstallation/1",
+                                           "app": {"id": "gid://shopify/App/1", "title": "Lumen Ops", "handle": "x"},
+                                           "accessScopes": []},
+            }
+            return graphql_answer(data)
+        page2 = copy.deepcopy(page)
+        page2["nodes"][0]["id"] = "gid://shopify/WebhookSubscription/2"
+        return graphql_answer({"webhookSubscriptions": page2})
 
-
-# -- rights --------------------------------------------------------------------------------------
-
-
-def test_required_rights_per_resource_and_dataset(wire: Wire, clock: FakeClock) -> None:
-    async def body(provider: ShopifyProvider) -> Any:
-        return provider
-
-    provider = run(wire, clock, body)
-    assert provider.required(binding("carrier_services", "1"), "platform", ()) == ("write_shipping",)
-    assert provider.required(binding("fulfillment_services", "1"), "platform", ("orders",)) == (
-        "write_fulfillments",
-        "read_orders",
-    )
-    assert provider.required(binding("webhooks", "1"), "platform", ("orders", "products")) == (
-        "read_orders",
-        "read_products",
-    )
-    assert provider.required(binding("recurring_application_charges", "1"), "platform", ()) == ()
-    assert provider.required(binding("api_permissions", "current"), "platform", ()) == ()
-
-
-def test_granted_adds_reads_implied_by_writes(emulator: ShopifyEmulator, wire: Wire, clock: FakeClock) -> None:
-    section = demo_section()
-    section["demo-shop"]["tokens"] = {"t": ["write_orders", "write_shipping"]}
-    emulator.load(section)
-    granted = run(wire, clock, lambda p: p.granted(), token="t")
-    assert granted == {"write_orders", "read_orders", "write_shipping", "read_shipping"}
-
-
-# -- configuration and messages ------------------------------------------------------------------
-
-
-def test_configuration_errors_are_clear(wire: Wire, clock: FakeClock) -> None:
-    async def body(_: ShopifyProvider) -> Any:
-        factory = make_factory(wire, clock)
-        errors = []
-        for options, endpoint in (
-            ({"shop": "not a shop"}, None),
-            ({"api_version": "2024-1", "shop": "demo-shop.myshopify.com"}, None),
-            ({}, None),
-        ):
-            try:
-                make_provider(factory, clock, options=options, endpoint=endpoint)
-            except ConfigError as exc:
-                errors.append(str(exc))
-        public = make_provider(factory, clock, options={"shop": "lumen"}, endpoint=None)
-        await factory.aclose()
-        return errors, public
-
-    errors, public = run(wire, clock, body)
-    assert len(errors) == 3
-    assert "options.shop" in errors[0] and "api_version" in errors[1] and "options.shop" in errors[2]
-    assert public._api.base_url == "https://lumen.myshopify.com"
-
-
-def test_describe_error_gives_one_line() -> None:
-    def resp(status: int, body: Any) -> httpx.Response:
-        return httpx.Response(status, content=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-
-    assert describe_error(resp(404, {"errors": "Not Found"})) == "Not Found"
-    assert describe_error(resp(422, {"errors": {"address": ["for this topic has already been taken"]}})) == (
-        "address for this topic has already been taken"
-    )
-    assert describe_error(resp(422, {"errors": {"base": ["DPD is already configured"], "name": ["x"]}})) == (
-        "DPD is already configured; name x"
-    )
-    assert describe_error(httpx.Response(502, text="<html>\n bad\n gateway</html>")) == "<html> bad gateway</html>"
+    wire.fault = loop
+    _, found = listing(wire, clock, frozenset({Kind.WEBHOOK}))
+    assert [(g.kind, g.reason) for g in found.gaps] == [(Kind.WEBHOOK, GapReason.CURSOR_LOOP)]
+    assert not [b for b in found.bindings if b.kind is Kind.WEBHOOK]
