@@ -19,6 +19,7 @@ from states.model import FORMAT_VERSION, Record, State
 Document = dict[str, Any]
 
 _TOP_LEVEL = {"format_version", "lineage", "serial", "records"}
+_OPTIONAL = {"hosts"}  # written only when there is something in it, so older files stay byte-equal
 
 
 def _upgrade_from_0(doc: Document) -> Document:
@@ -38,6 +39,8 @@ def encode(state: State) -> bytes:
         "serial": state.serial,
         "records": [state.records[address].to_json() for address in sorted(state.records)],
     }
+    if state.hosts:
+        doc["hosts"] = dict(sorted(state.hosts.items()))
     return (json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -48,7 +51,7 @@ def decode(data: bytes, path: str | Path) -> State:
     if not isinstance(doc, dict):
         raise _corrupt(path, None, f"the top level must be a JSON object, not {_type(doc)}")
     doc = _upgrade(doc, text, path)
-    unknown = sorted(set(doc) - _TOP_LEVEL)
+    unknown = sorted(set(doc) - _TOP_LEVEL - _OPTIONAL)
     if unknown:
         raise _corrupt(path, None, f"unknown top-level field(s): {', '.join(unknown)}")
     missing = sorted(_TOP_LEVEL - set(doc))
@@ -73,7 +76,10 @@ def decode(data: bytes, path: str | Path) -> State:
         if record.address in by_address:
             raise _corrupt(path, line, f"two records share the address {record.address!r}")
         by_address[record.address] = record
-    return State(lineage=lineage, serial=serial, records=by_address)
+    hosts = doc.get("hosts", {})
+    if not isinstance(hosts, dict) or not all(isinstance(v, str) and v for v in hosts.values()):
+        raise _corrupt(path, _line_of(text, '"hosts"'), "'hosts' must map account names to host names")
+    return State(lineage=lineage, serial=serial, records=by_address, hosts=hosts)
 
 
 def _text(data: bytes, path: str | Path) -> str:

@@ -123,12 +123,16 @@ class State:
     ``lineage`` names one history of the file (a uuid4 set by the first write); ``serial`` counts
     the writes within it. Together they let a saved plan notice that the state moved under it.
     Only a store assigns them: ``with_records`` keeps both, and ``persist`` bumps the serial.
+
+    ``hosts`` pins, per account of an ``http`` vendor, the host its credential was first sent to
+    by an apply; a later change of host needs an allowance outside tether.yaml (SPEC section 3).
     """
 
     lineage: str
     serial: int
     records: Mapping[str, Record] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    hosts: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.lineage, str):
@@ -143,6 +147,11 @@ class State:
                 raise ValueError(f"state record keyed {address!r} has address {record.address!r}")
             copied[address] = record
         object.__setattr__(self, "records", copied)
+        hosts = dict(self.hosts)
+        for account, host in hosts.items():
+            if not isinstance(account, str) or not isinstance(host, str) or not account or not host:
+                raise ValueError(f"pinned host of {account!r} must be a non-empty string, not {host!r}")
+        object.__setattr__(self, "hosts", hosts)
 
     @classmethod
     def empty(cls) -> State:
@@ -159,7 +168,13 @@ class State:
                 if record.address in mapping:
                     raise ValueError(f"two records share the address {record.address!r}")
                 mapping[record.address] = record
-        return State(lineage=self.lineage, serial=self.serial, records=mapping)
+        return State(lineage=self.lineage, serial=self.serial, records=mapping, hosts=self.hosts)
+
+    def with_hosts(self, hosts: Mapping[str, str]) -> State:
+        """Same records, these pinned hosts (account -> host) added or replaced."""
+        return State(
+            lineage=self.lineage, serial=self.serial, records=self.records, hosts={**self.hosts, **hosts}
+        )
 
     def with_record(self, record: Record) -> State:
         """Add or replace one record."""
@@ -178,4 +193,8 @@ class State:
 
     def same_content(self, other: State) -> bool:
         """True when both hold the same records, whatever their lineage and serial."""
-        return self.format_version == other.format_version and dict(self.records) == dict(other.records)
+        return (
+            self.format_version == other.format_version
+            and dict(self.records) == dict(other.records)
+            and dict(self.hosts) == dict(other.hosts)
+        )

@@ -65,4 +65,4 @@ def successor(stored: State, incoming: State, *, where: str, new_lineage: Callab
             f"{incoming.serial} read, {stored.serial} stored). Another run wrote it; run plan again."
         )
     lineage = stored.lineage or incoming.lineage or new_lineage()
-    return State(lineage=lineage, serial=stored.serial + 1, records=incoming.records)
+    return State(lineage=lineage, serial=stored.serial + 1, records=incoming.records, hosts=incoming.hosts)

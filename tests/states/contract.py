@@ -159,6 +159,15 @@ def check_force_unlock_needs_the_right_id(h: Harness) -> None:
         rescuer.force_unlock(info.id)
 
 
+def check_pinned_hosts_round_trip_and_survive_record_changes(h: Harness) -> None:
+    store = h.make()
+    pinned = store.persist(store.read().with_hosts({"erp": "api.erp.example"}))
+    assert pinned.serial == 1 and pinned.hosts == {"erp": "api.erp.example"}
+    later = h.make().persist(h.make().read().with_record(record("a")))
+    assert later.hosts == {"erp": "api.erp.example"} and h.make().read() == later
+    assert h.make().persist(later.with_hosts({"erp": "api.erp.example"})) == later  # no change, no write
+
+
 CHECKS: list[Callable[[Harness], None]] = [
     check_empty_read,
     check_first_persist_sets_lineage_and_serial_one,
@@ -170,4 +179,5 @@ CHECKS: list[Callable[[Harness], None]] = [
     check_other_lineage_is_refused,
     check_lock_is_exclusive_and_released,
     check_force_unlock_needs_the_right_id,
+    check_pinned_hosts_round_trip_and_survive_record_changes,
 ]

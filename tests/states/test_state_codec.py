@@ -226,3 +226,19 @@ def test_newer_format_message_tells_what_to_do() -> None:
         ".tether/state.json: this state was written by a newer tether (format_version 2; this tether "
         "reads up to 1). Upgrade tether to use it; do not edit the file by hand."
     )
+
+
+def test_pinned_hosts_are_written_only_when_present_and_sorted() -> None:
+    plain = State(lineage="l", serial=3)
+    assert b"hosts" not in encode(plain)  # a state without pins keeps the bytes it always had
+    pinned = State(lineage="l", serial=3, hosts={"zeta": "z.example", "erp": "api.erp.example"})
+    data = encode(pinned)
+    assert data.index(b'"erp"') < data.index(b'"zeta"')
+    assert decode(data, "state.json") == pinned
+
+
+@pytest.mark.parametrize("hosts", ['[]', '{"erp": 7}', '{"erp": ""}'])
+def test_bad_pinned_hosts_are_refused(hosts: str) -> None:
+    data = ('{"format_version": 1, "lineage": "l", "serial": 1, "records": [], "hosts": ' + hosts + "}").encode()
+    with pytest.raises(StateError, match="'hosts' must map account names to host names"):
+        decode(data, "state.json")
