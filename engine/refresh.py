@@ -16,12 +16,12 @@ from dataclasses import replace
 
 import structlog
 
-from engine import gctune
 from engine.config import resolve_credentials
 from engine.errors import TetherError
 from engine.model import Config, Gap, GapReason, Kind, Listing
 from engine.plan import AccountInfo
 from providers import registry
+from providers.http import HttpFactory
 from providers.sdk import Provider, ProviderContext
 
 log = structlog.get_logger("tether.refresh")
@@ -29,7 +29,7 @@ log = structlog.get_logger("tether.refresh")
 Progress = Callable[[str, Listing], None]
 
 
-def open_providers(config: Config, http: object, accounts: list[str] | None = None) -> dict[str, Provider]:
+def open_providers(config: Config, http: HttpFactory, accounts: list[str] | None = None) -> dict[str, Provider]:
     """One provider per account. Raises ConfigError for an unknown provider or a missing secret."""
     providers: dict[str, Provider] = {}
     for name in accounts if accounts is not None else list(config.accounts):
@@ -144,11 +144,7 @@ async def refresh(
             progress(account, listing)
         return account, listing
 
-    # A refresh builds hundreds of thousands of objects that live until the plan is made and
-    # can hold no cycle: the collector would only walk them (engine.gctune). Commands already
-    # run with it off; this covers a refresh run from elsewhere, such as the tests.
-    with gctune.batch():
-        pairs = await asyncio.gather(*(one(a, p) for a, p in providers.items()))
+    pairs = await asyncio.gather(*(one(a, p) for a, p in providers.items()))
     seconds = time.monotonic() - started
     marks = [0.0, *finished]
     log.info(

@@ -5,12 +5,13 @@ The CLI calls these; they own the event loop, the HTTP factory and the providers
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 
@@ -24,6 +25,11 @@ from states.model import State
 
 log = structlog.get_logger("tether.runner")
 
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT_S = 15 * 60.0
+"""The deadline of a whole plan, apply or audit run (``--timeout``, SPEC section 5)."""
+
 if TYPE_CHECKING:  # apply's machinery is imported only by run_apply: plan starts faster
     from engine.apply import ApplyResult, ApplySettings, Report
 
@@ -36,6 +42,7 @@ class PlanRequest:
     excludes: tuple[str, ...] = ()
     parallelism: int = DEFAULT_PARALLELISM
     audit: bool = False
+    timeout_s: float = DEFAULT_TIMEOUT_S  # the deadline of the whole run, refresh included
 
 
 def accounts_in_scope(config: Config, request: PlanRequest) -> list[str]:
@@ -88,6 +95,20 @@ async def build_plan(
     return plan
 
 
+def run_sync(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(work)``, with the result handed back outside the task. On the way out
+    asyncio.run puts the SIGINT handler back, and Python's signal module builds the text of the
+    old handler, which names the task and so its result: for a plan of 150,000 bindings that text
+    took seconds to build and was thrown away."""
+    box: list[T] = []
+
+    async def keep() -> None:
+        box.append(await work)
+
+    asyncio.run(keep())
+    return box[0]
+
+
 def plan_sha256(plan: Plan) -> str:
     return hashlib.sha256(dump_bytes(plan)).hexdigest()
 
@@ -101,8 +122,11 @@ async def run_apply(
     report: Report,
     parallelism: int = DEFAULT_PARALLELISM,
     transport: Any = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> ApplyResult:
-    from engine.apply import Applier, AuditTrail
+    """``timeout_s``: the deadline of the run; no new cancel starts after it."""
+    from engine.apply import Applier
+    from engine.audit import AuditTrail
 
     trail = AuditTrail(audit_path, settings.run_id, settings.plan_sha256)  # type: ignore[arg-type]
     http = HttpFactory(parallelism=parallelism, audit=trail.hook, transport=transport)

@@ -1,12 +1,27 @@
-"""``tether init``: a starter tether.yaml (or a bundled example), .tether/ and its .gitignore."""
+"""``tether init``: a starter tether.yaml (or a bundled example), .tether/ and its .gitignore, and
+a copy of the schema of tether.yaml that editors find through the file's first line.
+
+The schema link must resolve on every machine that checks the repository out: an absolute path of
+the machine that ran ``init`` breaks for every teammate and in CI. So the schema is copied into the
+repository (``.tether/config.schema.json``, kept in git by ``.tether/.gitignore``) and named by a
+path relative to the file (``.tether/config.schema.json`` from tether.yaml, ``../.tether/...``
+from ``tether.d/*.yaml``). ``tether init --schema-only`` refreshes the copy after an upgrade.
+"""
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
+from engine.config import SCHEMA_URL_COMMENT, schema_comment
 from engine.errors import TetherError
 from engine.workspace import GITIGNORE
+
+__all__ = ["DEMO_ENV", "SCHEMA_COPY", "STARTER", "example_text", "link_line", "refresh_schema", "write_init"]
+
+SCHEMA_COPY = Path(".tether") / "config.schema.json"
+"""Where the schema is copied, relative to the directory of tether.yaml."""
 
 STARTER = """\
 version: 1
@@ -16,7 +31,7 @@ version: 1
 accounts:
   my-shop:
     provider: shopify
-    options: {shop: my-shop.myshopify.com, api_version: "2024-01"}
+    options: {shop: my-shop.myshopify.com, api_version: "2026-10"}
     credentials:
       access_token: "${env:SHOPIFY_TOKEN}"
 
@@ -46,34 +61,81 @@ DEMO_ENV = {
 }
 
 
-def schema_comment() -> str:
-    path = resources.files("schemas").joinpath("config.schema.json")
-    return f"# yaml-language-server: $schema={path}\n"
+def link_line(yaml_file: Path, root: Path) -> str:
+    """The schema comment for ``yaml_file``, pointing at the copy under ``root`` relatively."""
+    relative = os.path.relpath(root / SCHEMA_COPY, Path(yaml_file).parent)
+    return schema_comment(Path(relative).as_posix()) + "\n"
 
 
 def example_text(name: str) -> str:
-    source = resources.files("engine").joinpath("examples", f"{name}.yaml")
+    source = resources.files("engine").joinpath("examples").joinpath(f"{name}.yaml")
     if not source.is_file():
         raise TetherError(f"there is no example called {name!r}; try --example demo")
     return source.read_text(encoding="utf-8")
+
+
+def _copy_schema(directory: Path) -> Path:
+    target = directory / SCHEMA_COPY
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = resources.files("schemas").joinpath("config.schema.json").read_text(encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def _gitignore(directory: Path) -> Path:
+    path = directory / ".tether" / ".gitignore"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(GITIGNORE, encoding="utf-8")
+    return path
 
 
 def write_init(directory: Path, example: str | None, force: bool) -> list[str]:
     directory = Path(directory)
     target = directory / "tether.yaml"
     if target.exists() and not force:
-        raise TetherError(f"{target} already exists; pass --force to overwrite it")
+        raise TetherError(
+            f"{target} already exists; pass --force to overwrite it, or --schema-only to refresh only the "
+            "editor schema"
+        )
     body = example_text(example) if example else STARTER
     directory.mkdir(parents=True, exist_ok=True)
-    target.write_text(schema_comment() + body, encoding="utf-8")
+    schema = _copy_schema(directory)
+    target.write_text(link_line(target, directory) + body, encoding="utf-8")
     dot = directory / ".tether"
-    dot.mkdir(exist_ok=True)
-    (dot / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
-    lines = [f"Wrote {target}, {dot}/ and {dot / '.gitignore'}."]
+    _gitignore(directory)
+    lines = [f"Wrote {target}, {dot}/, {dot / '.gitignore'} and {schema} (the schema editors read; keep it in git)."]
     if example == "demo":
         lines.append("The demo talks to the sandbox. Start it with `tether sandbox serve`, then set:")
         lines.extend(f"  export {k}='{v}'" for k, v in DEMO_ENV.items())
         lines.append("and run `tether plan`.")
     else:
         lines.append("Edit tether.yaml, then run `tether validate` and `tether plan`.")
+    return lines
+
+
+def refresh_schema(directory: Path) -> list[str]:
+    """Copy this tether's schema over ``.tether/config.schema.json`` and point the first line of
+    tether.yaml and tether.d/*.yaml at it, where that line is already a schema comment (an old
+    absolute path is replaced; no other line is touched)."""
+    directory = Path(directory)
+    schema = _copy_schema(directory)
+    ignore = directory / ".tether" / ".gitignore"
+    if not ignore.exists() or "!config.schema.json" not in ignore.read_text(encoding="utf-8"):
+        _gitignore(directory)
+    lines = [f"Wrote {schema} (the schema of this tether; keep it in git)."]
+    files = [directory / "tether.yaml"]
+    extra = directory / "tether.d"
+    if extra.is_dir():
+        files.extend(sorted(extra.glob("*.yaml")))
+    for path in files:
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        first, newline, rest = text.partition("\n")
+        if not first.startswith(SCHEMA_URL_COMMENT):
+            continue
+        line = link_line(path, directory)
+        if first + "\n" != line:
+            path.write_text(line + (rest if newline else ""), encoding="utf-8")
+            lines.append(f"Pointed {path} at it.")
     return lines

@@ -18,6 +18,7 @@ GITIGNORE = """\
 *
 !.gitignore
 !state.json
+!config.schema.json
 """
 
 

@@ -17,7 +17,7 @@ from engine.config.sources import CONFIG_FILE
 from engine.errors import ConfigError, Diagnostic
 from engine.model import Account, SecretRef
 
-__all__ = ["MAX_SECRET_FILE_BYTES", "parse_secret_ref", "resolve_credentials"]
+__all__ = ["MAX_SECRET_FILE_BYTES", "parse_secret_ref", "resolve_credentials", "resolve_reference"]
 
 MAX_SECRET_FILE_BYTES = 64 * 1024
 
@@ -106,3 +106,19 @@ def resolve_credentials(
         raise ConfigError(problems)
     return values
 
+
+
+def resolve_reference(
+    text: str, what: str, base_dir: str | Path, *, environ: Mapping[str, str] | None = None
+) -> str:
+    """The value of one reference given on the command line (``--identity "${file:key.txt}"``),
+    which is not part of tether.yaml: ``what`` names it in messages. The value is never quoted."""
+    ref = parse_secret_ref(text)
+    if ref is None:
+        raise ConfigError(
+            Diagnostic("command line", None, f"{what} must be a reference", 'use "${env:NAME}" or "${file:PATH}"')
+        )
+    try:
+        return _resolve(ref, Path(base_dir), os.environ if environ is None else environ)
+    except _Unresolved as exc:
+        raise ConfigError(Diagnostic("command line", None, f"{what}: {exc}", exc.hint)) from None

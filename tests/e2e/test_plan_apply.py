@@ -152,7 +152,7 @@ def test_apply_without_terminal_or_auto_approve_refuses(repo: Repo) -> None:
 
 
 def test_apply_asks_and_only_yes_proceeds(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("engine.cli._interactive", lambda: True)
+    monkeypatch.setattr("engine.cli.common.interactive", lambda: True)
     no = repo.tether("apply", input="y\n")
     assert no.exit_code == 1 and "nothing was changed" in no.output.lower()
     assert repo.live_ids() >= CANCELLED_IDS

@@ -1,6 +1,6 @@
-"""engine.cli.main ends the process with ``leave``: the exit status, stdout, stderr and atexit hooks
-must come out exactly as ``sys.exit`` would give them, only without tearing every object down; and
-engine.gctune keeps a command's objects and the collector off only when that exit follows."""
+"""The ``tether`` console script ends as any Python program does (no ``os._exit``, no collector
+switched off): its exit status, stdout, stderr and atexit hooks are the interpreter's own; only a
+reader that went away (``tether plan | head``) is handled, quietly with status 1."""
 
 from __future__ import annotations
 
@@ -9,57 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
 BUFFERED = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # print() buffers
 
 
-def run_python(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=BUFFERED, capture_output=True, text=True, timeout=60
+def run_python(code: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # type: ignore[call-overload, no-any-return]
+        [sys.executable, "-c", code], cwd=ROOT, env=BUFFERED, capture_output=True, text=True, timeout=60, **kwargs
     )
-
-
-@pytest.mark.parametrize(
-    ("argument", "status", "stderr"),
-    [("None", 0, ""), ("0", 0, ""), ("3", 3, ""), ("'a message'", 1, "a message\n")],
-)
-def test_leave_exits_as_sys_exit_would_after_the_hooks_and_the_buffered_output(
-    argument: str, status: int, stderr: str
-) -> None:
-    done = run_python(
-        "import atexit\n"
-        "from engine.cli import leave\n"
-        "atexit.register(lambda: print('the hook ran'))\n"
-        "print('buffered, not yet flushed', end=' ')\n"
-        f"leave({argument})\n"
-        "print('never reached')\n"
-    )
-    assert done.returncode == status
-    assert done.stdout == "buffered, not yet flushed the hook ran\n"
-    assert done.stderr == stderr
-
-
-def test_leave_on_a_closed_pipe_exits_1_quietly() -> None:
-    """``tether plan | head``: the reader has gone before the output is flushed."""
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", "import sys\nfrom engine.cli import leave\nprint('x' * 100)\nleave(0)\n"],
-            cwd=ROOT,
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            env=BUFFERED,
-            timeout=60,
-        )
-    finally:
-        os.close(write_end)
-    assert done.returncode == 1
-    assert done.stderr == b""
 
 
 def test_the_console_script_prints_its_version_and_exits_zero() -> None:
@@ -84,45 +43,42 @@ def test_the_console_script_keeps_the_status_of_a_failed_command(tmp_path: Path)
     assert "missing.yaml" in done.stderr
 
 
-def test_without_an_exit_to_follow_objects_are_freed_and_the_collector_comes_back() -> None:
-    """Commands also run inside tests and from code that goes on afterwards."""
-    import gc
-    import weakref
-
-    from engine import gctune
-
-    class Made:
-        pass
-
-    assert gctune._kept is None
-    was_enabled = gc.isenabled()
-    gc.enable()
-    try:
-        with gctune.batch():
-            assert not gc.isenabled()
-            made = Made()
-            assert gctune.kept(made) is made
-            alive = weakref.ref(made)
-            del made
-        assert alive() is None
-        assert gc.isenabled()
-    finally:
-        if not was_enabled:
-            gc.disable()
-
-
-def test_when_the_exit_follows_the_command_keeps_its_objects_and_the_collector_stays_off() -> None:
+def test_exit_hooks_run_and_the_collector_stays_on() -> None:
+    """main() leaves through SystemExit: atexit hooks run and buffered output is flushed; the
+    cyclic garbage collector is never switched off by a command."""
     done = run_python(
-        "import gc, weakref\n"
-        "from engine import gctune\n"
-        "class Made: pass\n"
-        "gctune.exit_follows()\n"
-        "with gctune.batch():\n"
-        "    alive = weakref.ref(gctune.kept(Made()))\n"
-        "print(alive() is not None, gc.isenabled())\n"
+        "import atexit, gc, sys\n"
+        "from engine.cli import main\n"
+        "atexit.register(lambda: print('the hook ran, collector on:', gc.isenabled()))\n"
+        "sys.argv = ['tether', 'providers']\n"
+        "main()\n"
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "True False\n"
+    assert done.stdout.endswith("the hook ran, collector on: True\n")
+    assert "shopify" in done.stdout
+
+
+def test_no_library_module_ends_the_process_or_switches_the_collector_off() -> None:
+    """Process-wide tricks belong to nobody's library code (issue 11): no os._exit, no
+    gc.disable, no forked children in engine/, states/ or providers/. (``gc.freeze()`` once in a
+    main, after loading, is a setting a program may make: the sandbox server does.)"""
+    offenders = []
+    for package in ("engine", "states", "providers"):
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            for needle in ("os._exit(", "gc.disable(", "os.fork("):
+                if needle in text:
+                    offenders.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert offenders == []
+
+
+def _into_closed_pipe(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(args, cwd=cwd, stdout=write_end, stderr=subprocess.PIPE, env=env, timeout=60)
+    finally:
+        os.close(write_end)
 
 
 def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
@@ -137,45 +93,46 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> Non
         for n in range(2000)
     ]
     LocalStateStore(tmp_path / ".tether" / "state.json").persist(State.empty().with_records(records))
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "engine.cli", "state", "list"],
-            cwd=tmp_path,
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            env={**BUFFERED, "PYTHONPATH": str(ROOT)},
-            timeout=60,
-        )
-    finally:
-        os.close(write_end)
+    done = _into_closed_pipe(
+        [sys.executable, "-m", "engine.cli", "state", "list"], tmp_path, {**BUFFERED, "PYTHONPATH": str(ROOT)}
+    )
+    assert done.stderr == b""
+    assert done.returncode == 1
+
+
+def test_buffered_output_into_a_closed_pipe_at_exit_ends_quietly() -> None:
+    """What is still buffered when the command returns meets the closed pipe in main()'s own
+    flush, after the command: still quiet, still status 1."""
+    code = (
+        "import sys\n"
+        "from engine.cli import main\n"
+        "print('x' * 100)\n"
+        "sys.argv = ['tether', '--version']\n"
+        "main()\n"
+    )
+    done = _into_closed_pipe([sys.executable, "-c", code], ROOT, BUFFERED)
     assert done.stderr == b""
     assert done.returncode == 1
 
 
 def test_a_long_plain_report_into_a_closed_pipe_ends_quietly_too() -> None:
-    """The plain-text path (no colours: engine.cli._print_text writes ``text.plain`` itself)
-    meets the closed pipe inside the command, where rich's own handling does not reach."""
+    """The plain-text path (no colours: engine.cli.common.print_text writes ``text.plain``
+    itself) meets the closed pipe inside the command, where rich's own handling does not reach."""
     code = (
         "import typer\n"
         "from rich.text import Text\n"
-        "from engine.cli import _guard, _print_text, leave\n"
+        "from engine.cli.common import guard, print_text\n"
+        "from engine.cli.main import _flush_stdout\n"
         "def body():\n"
-        "    _print_text(Text('a plan line\\n' * 100_000))\n"
+        "    print_text(Text('a plan line\\n' * 100_000))\n"
         "    return 0\n"
         "try:\n"
-        "    _guard('en', body)\n"
+        "    guard('en', body)\n"
         "except typer.Exit as stop:\n"
-        "    leave(stop.exit_code)\n"
+        "    exit_ = SystemExit(stop.exit_code)\n"
+        "    _flush_stdout(exit_)\n"
+        "    raise exit_\n"
     )
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, stdout=write_end, stderr=subprocess.PIPE, env=BUFFERED, timeout=60
-        )
-    finally:
-        os.close(write_end)
+    done = _into_closed_pipe([sys.executable, "-c", code], ROOT, BUFFERED)
     assert done.stderr == b""
     assert done.returncode == 1

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
 from providers.sdk import (
+    Authority,
     CancelOutcome,
     CancelRequest,
     CancelStatus,
@@ -21,7 +22,19 @@ class NotebookProvider:
     """Bindings kept in the account's options: enough to plan against, nothing to call."""
 
     name: ClassVar[str] = "notebook"
-    capabilities: ClassVar[Capabilities] = Capabilities(kinds=frozenset({Kind.APP}))
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        kinds=frozenset({Kind.APP}),
+        authority=(
+            Authority(
+                resource="entries",
+                kind=Kind.APP,
+                who_sees="whoever holds the notebook",
+                who_cancels="whoever holds the notebook",
+                otherwise="cross the entry out by hand",
+                source="https://notebook.example/docs/entries",
+            ),
+        ),
+    )
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.account = ctx.account.name
