@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 
-PUBLIC_BASE_URL = "https://api.ebay.com"
+PRODUCTION_HOST = "api.ebay.com"
+SANDBOX_HOST = "api.sandbox.ebay.com"  # "replace the api.ebay.com root URI with api.sandbox.ebay.com"
+PUBLIC_BASE_URL = f"https://{PRODUCTION_HOST}"
+SANDBOX_BASE_URL = f"https://{SANDBOX_HOST}"
 
 ACCOUNT_BASE = "/sell/account/v1"
 NOTIFICATION_BASE = "/commerce/notification/v1"

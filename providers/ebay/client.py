@@ -9,7 +9,13 @@ Account in tether.yaml::
       scopes: [sell.account, commerce.notification.subscription]   # optional, see granted()
       quotas: {sell.account: 25000, commerce.notification: 10000}  # optional daily quotas
       page_size: 100                              # optional, 10..100 subscriptions per page
+      application: lumen-ops                      # optional: the eBay application the token is of
+      sandbox: false                              # true: eBay's Sandbox, https://api.sandbox.ebay.com
     credentials: {access_token: "${env:EBAY_TOKEN}"}   # an OAuth user access token
+
+Fulfillment policies are the seller's (any application the seller authorized with ``sell.account``
+lists and deletes them); notification subscriptions belong to the eBay application that created
+them, so the listing carries a blind spot for the others (docs/vendors.md).
 """
 
 from __future__ import annotations
@@ -17,15 +23,36 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
-from providers.ebay import api
+from providers.ebay import api, authority
 from providers.ebay.errors import describe_error, error_ids
+from providers.ebay.options import (
+    continuation_token,
+    declared_scopes,
+    json_list,
+    marketplaces,
+    page_size,
+    quotas,
+)
 from providers.ebay.quota import DailyQuota
-from providers.http import ResponseLost, json_body
-from providers.sdk import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
+from providers.http import json_body
+from providers.sdk import (
+    Account,
+    BlindReason,
+    BlindSpot,
+    CancelOutcome,
+    CancelRequest,
+    CancelStatus,
+    Capabilities,
+    Page,
+    PagingError,
+    ProviderContext,
+    Runbook,
+    collect,
+)
 from providers.sdk.errors import AuthError, ConfigError, ProviderError
 from providers.sdk.model import CancelAt, Gap, GapReason, Kind, Listing, LiveBinding
 
@@ -64,7 +91,18 @@ class EbayProvider:
         sides=("platform",),
         verify=True,
         cancel_at=frozenset({CancelAt.NOW}),
+        authority=authority.AUTHORITY,
     )
+
+    @staticmethod
+    def credential_hosts(account: Account) -> tuple[str, ...]:
+        """api.ebay.com, and api.sandbox.ebay.com for an account on eBay's Sandbox."""
+        if (account.options or {}).get("sandbox") is True:
+            return (api.PRODUCTION_HOST, api.SANDBOX_HOST)
+        return (api.PRODUCTION_HOST,)
+
+    def runbook(self, binding: LiveBinding) -> Runbook:
+        return authority.runbook(binding, account=self._account)
 
     def __init__(self, ctx: ProviderContext, *, clock: Callable[[], float] = time.time) -> None:
         self._account = ctx.account.name
@@ -75,14 +113,14 @@ class EbayProvider:
                 f"account {self._account}: provider ebay needs credentials.access_token "
                 "(an OAuth user access token, sent as 'Authorization: Bearer ...')"
             )
-        self._marketplaces = _marketplaces(self._account, options.get("marketplaces"))
-        self._declared = _declared_scopes(self._account, options.get("scopes"))
-        self._page_size = _page_size(self._account, options.get("page_size"))
-        self.limiter = DailyQuota(
-            _quotas(self._account, options.get("quotas")), account=self._account, clock=clock
-        )
+        self._marketplaces = marketplaces(self._account, options.get("marketplaces"))
+        self._declared = declared_scopes(self._account, options.get("scopes"))
+        self._page_size = page_size(self._account, options.get("page_size"))
+        self.application = str(options.get("application") or "this application")
+        self.limiter = DailyQuota(quotas(self._account, options.get("quotas")), account=self._account, clock=clock)
+        base = api.SANDBOX_BASE_URL if options.get("sandbox") is True else api.PUBLIC_BASE_URL
         self._http = ctx.http.client(
-            ctx.account.endpoint or api.PUBLIC_BASE_URL,
+            ctx.account.endpoint or base,
             provider=self.name,
             account=self._account,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -97,131 +135,123 @@ class EbayProvider:
     # -- listing ---------------------------------------------------------------------------------
 
     async def list_bindings(self, kinds: frozenset[Kind]) -> Listing:
+        """Each kind apart: a refused read is a Gap naming the scope, a failed one a FAILED gap,
+        a cursor loop a CURSOR_LOOP gap; the other kind is listed as usual."""
         bindings: list[LiveBinding] = []
-        problems: list[str] = []
-        if Kind.CARRIER in kinds:
-            await self._list_policies(bindings, problems)
+        gaps: list[Gap] = []
+        steps = [(Kind.CARRIER, self._list_policies), (Kind.WEBHOOK, self._list_subscriptions)]
+        for kind, step in steps:
+            if kind not in kinds:
+                continue
+            try:
+                bindings.extend(await step())
+            except PagingError as exc:
+                gaps.append(Gap(kind, GapReason.CURSOR_LOOP, detail=str(exc)))
+            except AuthError as exc:
+                if exc.status == 401:
+                    raise self._token_refused(exc) from None
+                right = api.SCOPE_SELL_ACCOUNT_READONLY if kind is Kind.CARRIER else api.SCOPE_NOTIFICATION_READONLY
+                gaps.append(Gap(kind, GapReason.REFUSED, {"right": right}, str(exc)))
+            except ProviderError as exc:
+                params = {"status": str(exc.status)} if exc.status else {}
+                gaps.append(Gap(kind, GapReason.FAILED, params, str(exc)))
+        blind: tuple[BlindSpot, ...] = ()
         if Kind.WEBHOOK in kinds:
-            await self._list_subscriptions(bindings, problems)
+            blind = (
+                BlindSpot(
+                    kind=Kind.WEBHOOK,
+                    reason=BlindReason.OWN_APP_ONLY,
+                    visible_apps=frozenset({self.application}),
+                    resource=api.RESOURCE_SUBSCRIPTION,
+                    how_to_see=authority.how_to_see(self.application),
+                ),
+            )
         return Listing(
             account=self._account,
             provider=self.name,
             bindings=tuple(bindings),
-            gaps=tuple(Gap(kind=None, reason=GapReason.FAILED, detail=p) for p in problems),
+            gaps=tuple(gaps),
+            blind_spots=blind,
             granted=self._declared if self._declared is not None else frozenset(self._proven) or None,
         )
 
-    async def _list_policies(self, bindings: list[LiveBinding], problems: list[str]) -> None:
+    async def _list_policies(self) -> list[LiveBinding]:
         if not self._marketplaces:
-            problems.append(
+            raise ProviderError(
                 "fulfillment policies were not listed: eBay lists them per marketplace; set "
                 "options.marketplaces on the account (for example [EBAY_DE, EBAY_GB])"
             )
-            return
+        found: list[LiveBinding] = []
         seen: set[str] = set()
         for marketplace in self._marketplaces:
             response = await self._read(
-                problems,
                 f"fulfillment policies of {marketplace}",
                 api.FULFILLMENT_POLICY_PATH,
                 f"{api.API_SELL_ACCOUNT}/getFulfillmentPolicies",
                 params={"marketplace_id": marketplace},
             )
-            if response is None:
-                continue
-            policies = _json_list(response, "fulfillmentPolicies")
-            if policies is None:
-                problems.append(f"fulfillment policies of {marketplace}: the answer was not a policy list")
-                continue
+            policies = json_list(response, "fulfillmentPolicies")
+            if policies is None or not all(
+                isinstance(raw, dict) and raw.get("fulfillmentPolicyId") not in (None, "") for raw in policies
+            ):
+                raise ProviderError(
+                    f"fulfillment policies of {marketplace}: the answer was not a list of policies "
+                    "with fulfillmentPolicyId"
+                )
             for raw in policies:
-                if not isinstance(raw, dict) or raw.get("fulfillmentPolicyId") in (None, ""):
-                    problems.append(
-                        f"fulfillment policies of {marketplace}: a policy without fulfillmentPolicyId"
-                    )
-                    continue
                 policy_id = str(raw["fulfillmentPolicyId"])
                 if policy_id in seen:
-                    problems.append(f"fulfillment policy {policy_id} came back twice")
-                    continue
+                    raise PagingError(f"fulfillment policy {policy_id} came back twice")
                 seen.add(policy_id)
-                bindings.append(self._policy_binding(raw))
+                found.append(self._policy_binding(raw))
+        return found
 
-    async def _list_subscriptions(self, bindings: list[LiveBinding], problems: list[str]) -> None:
-        seen_ids: set[str] = set()
-        seen_tokens: set[str] = set()
-        continuation: str | None = None
-        for page in range(1, MAX_SUBSCRIPTION_PAGES + 1):
+    async def _list_subscriptions(self) -> list[LiveBinding]:
+        async def page(cursor: str | None) -> Page[Mapping[str, Any]]:
             params = {"limit": str(self._page_size)}
-            if continuation is not None:
-                params["continuation_token"] = continuation
+            if cursor is not None:
+                params["continuation_token"] = cursor
             response = await self._read(
-                problems,
-                f"notification subscriptions (page {page})",
+                "notification subscriptions",
                 api.SUBSCRIPTION_PATH,
                 f"{api.API_COMMERCE_NOTIFICATION}/getSubscriptions",
                 params=params,
             )
-            if response is None:
-                return
-            subscriptions = _json_list(response, "subscriptions")
-            if subscriptions is None:
-                problems.append(
-                    f"notification subscriptions (page {page}): the answer was not a subscription list"
+            items = json_list(response, "subscriptions")
+            if items is None or not all(
+                isinstance(raw, dict) and raw.get("subscriptionId") not in (None, "") for raw in items
+            ):
+                raise ProviderError(
+                    "notification subscriptions: the answer was not a list of subscriptions with subscriptionId"
                 )
-                return
-            for raw in subscriptions:
-                if not isinstance(raw, dict) or raw.get("subscriptionId") in (None, ""):
-                    problems.append(
-                        f"notification subscriptions (page {page}): a subscription without subscriptionId"
-                    )
-                    continue
-                subscription_id = str(raw["subscriptionId"])
-                if subscription_id in seen_ids:
-                    problems.append(f"subscription {subscription_id} came back twice while paging")
-                    continue
-                seen_ids.add(subscription_id)
-                bindings.append(self._subscription_binding(raw))
             next_url = json_body(response).get("next")
             if not next_url:
-                return
-            continuation = _continuation_token(str(next_url))
-            if continuation is None:
-                problems.append(
-                    f"notification subscriptions (page {page}): 'next' carries no continuation_token"
-                )
-                return
-            if continuation in seen_tokens:
-                problems.append(
-                    f"notification subscriptions (page {page}): eBay returned a continuation_token "
-                    "it had already returned; paging stopped to avoid a loop"
-                )
-                return
-            seen_tokens.add(continuation)
-        problems.append(
-            f"notification subscriptions: more than {MAX_SUBSCRIPTION_PAGES} pages; paging stopped"
-        )
+                return Page(items, None)
+            token = continuation_token(str(next_url))
+            if token is None:
+                raise ProviderError("notification subscriptions: 'next' carries no continuation_token")
+            return Page(items, token)
 
-    async def _read(
-        self,
-        problems: list[str],
-        what: str,
-        path: str,
-        operation: str,
-        params: Mapping[str, str],
-    ) -> httpx.Response | None:
-        """One GET of a listing; a failure becomes a problem, except a refused token."""
+        raws = await collect(
+            page,
+            what="eBay notification subscriptions",
+            identity=lambda raw: str(raw["subscriptionId"]),
+            max_pages=MAX_SUBSCRIPTION_PAGES,
+        )
+        return [self._subscription_binding(raw) for raw in raws]
+
+    async def _read(self, what: str, path: str, operation: str, params: Mapping[str, str]) -> httpx.Response:
+        """One GET of a listing; a refusal says which scope reading needs."""
         api_name = DailyQuota.api_of(operation)
         self._read_tried.add(api_name)
         try:
             response = await self._http.request("GET", path, operation=operation, params=dict(params))
         except AuthError as exc:
             if exc.status == 401:
-                raise self._token_refused(exc) from None
-            problems.append(f"{what}: {exc}. {self._scope_hint(api_name)}")
-            return None
-        except ProviderError as exc:
-            problems.append(f"{what}: {exc}")
-            return None
+                raise
+            raise AuthError(
+                f"{what}: {exc}. {self._scope_hint(api_name)}", status=exc.status, request_id=exc.request_id
+            ) from None
         self._proven.add(_READ_SCOPE[api_name])
         return response
 
@@ -252,8 +282,13 @@ class EbayProvider:
         else:
             path, params = api.SUBSCRIPTION_PATH, {"limit": str(api.SUBSCRIPTION_PAGE_MIN)}
             operation = f"{api_name}/getSubscriptions"
-        ignored: list[str] = []
-        await self._read(ignored, "rights probe", path, operation, params)
+        try:
+            await self._read("rights probe", path, operation, params)
+        except AuthError as exc:
+            if exc.status == 401:
+                raise self._token_refused(exc) from None
+        except ProviderError:
+            pass
 
     def required(self, binding: LiveBinding, side: str, datasets: tuple[str, ...]) -> tuple[str, ...]:
         scope = _WRITE_SCOPE.get(binding.kind)
@@ -279,7 +314,7 @@ class EbayProvider:
                 f"ebay {self._account}: eBay bindings are cancelled on the platform side only, not {request.side!r}"
             )
         path, operation = self._item(binding)
-        try:
+        try:  # a lost answer (ResponseLostError) propagates: apply settles it by reading back
             response = await self._http.request(
                 "DELETE",
                 path,
@@ -287,8 +322,6 @@ class EbayProvider:
                 accept=(400, 404, 409),
                 audit={"idempotency_key": request.idempotency_key},
             )
-        except ResponseLost:
-            return await self._settle(binding)
         except AuthError as exc:
             if exc.status == 401:
                 raise self._token_refused(exc) from None
@@ -316,17 +349,6 @@ class EbayProvider:
             f"ebay {self._account}: DELETE {path} answered {status}: {describe_error(response)}",
             status=status,
             request_id=request_id,
-        )
-
-    async def _settle(self, binding: LiveBinding) -> CancelOutcome:
-        """The delete's answer was lost: read the binding back rather than deleting again."""
-        if await self.fetch(binding) is None:
-            return CancelOutcome(
-                CancelStatus.DONE, f"{binding.resource} {binding.id} is gone (verified after a lost response)"
-            )
-        raise ProviderError(
-            f"ebay {self._account}: the answer to deleting {binding.resource} {binding.id} was lost "
-            "and it still exists; run apply again to retry"
         )
 
     async def fetch(self, binding: LiveBinding) -> LiveBinding | None:
@@ -423,83 +445,5 @@ class EbayProvider:
             status=str(raw.get("status") or "unknown"),
             resource=api.RESOURCE_SUBSCRIPTION,
             raw=raw,
+            app=self.application,
         )
-
-
-# -- options -----------------------------------------------------------------------------------
-
-
-def _json_list(response: httpx.Response, key: str) -> list[Any] | None:
-    """The list under ``key``; eBay leaves the key out when there is nothing to list."""
-    try:
-        body = json_body(response)
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
-        return None
-    items = body.get(key, [])
-    return items if isinstance(items, list) else None
-
-
-def _continuation_token(next_url: str) -> str | None:
-    values = parse_qs(urlsplit(next_url).query).get("continuation_token")
-    return values[0] if values and values[0] else None
-
-
-def _marketplaces(account: str, value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(
-            f"account {account}: options.marketplaces must be a list such as [EBAY_DE, EBAY_GB]"
-        )
-    bad = [v for v in value if not api.MARKETPLACE_ID.match(v)]
-    if bad:
-        raise ConfigError(
-            f"account {account}: options.marketplaces has {', '.join(map(repr, bad))}; eBay "
-            "marketplace ids look like EBAY_DE, EBAY_GB, EBAY_US"
-        )
-    return tuple(dict.fromkeys(value))
-
-
-def _declared_scopes(account: str, value: Any) -> frozenset[str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(
-            f"account {account}: options.scopes must be a list of OAuth scopes such as [sell.account]"
-        )
-    return frozenset(api.expand_scope(v) for v in value)
-
-
-def _page_size(account: str, value: Any) -> int:
-    if value is None:
-        return api.SUBSCRIPTION_PAGE_MAX
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or not (api.SUBSCRIPTION_PAGE_MIN <= value <= api.SUBSCRIPTION_PAGE_MAX)
-    ):
-        raise ConfigError(
-            f"account {account}: options.page_size must be a whole number from "
-            f"{api.SUBSCRIPTION_PAGE_MIN} to {api.SUBSCRIPTION_PAGE_MAX}"
-        )
-    return value
-
-
-def _quotas(account: str, value: Any) -> dict[str, int]:
-    quotas = dict(api.DEFAULT_DAILY_QUOTAS)
-    if value is None:
-        return quotas
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"account {account}: options.quotas must map an API name to its daily call quota")
-    for key, number in value.items():
-        if key not in quotas:
-            raise ConfigError(
-                f"account {account}: options.quotas.{key} is not an API this provider calls "
-                f"(known: {', '.join(sorted(quotas))})"
-            )
-        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-            raise ConfigError(f"account {account}: options.quotas.{key} must be a positive whole number")
-        quotas[key] = number
-    return quotas

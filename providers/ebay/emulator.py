@@ -13,6 +13,11 @@ Scenario section (SPEC section 8)::
       destinations: [{destinationId: d-1, name: nordhub}]
       quotas: {sell.account: 25000}                # optional; eBay's published defaults otherwise
 
+Tokens belong to an eBay application (``providers.ebay.scenario``): getSubscriptions,
+getSubscription and deleteSubscription see only the calling application's subscriptions; another
+application's subscription id answers 404 errorId 195013, as an unknown one does. Policies are the
+seller's, seen by every application's token that has the scope.
+
 ``default: true`` on a policy is a scenario shorthand for ``categoryTypes[].default`` (a field
 eBay still returns though it marks it deprecated); deleting a default policy answers 409 with
 errorId 20409. Destinations are kept for the scenario and ``dump()``; they are not served,
@@ -25,38 +30,23 @@ with errorId 2001 (no Retry-After, as eBay sends none).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import copy
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import httpx
 
 from providers.ebay import api
+from providers.ebay.scenario import Tenant, dump_tenant, is_default, load_tenant
+from providers.emulation import CursorError, decode_cursor, encode_cursor
 from providers.sandbox import path_segments
 
 PACIFIC_OFFSET_SECONDS = -8 * 3600
 DAY_SECONDS = 86_400
-SCENARIO_CREATION_DATE = "2024-01-01T00:00:00.000Z"
-DEFAULT_CATEGORY_TYPE = "ALL_EXCLUDING_MOTORS_VEHICLES"
 
 _JSON_HEADERS = {"content-type": "application/json"}
-
-
-@dataclass
-class _Tenant:
-    name: str
-    tokens: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> policy as served
-    by_marketplace: dict[str, dict[str, None]] = field(default_factory=dict)  # ordered id sets
-    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    destinations: list[dict[str, Any]] = field(default_factory=list)
-    quotas: dict[str, int] = field(default_factory=dict)
-    usage: dict[str, tuple[int, int]] = field(default_factory=dict)  # api -> (window, calls)
 
 
 @dataclass(frozen=True)
@@ -75,17 +65,17 @@ class EbayEmulator:
         self.enforce_rate_limits: bool = True
         self.daily_quotas: dict[str, int] = dict(api.DEFAULT_DAILY_QUOTAS)
         self.received = 0
-        self._tenants: dict[str, _Tenant] = {}
-        self._tokens: dict[str, tuple[_Tenant, frozenset[str]]] = {}
+        self._tenants: dict[str, Tenant] = {}
+        self._tokens: dict[str, tuple[Tenant, frozenset[str]]] = {}
         self._request_seq = 0
 
     # -- scenario --------------------------------------------------------------------------------
 
     def load(self, section: Mapping[str, Any]) -> None:
-        tenants: dict[str, _Tenant] = {}
-        tokens: dict[str, tuple[_Tenant, frozenset[str]]] = {}
+        tenants: dict[str, Tenant] = {}
+        tokens: dict[str, tuple[Tenant, frozenset[str]]] = {}
         for tenant_name, data in (section or {}).items():
-            tenant = _load_tenant(str(tenant_name), data or {})
+            tenant = load_tenant(str(tenant_name), data or {})
             for token, scopes in tenant.tokens.items():
                 if token in tokens:
                     raise ValueError(
@@ -96,21 +86,7 @@ class EbayEmulator:
         self._tenants, self._tokens = tenants, tokens
 
     def dump(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for tenant in self._tenants.values():
-            data: dict[str, Any] = {
-                "tokens": {token: list(scopes) for token, scopes in tenant.tokens.items()},
-                "fulfillment_policies": {
-                    marketplace: [copy.deepcopy(tenant.policies[i]) for i in ids]
-                    for marketplace, ids in tenant.by_marketplace.items()
-                },
-                "subscriptions": [copy.deepcopy(s) for s in tenant.subscriptions.values()],
-                "destinations": copy.deepcopy(tenant.destinations),
-            }
-            if tenant.quotas:
-                data["quotas"] = dict(tenant.quotas)
-            out[tenant.name] = data
-        return out
+        return {tenant.name: dump_tenant(tenant) for tenant in self._tenants.values()}
 
     # -- requests --------------------------------------------------------------------------------
 
@@ -137,7 +113,7 @@ class EbayEmulator:
                 "Invalid access token",
                 "Invalid access token. Check the value of the Authorization HTTP request header.",
             )
-        tenant, scopes = found
+        tenant, scopes, app = found
         if self.enforce_rate_limits and not self._count(tenant, route.api_name):
             return self._error(
                 429,
@@ -157,16 +133,18 @@ class EbayEmulator:
                 "Insufficient permissions to fulfill the request.",
             )
         handler = getattr(self, f"_op_{route.operation}")
-        response: httpx.Response = handler(request, tenant, route.item)
+        response: httpx.Response = handler(request, tenant, route.item, app)
         return response
 
-    def _authenticate(self, request: httpx.Request) -> tuple[_Tenant, frozenset[str]] | None:
+    def _authenticate(self, request: httpx.Request) -> tuple[Tenant, frozenset[str], str] | None:
+        """The seller, the token's scopes, and the application the token was minted for."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        found = self._tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        if found is None:
             return None
-        return self._tokens.get(token.strip())
+        return found[0], found[1], found[0].token_apps[token.strip()]
 
-    def _count(self, tenant: _Tenant, api_name: str) -> bool:
+    def _count(self, tenant: Tenant, api_name: str) -> bool:
         window = int((self.clock() + PACIFIC_OFFSET_SECONDS) // DAY_SECONDS)
         quota = tenant.quotas.get(api_name, self.daily_quotas.get(api_name))
         seen_window, calls = tenant.usage.get(api_name, (window, 0))
@@ -181,7 +159,7 @@ class EbayEmulator:
     # -- fulfillment policies -------------------------------------------------------------------
 
     def _op_getFulfillmentPolicies(
-        self, request: httpx.Request, tenant: _Tenant, _: str | None
+        self, request: httpx.Request, tenant: Tenant, _: str | None, app: str
     ) -> httpx.Response:
         marketplace = request.url.params.get("marketplace_id", "").strip()
         if not marketplace:
@@ -197,7 +175,7 @@ class EbayEmulator:
         return self._json(200, {"total": len(policies), "fulfillmentPolicies": policies})
 
     def _op_getFulfillmentPolicy(
-        self, request: httpx.Request, tenant: _Tenant, item: str | None
+        self, request: httpx.Request, tenant: Tenant, item: str | None, app: str
     ) -> httpx.Response:
         policy = tenant.policies.get(item or "")
         if policy is None:
@@ -205,12 +183,12 @@ class EbayEmulator:
         return self._json(200, policy)
 
     def _op_deleteFulfillmentPolicy(
-        self, request: httpx.Request, tenant: _Tenant, item: str | None
+        self, request: httpx.Request, tenant: Tenant, item: str | None, app: str
     ) -> httpx.Response:
         policy = tenant.policies.get(item or "")
         if policy is None:
             return self._policy_not_found()
-        if _is_default(policy):
+        if is_default(policy):
             return self._error(
                 409,
                 api.ERROR_DEFAULT_POLICY,
@@ -242,7 +220,8 @@ class EbayEmulator:
 
     # -- notification subscriptions -------------------------------------------------------------
 
-    def _op_getSubscriptions(self, request: httpx.Request, tenant: _Tenant, _: str | None) -> httpx.Response:
+    def _op_getSubscriptions(self, request: httpx.Request, tenant: Tenant, _: str | None, app: str
+    ) -> httpx.Response:
         raw_limit = request.url.params.get("limit")
         try:
             limit = int(raw_limit) if raw_limit is not None else api.SUBSCRIPTION_PAGE_DEFAULT
@@ -255,13 +234,13 @@ class EbayEmulator:
         token = request.url.params.get("continuation_token")
         offset = 0
         if token is not None:
-            decoded = _decode_token(token)
+            decoded = _decode_token(token, app)
             if decoded is None:
                 return self._notification_error(
                     400, api.ERROR_INVALID_CONTINUATION_TOKEN, "Invalid continuation token."
                 )
             offset = decoded
-        subscriptions = list(tenant.subscriptions.values())
+        subscriptions = [s for i, s in tenant.subscriptions.items() if tenant.owners[i] == app]
         page = subscriptions[offset : offset + limit]
         href = request.url.copy_with(
             params={"limit": str(limit), **({"continuation_token": token} if token is not None else {})}
@@ -275,28 +254,30 @@ class EbayEmulator:
         if offset + limit < len(subscriptions):
             body["next"] = str(
                 request.url.copy_with(
-                    params={"limit": str(limit), "continuation_token": _encode_token(offset + limit)}
+                    params={"limit": str(limit), "continuation_token": encode_cursor(f"subscriptions/{app}", offset + limit)}
                 )
             )
         return self._json(200, body)
 
     def _op_getSubscription(
-        self, request: httpx.Request, tenant: _Tenant, item: str | None
+        self, request: httpx.Request, tenant: Tenant, item: str | None, app: str
     ) -> httpx.Response:
         subscription = tenant.subscriptions.get(item or "")
-        if subscription is None:
+        if subscription is None or tenant.owners[item or ""] != app:  # another application's
             return self._notification_error(
                 404, api.ERROR_INVALID_SUBSCRIPTION_ID, "Invalid subscription Id."
             )
         return self._json(200, subscription)
 
     def _op_deleteSubscription(
-        self, request: httpx.Request, tenant: _Tenant, item: str | None
+        self, request: httpx.Request, tenant: Tenant, item: str | None, app: str
     ) -> httpx.Response:
-        if tenant.subscriptions.pop(item or "", None) is None:
+        if item not in tenant.subscriptions or tenant.owners[item] != app:  # not this application's
             return self._notification_error(
                 404, api.ERROR_INVALID_SUBSCRIPTION_ID, "Invalid subscription Id."
             )
+        del tenant.subscriptions[item]
+        del tenant.owners[item]
         return self._empty(204)
 
     def _notification_error(self, status: int, error_id: int, message: str) -> httpx.Response:
@@ -372,129 +353,8 @@ def _route(method: str, segments: list[str]) -> _Route | None:
     return None
 
 
-def _encode_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"subscriptions:{offset}".encode()).decode().rstrip("=")
-
-
-def _decode_token(token: str) -> int | None:
+def _decode_token(token: str, app: str) -> int | None:
     try:
-        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return decode_cursor(token, f"subscriptions/{app}")
+    except CursorError:
         return None
-    kind, _, number = text.partition(":")
-    if kind != "subscriptions" or not number.isdigit():
-        return None
-    return int(number)
-
-
-# -- scenario loading ----------------------------------------------------------------------------
-
-
-def _is_default(policy: Mapping[str, Any]) -> bool:
-    return any(isinstance(c, Mapping) and c.get("default") is True for c in policy.get("categoryTypes") or [])
-
-
-def _load_tenant(name: str, data: Any) -> _Tenant:
-    if not isinstance(data, Mapping):
-        raise ValueError(f"ebay: tenant {name!r} must be a mapping, not {type(data).__name__}")
-    unknown = set(data) - {"tokens", "fulfillment_policies", "subscriptions", "destinations", "quotas"}
-    if unknown:
-        raise ValueError(f"ebay: tenant {name!r} has unknown keys {sorted(unknown)}")
-    tenant = _Tenant(name)
-    tokens = data.get("tokens") or {}
-    if not isinstance(tokens, Mapping):
-        raise ValueError(f"ebay: {name}.tokens must map each token to its list of scopes")
-    for token, scopes in tokens.items():
-        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-            raise ValueError(f"ebay: {name}.tokens[{token!r}] must be a list of scope URLs")
-        tenant.tokens[str(token)] = tuple(api.expand_scope(s) for s in scopes)
-    _load_policies(tenant, data.get("fulfillment_policies") or {})
-    _load_subscriptions(tenant, data.get("subscriptions") or [])
-    destinations = data.get("destinations") or []
-    if not isinstance(destinations, list) or not all(isinstance(d, Mapping) for d in destinations):
-        raise ValueError(f"ebay: {name}.destinations must be a list of destination objects")
-    tenant.destinations = [_destination(dict(d)) for d in destinations]
-    quotas = data.get("quotas") or {}
-    if not isinstance(quotas, Mapping) or not all(
-        k in api.DEFAULT_DAILY_QUOTAS and isinstance(v, int) and not isinstance(v, bool) and v >= 0
-        for k, v in quotas.items()
-    ):
-        raise ValueError(f"ebay: {name}.quotas must map {sorted(api.DEFAULT_DAILY_QUOTAS)} to call counts")
-    tenant.quotas = dict(quotas)
-    return tenant
-
-
-def _load_policies(tenant: _Tenant, section: Any) -> None:
-    if not isinstance(section, Mapping):
-        raise ValueError(
-            f"ebay: {tenant.name}.fulfillment_policies must map a marketplace id to a list of policies"
-        )
-    generated = 6_200_000_000
-    for marketplace, policies in section.items():
-        marketplace = str(marketplace)
-        if not api.MARKETPLACE_ID.match(marketplace):
-            raise ValueError(
-                f"ebay: {tenant.name}.fulfillment_policies: {marketplace!r} is not a marketplace id like EBAY_DE"
-            )
-        if not isinstance(policies, list) or not all(isinstance(p, Mapping) for p in policies):
-            raise ValueError(
-                f"ebay: {tenant.name}.fulfillment_policies.{marketplace} must be a list of policies"
-            )
-        ids = tenant.by_marketplace.setdefault(marketplace, {})
-        for given in policies:
-            policy = dict(copy.deepcopy(given))
-            if policy.get("fulfillmentPolicyId") in (None, ""):
-                while str(generated) in tenant.policies:
-                    generated += 1
-                policy["fulfillmentPolicyId"] = str(generated)
-            policy_id = str(policy["fulfillmentPolicyId"])
-            if policy_id in tenant.policies:
-                raise ValueError(f"ebay: {tenant.name}: fulfillment policy id {policy_id} appears twice")
-            if policy.setdefault("marketplaceId", marketplace) != marketplace:
-                raise ValueError(
-                    f"ebay: {tenant.name}: policy {policy_id} is listed under {marketplace} "
-                    f"but has marketplaceId {policy['marketplaceId']}"
-                )
-            tenant.policies[policy_id] = _policy(policy, policy_id)
-            ids[policy_id] = None
-
-
-def _policy(policy: dict[str, Any], policy_id: str) -> dict[str, Any]:
-    """Fill what eBay always returns for a policy; ``default: true`` marks its category type."""
-    default = policy.pop("default", None)
-    policy["fulfillmentPolicyId"] = policy_id
-    policy.setdefault("name", f"Fulfillment policy {policy_id}")
-    policy.setdefault("categoryTypes", [{"name": DEFAULT_CATEGORY_TYPE, "default": False}])
-    if default is True:
-        policy["categoryTypes"] = [{**c, "default": True} for c in policy["categoryTypes"]]
-    policy.setdefault("handlingTime", {"value": 1, "unit": "DAY"})
-    policy.setdefault(
-        "shippingOptions", [{"optionType": "DOMESTIC", "costType": "FLAT_RATE", "shippingServices": []}]
-    )
-    for flag in ("globalShipping", "localPickup", "pickupDropOff", "freightShipping"):
-        policy.setdefault(flag, False)
-    return policy
-
-
-def _load_subscriptions(tenant: _Tenant, items: Any) -> None:
-    if not isinstance(items, list) or not all(isinstance(s, Mapping) for s in items):
-        raise ValueError(f"ebay: {tenant.name}.subscriptions must be a list of subscription objects")
-    for number, given in enumerate(items, start=1):
-        subscription = dict(copy.deepcopy(given))
-        subscription_id = str(subscription.get("subscriptionId") or f"sub-{number:04d}")
-        if subscription_id in tenant.subscriptions:
-            raise ValueError(f"ebay: {tenant.name}: subscription id {subscription_id} appears twice")
-        if not subscription.get("topicId"):
-            raise ValueError(f"ebay: {tenant.name}: subscription {subscription_id} needs a topicId")
-        subscription["subscriptionId"] = subscription_id
-        subscription.setdefault("status", "ENABLED")
-        subscription.setdefault("creationDate", SCENARIO_CREATION_DATE)
-        subscription.setdefault(
-            "payload", {"format": "JSON", "schemaVersion": "1.0", "deliveryProtocol": "HTTPS"}
-        )
-        tenant.subscriptions[subscription_id] = subscription
-
-
-def _destination(destination: dict[str, Any]) -> dict[str, Any]:
-    destination.setdefault("status", "ENABLED")
-    return destination
