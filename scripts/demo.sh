@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # The five-minute tour: a sandbox with a believable shop, a plan, an apply, and a clean re-plan.
+# tether acts with the shop's own app "Lumen Ops": it cancels what Lumen Ops owns, and says what
+# this token cannot see (another app's webhooks) or cannot cancel (another app's carrier service,
+# the other app itself), with the way to do it by hand.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 port=8787
@@ -46,7 +49,12 @@ tether apply demo.plan
 
 say "tether plan --detailed-exitcode   (after a successful apply: no changes, exit 0)"
 tether plan --detailed-exitcode
-echo "exit code: $?"
+echo "exit code: $?   (what remains is for a person: the manual steps and what this token cannot see)"
+
+say "tether audit   (the nightly report: exit 2 while manual steps and unverifiable findings remain)"
+audit=0
+tether audit || audit=$?
+echo "exit code: $audit"
 
 say "tether backups list"
 tether backups list

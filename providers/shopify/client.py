@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from providers.http import ResponseLost, json_body
+from providers.http import json_body
 from providers.sdk import (
     CancelOutcome,
     CancelRequest,
@@ -48,7 +48,7 @@ from providers.sdk import (
     collect,
     paginate,
 )
-from providers.sdk.errors import AuthError, ConfigError, ProviderError, RateLimitError, ResponseLostError
+from providers.sdk.errors import AuthError, ConfigError, ProviderError, RateLimitError
 from providers.sdk.model import Account, CancelAt, Gap, GapReason, Kind, Listing, LiveBinding, Runbook
 from providers.shopify import DEFAULT_API_VERSION, TOKEN_HEADER, mapping, queries
 
@@ -261,23 +261,19 @@ class ShopifyProvider:
         while True:
             await self.budget.before(operation, document, variables)
             self.requests += 1
-            try:
-                response = await self._api.request(
-                    "POST",
-                    self._path,
-                    operation=operation,
-                    json={"query": document, "variables": dict(variables), "operationName": operation},
-                    headers={"Content-Type": "application/json"},
-                    # A query is a read (safe to repeat); a mutation is sent once.
-                    idempotent=not change,
-                    mutating=change,
-                    accept=(401, 402, 403, 404, 423, 429),
-                    audit=audit,
-                )
-            except ResponseLostError:
-                raise
-            except ResponseLost as exc:
-                raise ResponseLostError(str(exc)) from None
+            # A lost answer to a mutation raises ResponseLostError: apply settles it.
+            response = await self._api.request(
+                "POST",
+                self._path,
+                operation=operation,
+                json={"query": document, "variables": dict(variables), "operationName": operation},
+                headers={"Content-Type": "application/json"},
+                # A query is a read (safe to repeat); a mutation is sent once.
+                idempotent=not change,
+                mutating=change,
+                accept=(401, 402, 403, 404, 423, 429),
+                audit=audit,
+            )
             request_id = response.headers.get("x-request-id")
             status = response.status_code
             self._refuse(status, response, request_id)
@@ -338,6 +334,8 @@ class ShopifyProvider:
         answer = await self._graphql(
             queries.listing_query(kinds), {"first": queries.FIRST_PAGE}
         )
+        if not answer.data and any(e.path for e in answer.errors):
+            answer = await self._listing_by_parts(kinds)
         whole = [e for e in answer.errors if not e.path]
         if whole and not answer.data:
             detail = "; ".join(e.message for e in whole)
@@ -373,6 +371,21 @@ class ShopifyProvider:
             blind_spots=mapping.blind_spots(self.own_app, kinds),
             granted=granted,
         )
+
+    async def _listing_by_parts(self, kinds: frozenset[Kind]) -> Answer:
+        """The listing asked one collection at a time, merged into one answer."""
+        parts = await asyncio.gather(
+            *(
+                self._graphql(document, {"first": queries.FIRST_PAGE} if "$first" in document else {})
+                for document in queries.listing_parts(kinds)
+            )
+        )
+        data: dict[str, Any] = {}
+        errors: list[GraphQLError] = []
+        for part in parts:
+            data.update({key: value for key, value in part.data.items() if value is not None})
+            errors.extend(part.errors)
+        return Answer(data, tuple(errors), parts[0].request_id if parts else None)
 
     def _gap(self, kind: Kind, errors: Sequence[GraphQLError], path: Sequence[str], label: str) -> Gap:
         mine = [e for e in errors if tuple(e.path[: len(path)]) == tuple(path) or not e.path]

@@ -98,21 +98,36 @@ def _connection(fields: str, first: str, after: str = "") -> str:
     return f"({arguments}) {{ nodes {{ {fields} }} {PAGE_INFO} }}"
 
 
-def listing_query(kinds: frozenset[Kind]) -> str:
-    """The one query that lists the first page of every wanted collection, and the app itself."""
-    parts: list[str] = []
+def _parts(kinds: frozenset[Kind]) -> dict[str, str]:
+    """The listing's parts, each a selection on the query root, by the name of its own query."""
+    parts: dict[str, str] = {}
     if Kind.WEBHOOK in kinds:
-        parts.append("webhookSubscriptions: webhookSubscriptions" + _connection(WEBHOOK_FIELDS, "$first"))
+        parts["TetherListWebhooks"] = "webhookSubscriptions" + _connection(WEBHOOK_FIELDS, "$first")
     if Kind.CARRIER in kinds:
-        parts.append("carrierServices: carrierServices" + _connection(CARRIER_FIELDS, "$first"))
-        parts.append(f"shop {{ fulfillmentServices {{ {FULFILLMENT_FIELDS} }} }}")
+        parts["TetherListCarriers"] = "carrierServices" + _connection(CARRIER_FIELDS, "$first")
+        parts["TetherListFulfillments"] = f"shop {{ fulfillmentServices {{ {FULFILLMENT_FIELDS} }} }}"
     installation = [APP_FIELDS_BLOCK]
     if Kind.SUBSCRIPTION in kinds:
         installation.append("allSubscriptions" + _connection(SUBSCRIPTION_FIELDS, "$first"))
     # The installation is always read: it names the calling app, which owns what it lists.
-    parts.append("currentAppInstallation { " + " ".join(installation) + " }")
-    return "query TetherListing($first: Int!) { " + " ".join(parts) + " }"
+    parts["TetherListInstallation"] = "currentAppInstallation { " + " ".join(installation) + " }"
+    return parts
 
+
+def listing_query(kinds: frozenset[Kind]) -> str:
+    """The one query that lists the first page of every wanted collection, and the app itself."""
+    return "query TetherListing($first: Int!) { " + " ".join(_parts(kinds).values()) + " }"
+
+
+def listing_parts(kinds: frozenset[Kind]) -> list[str]:
+    """The same listing as one query per collection. A refused field that cannot be null (the
+    shop's ``fulfillmentServices`` without ``read_fulfillments``) nulls its parents up to the
+    root, and with them every other collection of the combined answer; the client then asks
+    part by part, so a refusal costs only its own kind."""
+    return [
+        f"query {name}($first: Int!) {{ {selection} }}" if "$first" in selection else f"query {name} {{ {selection} }}"
+        for name, selection in _parts(kinds).items()
+    ]
 
 
 NEXT_PAGE: dict[str, str] = {
@@ -198,6 +213,7 @@ MUTATIONS: dict[str, Mutation] = {
 
 ALL_DOCUMENTS: tuple[str, ...] = (
     listing_query(frozenset(Kind)),
+    *listing_parts(frozenset(Kind)),
     *NEXT_PAGE.values(),
     INSTALLATION,
     *NODE.values(),

@@ -216,8 +216,11 @@ def test_a_lost_answer_to_a_mutation_is_response_lost(wire: Wire, clock: FakeClo
     provider, found = listing(wire, clock)
     hook = by_id(found)["4759307"]
 
+    sent: list[bytes] = []
+
     def drop_mutations(req: httpx.Request) -> httpx.Response | None:
         if b"TetherWebhookDelete" in req.content:
+            sent.append(req.content)
             wire.emulator.handle(req, req.url.path[len("/shopify") :])  # it happened...
             raise httpx.ReadError("connection reset", request=req)  # ...but the answer is lost
         return None
@@ -225,8 +228,7 @@ def test_a_lost_answer_to_a_mutation_is_response_lost(wire: Wire, clock: FakeClo
     wire.fault = drop_mutations
     with pytest.raises(ResponseLostError):
         run(provider.cancel(request(hook)))
-    sent = [op for op in wire.operations() if op == "TetherWebhookDelete"]
-    assert sent == ["TetherWebhookDelete"]  # sent once, never again by the client
+    assert len(sent) == 1  # sent once, never again by the client
     wire.fault = None
     assert run(provider.fetch(hook)) is None  # apply settles it by reading back
 
