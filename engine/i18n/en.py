@@ -146,7 +146,7 @@ EN: dict[str, str] = {
     "md.section.cancel": "Will be cancelled",
     "md.section.cancel_audit": "Declared absent but still live",
     "md.section.blocked": "Blocked: apply skips these",
-    "md.section.manual": "Manual steps: no API, follow the runbook",
+    "md.section.manual": "Manual steps: follow the runbook",
     "md.section.fees": "Early-termination fees",
     "md.section.drift": "Drift: live values differ from expect",
     "md.section.review": "To review",
@@ -206,7 +206,6 @@ EN: dict[str, str] = {
     # the sections added for owners, gaps, hosts and long plans (text)
     "plan.unverifiable": "Cannot be verified with this credential:",
     "plan.gaps": "Incomplete listings (nothing decided for these):",
-    "plan.gap_detail": "the vendor said",
     "plan.scheduled": "Cancels the vendor has already scheduled:",
     "plan.scheduled_on": "ends on {date}",
     "plan.scheduled_undated": "ends at a date the vendor does not give",
@@ -218,7 +217,9 @@ EN: dict[str, str] = {
     "plan.unmanaged_more": "... and {count} more unmanaged binding(s) not listed; run with --verbose to list them all, or tether import --all to declare them.",
     # Markdown, for owners, gaps, hosts
     "md.label.app": "app",
-    "md.label.vendor_said": "the vendor said",
+    "md.label.vendor_said": " (the vendor said: {detail})",
+    "plan.vendor_said": "the vendor said",
+    "plan.scheduled_line": "{address}  {what}: {when}",
     "md.part.unverifiable.one": "1 unverifiable",
     "md.part.unverifiable.other": "{count} unverifiable",
     "md.section.unverifiable": "Cannot be verified: this credential does not see everything",

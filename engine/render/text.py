@@ -249,14 +249,15 @@ def _findings(out: _Pieces, plan: Plan, lang: str) -> None:
         for gap in gaps:
             out.append(f"  ! {gap.text}\n", style="red")
             if gap.detail:
-                out.append(f"      {_label('plan.gap_detail', lang)}{gap.detail}\n", style="dim")
+                out.append(f"      {_label('plan.vendor_said', lang)}{gap.detail}\n", style="dim")
     scheduled = facts.scheduled(plan)
     if scheduled:
         out.append("\n" + t("plan.scheduled", lang) + "\n", style="bold")
         for action in scheduled:
             date = facts.scheduled_date(action)
             when = t("plan.scheduled_on", lang, date=date) if date else t("plan.scheduled_undated", lang)
-            out.append(f"  - {action.address}  {describe(action, lang)}: {when}\n")
+            line = t("plan.scheduled_line", lang, address=action.address, what=describe(action, lang), when=when)
+            out.append(f"  - {line}\n")
     if plan.notes:
         out.append("\n" + t("plan.notes", lang) + "\n", style="bold")
         for note in plan.notes:

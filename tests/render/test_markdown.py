@@ -15,8 +15,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from engine.model import Action, Kind
-from engine.render.markdown import COMMENT_LIMIT, MARKER_AUDIT, MARKER_PLAN, code, esc, mermaid, render_markdown
 from engine.reasons import PlanGap, Reason, ReasonCode
+from engine.render.markdown import COMMENT_LIMIT, MARKER_AUDIT, MARKER_PLAN, code, esc, mermaid, render_markdown
 from tests.render.builders import PRESENT, UNDECLARED, action, demo_like, failed, fee, plan, steps
 
 # The only raw HTML the renderer writes itself; everything else must come out as text.

@@ -11,7 +11,7 @@ from engine.plan import PlannedAction
 from engine.render import facts
 from engine.render.markdown.escaping import code, esc, json_text
 from engine.render.markdown.fitting import Block
-from engine.render.markdown.words import REVIEW, count, fee_charged, max_fee, money_total, sep
+from engine.render.markdown.words import REVIEW, count, fee_charged, max_fee, money_total, sep, subject
 
 if TYPE_CHECKING:
     from engine.render.markdown.report import Report
@@ -26,7 +26,7 @@ def problems(ctx: Report) -> Block | None:
     for gap in facts.gaps(ctx.plan, lang):
         line = f"- {esc(gap.text)}"
         if gap.detail:
-            line += f" ({t('md.label.vendor_said', lang)}{sep(lang)}{code(gap.detail)})"
+            line += t("md.label.vendor_said", lang, detail=code(gap.detail))
         lines.append(line)
     if not lines:
         return None
@@ -151,6 +151,6 @@ def scheduled(ctx: Report) -> Block | None:
     def line(action: PlannedAction) -> str:
         date = facts.scheduled_date(action)
         when = t("md.scheduled.on", lang, date=esc(date)) if date else t("md.scheduled.undated", lang)
-        return f"- {code(action.address)} — {when}"
+        return f"- {subject(action, lang)} — {when} · {code(action.address)}"
 
     return ctx.list_block("md.section.scheduled", "📅", len(actions), ctx.upto_limit(actions, line))
