@@ -150,31 +150,42 @@ def blind_spots(own_app: str, kinds: frozenset[Kind]) -> tuple[BlindSpot, ...]:
 
 def runbook(binding: LiveBinding, shop: str) -> Runbook:
     """The real way to end a binding this token cannot cancel: uninstall the owning app in the
-    admin (which removes what it created), or ask the app's vendor."""
-    owner = binding.app or "the app that created it"
+    admin (which removes what it created: https://shopify.dev/docs/api/admin-graphql/latest/mutations/appUninstall),
+    or ask the app's developer. Where Shopify does not say which app created it (a carrier or
+    fulfillment service), the runbook says so instead of guessing."""
     what = {
-        "carrier_services": f"carrier service {binding.name!r}",
-        "fulfillment_services": f"fulfillment service {binding.name!r}",
-        "webhook_subscriptions": f"webhook subscription {binding.name} ({binding.id})",
-        "app_subscriptions": f"subscription {binding.name!r}",
+        "carrier_services": f"the carrier service {binding.name!r}",
+        "fulfillment_services": f"the fulfillment service {binding.name!r}",
+        "webhook_subscriptions": f"the webhook subscription {binding.name} ({binding.id})",
+        "app_subscriptions": f"the subscription {binding.name!r}",
         APP_RESOURCE: f"the app {binding.name!r}",
     }.get(binding.resource, f"{binding.resource} {binding.id}")
     if binding.resource == APP_RESOURCE:
-        navigation = (*ADMIN_PATH, binding.name, "Uninstall")
+        navigation: tuple[str, ...] = (*ADMIN_PATH, binding.name, "Uninstall")
+        owner = binding.name
+    elif binding.app:
+        navigation = (*ADMIN_PATH, binding.app, "Uninstall")
+        owner = binding.app
     else:
-        navigation = (*ADMIN_PATH, owner, "Uninstall")
-    return Runbook(
-        navigation=navigation,
-        support_message={
-            "en": (
-                f"Hello, on our Shopify store {shop} we no longer use {owner}. Please remove "
-                f"{what}, which {owner} created on our store, or tell us how to end it; we will "
-                "then uninstall the app."
-            ),
-            "zh": (
-                f"您好，我们的 Shopify 店铺 {shop} 已不再使用 {owner}。请删除 {owner} 在我们店铺上创建的"
-                f" {what}，或告知我们如何结束它；之后我们将卸载该应用。"
-            ),
-        },
-        contact=f"{owner} (the app's listing in the Shopify App Store names its support contact)",
-    )
+        navigation = (*ADMIN_PATH, f"the app that created {binding.name!r}", "Uninstall")
+        owner = ""
+    if owner:
+        en = (
+            f"Hello, on our Shopify store {shop} we no longer use {owner}. Please remove {what}, "
+            f"which {owner} created on our store, or tell us how to end it; we will then uninstall "
+            "the app."
+        )
+        zh = f"您好，我们的 Shopify 店铺 {shop} 已不再使用 {owner}。请删除 {owner} 在我们店铺上创建的{what}，或告知我们如何结束它；之后我们将卸载该应用。"
+        contact = f"{owner}'s developer (its listing in the Shopify App Store names the support contact)"
+    else:
+        en = (
+            f"Hello, our Shopify store {shop} still has {what}, created by one of the apps installed "
+            "on it. If your app created it, please remove it or tell us how to end it; we will then "
+            "uninstall the app."
+        )
+        zh = f"您好，我们的 Shopify 店铺 {shop} 上仍有{what}，由店铺安装的某个应用创建。如果是贵方应用创建的，请删除它或告知我们如何结束它；之后我们将卸载该应用。"
+        contact = (
+            "the developer of the app that created it: Shopify does not tell other apps which one "
+            "that is; the apps listed in Settings > Apps and sales channels are the candidates"
+        )
+    return Runbook(navigation=navigation, support_message={"en": en, "zh": zh}, contact=contact)
