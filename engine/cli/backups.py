@@ -10,6 +10,7 @@ import typer
 
 from engine.cli import common
 from engine.cli.common import BackupOpt, ConfigOpt, LangOpt, fail, guard, out, parse_duration, store_for, workspace
+from engine.cli.words import say
 from engine.i18n import detect_lang, t
 
 if TYPE_CHECKING:
@@ -117,23 +118,24 @@ def backups_prune(
         ws = workspace(config, None, backup_dir)
         console = out()
         if not dry_run and not yes and not common.interactive():
-            fail("backups prune removes files: run it in a terminal, or pass --yes (or --dry-run to look first)", lang)
+            fail(say("prune.no_tty", lang), lang)
         with store_for(ws).lock("backups prune"):  # no apply writes a backup meanwhile
             chosen = prune(ws.backup_dir, older_than=age, unfinished=unfinished, dry_run=True)
             if not chosen:
-                console.print("No backup to remove.")
+                console.print(say("prune.none", lang))
                 return 0
             for item in chosen:
-                console.print(f"{'would remove' if dry_run else 'remove'}  {item.backup_id}  {item.address or '?'}  ({item.reason})")
+                verb = say("prune.would" if dry_run else "prune.will", lang)
+                console.print(f"{verb}  {item.backup_id}  {item.address or '?'}  ({item.reason})")
             if dry_run:
                 return 0
             if not yes:
-                answer = typer.prompt(f"Remove these {len(chosen)} backup(s)? Only 'yes' will be accepted", default="")
+                answer = typer.prompt(say("prune.confirm", lang, count=len(chosen)), default="", show_default=False)
                 if answer.strip() != "yes":
-                    console.print("Nothing was removed.")
+                    console.print(say("prune.kept", lang))
                     return 1
             done = prune(ws.backup_dir, older_than=age, unfinished=unfinished)
-        console.print(f"Removed {len(done)} backup(s) from {ws.backup_dir}.")
+        console.print(say("prune.done", lang, count=len(done), path=ws.backup_dir))
         return 0
 
     guard(lang, body)

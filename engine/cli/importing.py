@@ -24,6 +24,7 @@ from engine.cli.common import (
     store_for,
     workspace,
 )
+from engine.cli.words import say
 from engine.i18n import detect_lang
 
 EPILOG = examples(
@@ -90,18 +91,15 @@ def import_bindings(
             schema_line=schema_line,
         )
         console = out()
-        console.print(f"Wrote {result.path}: {len(result.declared)} integration(s).")
+        console.print(say("import.wrote", lang, path=result.path, count=len(result.declared)))
         for item in result.declared:
             console.print(f"  + {item.name}  {item.comment}")
         if result.outside_config:
-            err().print(
-                f"Note: {result.path} is not among the files tether reads by default (tether.yaml and "
-                "tether.d/*.yaml); pass it with --config, or move it under tether.d/."
-            )
+            err().print(say("import.outside", lang, path=result.path))
         if not result.plan_complete:
-            err().print("Note: the plan was incomplete; bindings that could not be listed were not imported.")
+            err().print(say("import.incomplete", lang))
             return 1
-        console.print("Review the file, then run `tether plan`: these bindings are now kept.")
+        console.print(say("import.next", lang))
         return 0
 
     guard(lang, body)
