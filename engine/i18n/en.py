@@ -256,6 +256,7 @@ EN: dict[str, str] = {
     "reason.protected": "protected (protect: true)",
     "reason.protected-in-state": "protected in the state; set protect: false on its integration and apply that first (two steps, on purpose)",
     "reason.dataset-unsupported": "{provider} cannot back up {datasets}; it offers: {offered}",
+    "reason.dataset-unsupported.without-offered": "{provider} cannot back up {datasets}; it offers: the binding only",
     "reason.side-unsupported": "{provider} cannot cancel on side {sides}",
     "reason.cancel-at-unsupported": "{provider} cannot end this subscription at {cancel_at} (it can: {possible}); set cancel_at: {possible} on the integration if that is acceptable",
     "reason.fee-currency": "early-termination fee {fee} is in another currency than max_fee {max_fee}; review it and run with --accept-fees",

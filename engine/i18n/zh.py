@@ -242,6 +242,7 @@ ZH: dict[str, str] = {
     "reason.protected": "受保护（protect: true）",
     "reason.protected-in-state": "已在状态文件中受保护；请先在其集成上设置 protect: false 并 apply（有意分两步）",
     "reason.dataset-unsupported": "{provider} 无法备份 {datasets}；它支持：{offered}",
+    "reason.dataset-unsupported.without-offered": "{provider} 无法备份 {datasets}；它只能备份绑定本身",
     "reason.side-unsupported": "{provider} 无法在 {sides} 解除",
     "reason.cancel-at-unsupported": "{provider} 无法在{cancel_at}结束此订阅（它支持：{possible}）；如可接受，请在该集成上相应设置 cancel_at",
     "reason.fee-currency": "提前解约费 {fee} 与 max_fee {max_fee} 币种不同；请核对后使用 --accept-fees 运行",

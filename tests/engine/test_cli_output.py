@@ -52,3 +52,49 @@ def test_state_rm_names_the_address_it_removed_as_it_is(repo: Path) -> None:
     removed = CliRunner().invoke(app, ["state", "rm", ADDRESSES[0]], catch_exceptions=False)
     assert removed.exit_code == 0, removed.output
     assert f"Removed {ADDRESSES[0]} from the state." in removed.output
+
+
+# -- a saved plan shown in either language, from its codes ------------------------------------------
+
+
+@pytest.fixture
+def saved(repo: Path) -> Path:
+    from engine.planfile import dumps
+    from tests.render.builders import owners_plan, unmanaged_plan
+
+    (repo / "owners.json").write_text(dumps(owners_plan()), encoding="utf-8")
+    (repo / "many.json").write_text(dumps(unmanaged_plan(300)), encoding="utf-8")
+    return repo
+
+
+def show(*args: str) -> str:
+    shown = CliRunner().invoke(app, ["show", *args], catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    return shown.output
+
+
+def test_show_renders_a_saved_plans_codes_in_chinese(saved: Path) -> None:
+    zh = show("owners.json", "--lang", "zh")
+    assert "原因：归 LegacyERP Connector 所有：shopify 不允许当前凭证解除它；请按操作手册处理" in zh
+    assert "当前凭证无法核实：" in zh
+    assert "stripe-eu：服务商拒绝列出数据推送（缺少权限：read_webhook_endpoints）" in zh
+    assert "将于 2026-12-31 终止" in zh
+    assert "shop-eu：lumen.myshopify.com" in zh
+    assert "owned by" not in zh and "declared absent" not in zh
+
+
+def test_show_in_english_and_as_markdown(saved: Path) -> None:
+    en = show("owners.json", "--lang", "en")
+    assert "reason: owned by LegacyERP Connector: shopify does not let this credential cancel it" in en
+    assert "Credentials go to:" in en
+    md = show("owners.json", "--lang", "en", "--format", "markdown")
+    assert "#### 🙈 Cannot be verified: this credential does not see everything (1)" in md
+    assert "| **shop-eu** | shopify | `lumen.myshopify.com` |" in md
+
+
+def test_show_summarises_unmanaged_bindings_unless_verbose(saved: Path) -> None:
+    short = show("many.json", "--lang", "en")
+    assert "300 unmanaged binding(s), by account and kind:" in short
+    assert sum(1 for line in short.splitlines() if line.startswith("  + unmanaged")) == 20
+    full = show("many.json", "--lang", "en", "--verbose")
+    assert sum(1 for line in full.splitlines() if line.startswith("  + unmanaged")) == 300
