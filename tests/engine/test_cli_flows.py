@@ -192,3 +192,58 @@ def test_words_exist_in_every_language() -> None:
 
     assert set(EN) == set(ZH)
     assert all(v.strip() for v in ZH.values())
+
+
+def test_backups_prune_dry_run_yes_and_no_terminal(repo: Path) -> None:
+    import time
+
+    (repo / "tether.yaml").write_text(CONFIG.replace("refuse: [webhook]", "refuse: []"), encoding="utf-8")
+    assert tether("apply", "--auto-approve")[0] == 0
+    backups = repo / ".tether" / "backups"
+    made = sorted(p.name for p in backups.iterdir())
+    assert len(made) == 2  # old-erp and old-hooks
+    time.sleep(0.05)
+    code, output = tether("backups", "prune", "--older-than", "90d", "--dry-run")
+    assert code == 0 and "No backup to remove" in output
+    code, output = tether("backups", "prune", "--older-than", "0.001s")  # no terminal, no --yes
+    assert code == 1 and "--yes" in output
+    assert sorted(p.name for p in backups.iterdir()) == made
+    code, output = tether("backups", "prune", "--older-than", "0.001s", "--dry-run")
+    assert code == 0 and all(f"would remove  {name}" in output for name in made)
+    assert sorted(p.name for p in backups.iterdir()) == made
+    code, output = tether("backups", "prune", "--older-than", "0.001s", "--yes")
+    assert code == 0 and "Removed 2 backup(s)" in output
+    assert list(backups.iterdir()) == []
+    code, output = tether("backups", "prune")
+    assert code == 2 and "--unfinished" in output
+
+
+def test_timeout_and_allowed_endpoints_reach_the_engine(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.operations.loading as loading
+    import engine.runner as runner
+
+    seen: dict[str, object] = {}
+    real_build, real_load = runner.build_plan, loading.load_config
+
+    def build_plan(config, state, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen["timeout_s"] = request.timeout_s
+        return real_build(config, state, request, *args, **kwargs)
+
+    def load_config(paths, **kwargs):  # type: ignore[no-untyped-def]
+        seen["hosts"] = kwargs["allowed_hosts"]
+        return real_load(paths, **kwargs)
+
+    monkeypatch.setattr(runner, "build_plan", build_plan)
+    monkeypatch.setattr(loading, "load_config", load_config)
+    monkeypatch.setenv("TETHER_ALLOW_ENDPOINTS", "gw.example.com, Proxy.Example.org")
+    tether("plan", "--timeout", "20s", "--allow-endpoint", "mock.example.net")
+    assert seen == {"timeout_s": 20.0, "hosts": frozenset({"gw.example.com", "proxy.example.org", "mock.example.net"})}
+    tether("audit", "--timeout", "2m")
+    assert seen["timeout_s"] == 120.0
+    monkeypatch.delenv("TETHER_ALLOW_ENDPOINTS")
+    tether("plan")
+    assert seen == {"timeout_s": 15 * 60.0, "hosts": frozenset()}
+    code, output = tether("plan", "--timeout", "soon")
+    assert code == 2 and "duration" in output
+    assert tether("validate", "--allow-endpoint", "x.example")[0] == 0
+    assert seen["hosts"] == frozenset({"x.example"})

@@ -762,3 +762,33 @@ def test_schema_comment() -> None:
 def test_schema_comment_line_is_ignored_by_the_loader(tmp_path: Path) -> None:
     write(tmp_path, schema_comment("https://example.org/s.json") + "\n" + ACCOUNT)
     assert list(load_config(cwd=tmp_path).accounts) == ["shop-eu"]
+
+
+def test_match_on_the_owning_app_is_accepted_and_kept(tmp_path: Path) -> None:
+    """``match: {app: ...}`` narrows a declaration to one app's bindings (SPEC section 1)."""
+    write(
+        tmp_path,
+        ACCOUNT
+        + "integrations:\n"
+        + "  legacy-hooks:\n"
+        + "    account: shop-eu\n"
+        + "    kind: webhook\n"
+        + '    match: {app: "LegacyERP Connector", uri: "https://erp.example.com/*"}\n'
+        + "    ensure: absent\n",
+    )
+    config = load_config(cwd=tmp_path)
+    assert dict(config.integrations["legacy-hooks"].match) == {
+        "app": "LegacyERP Connector",
+        "uri": "https://erp.example.com/*",
+    }
+
+
+def test_load_config_takes_the_allowed_hosts_without_reading_them_from_the_file(tmp_path: Path) -> None:
+    from engine.operations.loading import allowed_hosts
+
+    write(tmp_path, ACCOUNT)
+    assert load_config(cwd=tmp_path, allowed_hosts=frozenset({"gw.example.com"})).accounts
+    assert allowed_hosts(["A.example"], {"TETHER_ALLOW_ENDPOINTS": "b.example,  c.example d.example"}) == frozenset(
+        {"a.example", "b.example", "c.example", "d.example"}
+    )
+    assert allowed_hosts([], {}) == frozenset()
