@@ -30,7 +30,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -40,7 +40,7 @@ import structlog
 
 from engine.audit import AuditTrail, audit_context  # noqa: F401 - AuditTrail: runner imports it here
 from engine.backup import BackupWriter, new_backup_id
-from engine.errors import ProviderError, StalePlanError, TetherError
+from engine.errors import ConfigError, ProviderError, StalePlanError, TetherError
 from engine.failpoints import failpoint
 from engine.journal import JsonlLog, close_interrupted, interrupted
 from engine.model import Action, CancelAt, Kind, LiveBinding, Runbook
@@ -98,6 +98,8 @@ class ApplySettings:
     max_plan_age: timedelta | None = None  # None: the plan was made in this run
     encrypt_to: tuple[str, ...] = ()  # age recipients of the backups (defaults.backups.encrypt_to)
     deadline: float | None = None  # time.monotonic() after which no new binding is started
+    pin_hosts: Mapping[str, str] = field(default_factory=dict)  # http accounts' hosts, pinned in the state
+    allowed_hosts: frozenset[str] = frozenset()  # hosts allowed outside tether.yaml
 
     def past_deadline(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
@@ -164,6 +166,7 @@ class Applier:
         failpoint("apply-start")
         self.state = self.store.read()
         check_fresh(self.plan, self.state, self.settings)
+        self._pin_hosts()
         for item in interrupted(self.settings.journal_dir):
             self.report(
                 "resume",
@@ -442,6 +445,23 @@ class Applier:
         return manifest.sha256
 
     # -- bookkeeping ---------------------------------------------------------------------------
+
+    def _pin_hosts(self) -> None:
+        """Pin each http vendor's host in the state (the first apply that uses it does); a host
+        that moved from its pin goes on only when allowed outside tether.yaml."""
+        moved = [
+            f"{account}: {host} (pinned: {self.state.hosts[account]})"
+            for account, host in self.settings.pin_hosts.items()
+            if self.state.hosts.get(account, host) != host and host not in self.settings.allowed_hosts
+        ]
+        if moved:
+            raise ConfigError(
+                "the credential of an http vendor would go to another host than the state pinned: "
+                + "; ".join(moved)
+                + ". Nothing was changed. If the new host is yours, allow it outside tether.yaml "
+                "(--allow-endpoint HOST or TETHER_ALLOW_ENDPOINTS)."
+            )
+        self.state = self.state.with_hosts(self.settings.pin_hosts)
 
     def _persist(self) -> None:
         self.state = self.store.persist(self.state.with_records(list(self.records.values())))

@@ -181,3 +181,4 @@ class Config:
     sha256: str = ""
     files: tuple[str, ...] = ()
     base_dir: str = "."
+    allowed_hosts: frozenset[str] = frozenset()  # --allow-endpoint, TETHER_ALLOW_ENDPOINTS: never from tether.yaml

@@ -16,7 +16,9 @@ from dataclasses import replace
 
 import structlog
 
+from engine.bounds import listing_within, scoped_http
 from engine.config import resolve_credentials
+from engine.endpoints import credential_host, vendor_hosts_of
 from engine.errors import TetherError
 from engine.model import Config, Gap, GapReason, Kind, Listing
 from engine.plan import AccountInfo
@@ -36,7 +38,8 @@ def open_providers(config: Config, http: HttpFactory, accounts: list[str] | None
         account = config.accounts[name]
         cls = registry.provider_class(account.provider)
         credentials = resolve_credentials(account, config.base_dir)
-        providers[name] = cls(ProviderContext(account=account, credentials=credentials, http=http))
+        context = ProviderContext(account=account, credentials=credentials, http=scoped_http(http, account))
+        providers[name] = cls(context)
     return providers
 
 
@@ -66,12 +69,18 @@ def kinds_for(
     return frozenset(kinds)
 
 
-def catalog(providers: Mapping[str, Provider]) -> dict[str, AccountInfo]:
+def catalog(providers: Mapping[str, Provider], config: Config | None = None) -> dict[str, AccountInfo]:
+    """What the planner may know of each provider; with ``config``, the host each account's
+    credential goes to (shown in the plan, so a reviewer sees it change)."""
     info = {}
     for account, provider in providers.items():
         runbook = getattr(provider, "runbook", None)
+        host = ""
+        if config is not None and account in config.accounts:
+            spec = config.accounts[account]
+            host = credential_host(spec, vendor_hosts_of(type(provider), spec))
         info[account] = AccountInfo(
-            capabilities=provider.capabilities, required=provider.required, runbook=runbook
+            capabilities=provider.capabilities, required=provider.required, runbook=runbook, host=host
         )
     return info
 
@@ -124,7 +133,12 @@ async def refresh_account(
 
 
 async def refresh(
-    config: Config, providers: Mapping[str, Provider], progress: Progress | None = None
+    config: Config,
+    providers: Mapping[str, Provider],
+    progress: Progress | None = None,
+    *,
+    deadline: float | None = None,
+    timeout_s: float | None = None,
 ) -> dict[str, Listing]:
     """Every account at once; the HTTP factory's limits (global, per host, per vendor account)
     decide what is actually in flight, and serve accounts in the order they are given here, so
@@ -138,7 +152,10 @@ async def refresh(
     finished: list[float] = []
 
     async def one(account: str, provider: Provider) -> tuple[str, Listing]:
-        listing = await refresh_account(config, account, provider, wanted_apps)
+        listing = await listing_within(  # past the run's deadline: a timed-out listing (engine.bounds)
+            refresh_account(config, account, provider, wanted_apps),
+            deadline, account, config.accounts[account].provider, timeout_s,
+        )
         finished.append(time.monotonic() - started)
         if progress is not None:
             progress(account, listing)

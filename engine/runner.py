@@ -9,13 +9,15 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 
 from engine import __version__
+from engine.bounds import deadline_after
+from engine.endpoints import pins_for, require_pins
 from engine.model import Config, Listing
 from engine.plan import Plan, PlanOptions, make_plan
 from engine.planfile import dump_bytes
@@ -61,11 +63,13 @@ async def build_plan(
 ) -> Plan:
     """``transport`` mounts emulators in-process (tests); None speaks real HTTP."""
     moment = now or datetime.now(timezone.utc)
+    require_pins(config, state.hosts)  # before any request: a moved http vendor host needs an allowance
+    deadline = deadline_after(request.timeout_s)
     http = HttpFactory(parallelism=request.parallelism, transport=transport)
     providers = open_providers(config, http, accounts_in_scope(config, request))
     try:
-        listings = await refresh(config, providers, progress)
-        info = catalog(providers)
+        listings = await refresh(config, providers, progress, deadline=deadline, timeout_s=request.timeout_s)
+        info = catalog(providers, config)
     finally:
         await close_providers(providers)
         await http.aclose()
@@ -128,6 +132,13 @@ async def run_apply(
     from engine.apply import Applier
     from engine.audit import AuditTrail
 
+    settings = replace(
+        settings,
+        deadline=deadline_after(timeout_s),
+        encrypt_to=config.defaults.backup_recipients,
+        pin_hosts=pins_for(config),
+        allowed_hosts=config.allowed_hosts,
+    )
     trail = AuditTrail(audit_path, settings.run_id, settings.plan_sha256)  # type: ignore[arg-type]
     http = HttpFactory(parallelism=parallelism, audit=trail.hook, transport=transport)
     accounts = sorted({a.account for a in plan.actions if a.actionable})

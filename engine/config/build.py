@@ -113,5 +113,6 @@ def _build_defaults(spec: Mapping[str, Any] | None) -> Defaults:
         max_fee=Money.parse(spec["max_fee"]) if "max_fee" in spec else base.max_fee,
         cancel_at=CancelAt(spec.get("cancel_at", base.cancel_at.value)),
         max_cancels=int(spec.get("max_cancels", base.max_cancels)),
+        backup_recipients=tuple((spec.get("backups") or {}).get("encrypt_to") or ()),
     )
 

@@ -5,6 +5,7 @@ the ``Config``; or raise one ``ConfigError`` listing every problem found, each a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from engine.config.build import build_config
@@ -78,4 +79,4 @@ def load_config(
         raise ConfigError(problems)
 
     base_dir = files[0].absolute().parent
-    return build_config(merged, sources, base_dir)
+    return replace(build_config(merged, sources, base_dir), allowed_hosts=allowed_hosts)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from engine.config.messages import at, dotted, literal_secret, short, show, suggest
 from engine.config.secrets import parse_secret_ref
 from engine.config.sources import CONFIG_DIR, CONFIG_FILE, Report, Source
+from engine.endpoints import refusal_for_spec
 from engine.model import Money
 from engine.yamlsafe import YamlPath
 from providers import registry
@@ -152,7 +153,7 @@ def _check_account(entry: Entry, installed: Sequence[str], report: Report, allow
         )
     endpoint = spec.get("endpoint")
     if isinstance(endpoint, str) and report.ok(source, base + ("endpoint",)):
-        problem = _endpoint_problem(endpoint)
+        problem = _endpoint_problem(endpoint) or refusal_for_spec(str(base[-1]), spec, allowed_hosts)
         if problem:
             report.add(source, base + ("endpoint",), at(base + ("endpoint",), problem[0]), problem[1])
     credentials = spec.get("credentials")

@@ -101,7 +101,7 @@ def run_apply_flow(
             hooks.show(the_plan, current)
             if not the_plan.has_changes(current):
                 # The refresh just re-read everything an interrupted run left open.
-                close_interrupted(ws.journal_dir, current_run="")
+                close_interrupted(ws.journal_dir, current_run="", backup_dir=ws.backup_dir)
                 return ApplyOutcome(ApplyStatus.NOTHING_TO_DO, the_plan, current)
             if not auto_approve and not hooks.confirm():
                 return ApplyOutcome(ApplyStatus.DECLINED, the_plan, current)
