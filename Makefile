@@ -1,12 +1,13 @@
 # make demo  - set everything up, start the sandbox, plan and apply the bundled example
-# make test  - the whole test suite (what CI runs)
+# make test  - lint (ruff), types (mypy), then the whole test suite: what CI runs
+# make lint  - ruff and mypy only
 # make bench - refresh/plan benchmarks against the sandbox, one JSON line per case
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench golden install clean
+.PHONY: demo test lint bench golden install clean
 
 install: $(STAMP)
 
@@ -16,7 +17,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)
