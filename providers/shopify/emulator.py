@@ -73,25 +73,6 @@ def _response(status: int, body: Any, headers: Mapping[str, str] | None = None) 
     return httpx.Response(status, headers={**_JSON, **(headers or {})}, content=json.dumps(body).encode("utf-8"))
 
 
-def operation_name(request: httpx.Request) -> str | None:
-    """The GraphQL operation a request names (``operationName``, or the one named operation of
-    its document): for request logs, which never keep bodies."""
-    try:
-        body = json.loads(request.content or b"{}")
-    except ValueError:
-        return None
-    if not isinstance(body, Mapping):
-        return None
-    if isinstance(body.get("operationName"), str):
-        return str(body["operationName"])
-    try:
-        document = parse(str(body.get("query") or ""))
-    except GraphQLError:
-        return None
-    operation = get_operation_ast(document)
-    return operation.name.value if operation is not None and operation.name else None
-
-
 class ShopifyEmulator:
     name: ClassVar[str] = "shopify"
     prefix: ClassVar[str] = "/shopify"

@@ -1,370 +1,150 @@
-"""The emulator's objects against what Shopify documents, and the client against Shopify's payloads.
+"""The schema subset against Shopify's reference, and every document the client sends against the
+schema and the emulator's answers.
 
-Shopify publishes no OpenAPI for the REST Admin API. The schemas below restate the field table
-for 2024-01 in tests/vendor_specs/README.md; the fixtures in tests/vendor_specs/shopify/ are older
-shapes, so for them the check is weaker: every key a fixture has must be in the emulator's object,
-with the same JSON type (null is compatible with anything, because Shopify nulls unset fields).
+Shopify publishes its GraphQL Admin API as reference pages, not as a file we may copy; the field
+names, types and nullability below are restated from those pages (each row names its page) and
+the schema subset must hold them. Then each of the client's documents must validate, and the
+emulator's answer to it must have the shape the schema promises.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from jsonschema import Draft202012Validator
-from shopify_support import (  # noqa: F401  (fixtures)
-    ADMIN,
-    FakeClock,
-    Wire,
-    clock,
-    demo_section,
-    emulator,
-    make_factory,
-    make_provider,
-    sync_client,
-    wire,
-)
+import yaml
+from graphql import GraphQLNonNull, get_named_type
+from graphql_shapes import SCHEMA_FILE, assert_conforms, plain_schema, validated
 
-from engine.model import Kind
+from providers.shopify import queries
 from providers.shopify.emulator import ShopifyEmulator
-from tests.vendor_specs import SPECS as VENDOR_SPECS
 
-SPECS = VENDOR_SPECS / "shopify"
-V = "/admin/api/2024-01"
+SCHEMA = plain_schema()
+REF = "https://shopify.dev/docs/api/admin-graphql/2026-10"
+DEMO = Path(__file__).resolve().parents[3] / "providers" / "shopify" / "demo.yaml"
+TODAY = date(2026, 12, 6)
 
-DATE_TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$"}
-DATE_OR_TIME = {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}"}
-STRINGS = {"type": "array", "items": {"type": "string"}}
-
-
-def gid(kind: str) -> dict[str, Any]:
-    return {"type": "string", "pattern": rf"^gid://shopify/{kind}/\d+$"}
-
-
-DEFS: dict[str, Any] = {
-    "carrier_service": {
-        "type": "object",
-        "required": ["id", "name", "active", "service_discovery", "carrier_service_type", "format",
-                     "callback_url", "admin_graphql_api_id"],
-        "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string", "minLength": 1},
-            "active": {"type": "boolean"},
-            "service_discovery": {"type": "boolean"},
-            "carrier_service_type": {"enum": ["api", "legacy"]},
-            "format": {"enum": ["json", "xml"]},
-            "callback_url": {"type": ["string", "null"]},
-            "admin_graphql_api_id": gid("DeliveryCarrierService"),
-        },
-    },
-    "fulfillment_service": {
-        "type": "object",
-        "required": ["id", "name", "handle", "service_name", "location_id", "callback_url",
-                     "inventory_management", "tracking_support", "fulfillment_orders_opt_in",
-                     "permits_sku_sharing", "provider_id", "admin_graphql_api_id"],
-        "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "handle": {"type": "string", "pattern": "^[a-z0-9-]+$"},
-            "service_name": {"type": "string"},
-            "location_id": {"type": ["integer", "null"]},
-            "callback_url": {"type": ["string", "null"]},
-            "inventory_management": {"type": "boolean"},
-            "tracking_support": {"type": "boolean"},
-            "fulfillment_orders_opt_in": {"type": "boolean"},
-            "permits_sku_sharing": {"type": "boolean"},
-            "provider_id": {"type": ["string", "integer", "null"]},
-            "admin_graphql_api_id": gid("ApiFulfillmentService"),
-        },
-    },
-    "webhook": {
-        "type": "object",
-        "required": ["id", "address", "topic", "format", "fields", "metafield_namespaces",
-                     "private_metafield_namespaces", "api_version", "created_at", "updated_at"],
-        "properties": {
-            "id": {"type": "integer"},
-            "address": {"type": "string", "pattern": r"^(https://|pubsub://|arn:aws:events:)"},
-            "topic": {"type": "string", "pattern": r"^[a-z_]+/[a-z_]+$"},
-            "format": {"enum": ["json", "xml"]},
-            "fields": STRINGS,
-            "metafield_namespaces": STRINGS,
-            "private_metafield_namespaces": STRINGS,
-            "api_version": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
-            "created_at": DATE_TIME,
-            "updated_at": DATE_TIME,
-        },
-    },
-    "recurring_application_charge": {
-        "type": "object",
-        "required": ["id", "name", "price", "status", "billing_on", "activated_on", "cancelled_on",
-                     "trial_days", "trial_ends_on", "test", "capped_amount", "balance_used", "currency",
-                     "return_url", "decorated_return_url", "confirmation_url", "api_client_id"],
-        "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "price": {"type": "string", "pattern": r"^\d+\.\d{2}$"},
-            "status": {"enum": ["pending", "accepted", "active", "declined", "expired", "frozen", "cancelled"]},
-            "billing_on": DATE_OR_TIME,
-            "activated_on": DATE_OR_TIME,
-            "cancelled_on": DATE_OR_TIME,
-            "trial_days": {"type": "integer", "minimum": 0},
-            "trial_ends_on": DATE_OR_TIME,
-            "test": {"enum": [True, None]},
-            "capped_amount": {"type": ["string", "null"]},
-            "balance_used": {"type": "number"},
-            "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-            "return_url": {"type": "string"},
-            "decorated_return_url": {"type": "string"},
-            "confirmation_url": {"type": ["string", "null"]},
-            "api_client_id": {"type": "integer"},
-        },
-    },
-    "access_scope": {
-        "type": "object",
-        "required": ["handle"],
-        "additionalProperties": False,
-        "properties": {"handle": {"type": "string", "pattern": "^[a-z_]+$"}},
-    },
-    "error": {
-        "type": "object",
-        "required": ["errors"],
-        "additionalProperties": False,
-        "properties": {
-            "errors": {
-                "oneOf": [
-                    {"type": "string", "minLength": 1},
-                    {"type": "object", "additionalProperties": {"oneOf": [STRINGS, {"type": "string"}]}},
-                ]
-            }
-        },
-    },
-}
-
-
-@functools.cache
-def envelope(key: str, item: str, *, many: bool) -> Draft202012Validator:
-    ref = {"$ref": f"#/$defs/{item}"}
-    schema = {
-        "$defs": DEFS,
-        "type": "object",
-        "required": [key],
-        "additionalProperties": False,
-        "properties": {key: {"type": "array", "items": ref} if many else ref},
-    }
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
-
-
-def error_validator() -> Draft202012Validator:
-    return Draft202012Validator({"$defs": DEFS, "$ref": "#/$defs/error"})
-
-
-COLLECTIONS = {
-    "carrier_services": "carrier_service",
-    "fulfillment_services": "fulfillment_service",
-    "webhooks": "webhook",
-    "recurring_application_charges": "recurring_application_charge",
-}
-
-
-def assert_valid(validator: Draft202012Validator, body: Any) -> None:
-    problems = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
-    assert problems == []
-
-
-@pytest.fixture
-def rich_emulator(emulator: ShopifyEmulator) -> ShopifyEmulator:
-    """The demo, plus a usage-capped pending charge, so every charge field has a non-null sample."""
-    section = demo_section()
-    section["demo-shop"]["recurring_application_charges"].append(
-        {"id": 455696197, "name": "Nordhub Usage", "price": "0.00", "capped_amount": "100.00",
-         "terms": "EUR 0.05 per synced order", "status": "pending", "test": True}
-    )
-    emulator.load(section)
-    return emulator
-
-
-@pytest.mark.parametrize("collection", sorted(COLLECTIONS))
-def test_lists_and_single_objects_match_the_2024_01_fields(rich_emulator: ShopifyEmulator, collection: str) -> None:
-    singular = COLLECTIONS[collection]
-    wire = Wire(rich_emulator)
-    with sync_client(wire) as http:
-        listed = http.get(f"{V}/{collection}.json")
-        assert listed.status_code == 200
-        assert_valid(envelope(collection, singular, many=True), listed.json())
-        objects = listed.json()[collection]
-        assert objects
-        for obj in objects:
-            one = http.get(f"{V}/{collection}/{obj['id']}.json")
-            assert_valid(envelope(singular, singular, many=False), one.json())
-
-
-def test_objects_stay_valid_after_changes(rich_emulator: ShopifyEmulator) -> None:
-    wire = Wire(rich_emulator)
-    with sync_client(wire) as http:
-        http.delete(f"{V}/recurring_application_charges/455696195.json")
-        cancelled = http.get(f"{V}/recurring_application_charges/455696195.json")
-        hook = http.post(f"{V}/webhooks.json", json={"webhook": {"topic": "orders/paid", "address": "https://a.example/x"}})
-        carrier = http.post(
-            f"{V}/carrier_services.json",
-            json={"carrier_service": {"name": "GLS Rates", "callback_url": "https://gls.example/rates"}},
-        )
-    assert_valid(envelope("recurring_application_charge", "recurring_application_charge", many=False), cancelled.json())
-    assert_valid(envelope("webhook", "webhook", many=False), hook.json())
-    assert_valid(envelope("carrier_service", "carrier_service", many=False), carrier.json())
-
-
-def test_access_scopes_shape(wire: Wire) -> None:
-    with sync_client(wire) as http:
-        body = http.get("/admin/oauth/access_scopes.json").json()
-    assert_valid(envelope("access_scopes", "access_scope", many=True), body)
-    for fixture in ("shopify_python_api/access_scopes.json", "shopify-api-ruby-legacy/access_scopes.json"):
-        assert_valid(envelope("access_scopes", "access_scope", many=True), json.loads((SPECS / fixture).read_text()))
-
-
-def test_every_error_body_has_shopifys_shape(wire: Wire, clock: FakeClock) -> None:
-    validator = error_validator()
-    bodies = []
-    with sync_client(wire, "wrong") as http:
-        bodies.append(http.get(f"{V}/webhooks.json"))
-    with sync_client(wire, "shpat_demo_readonly") as http:
-        bodies.append(http.delete(f"{V}/carrier_services/1036894960.json"))
-    with sync_client(wire) as http:
-        bodies.append(http.get(f"{V}/webhooks/1.json"))
-        bodies.append(http.get(f"{V}/webhooks.json", params={"limit": 999}))
-        bodies.append(http.post(f"{V}/webhooks.json", json={"webhook": {"topic": "", "address": ""}}))
-        bodies.append(http.post(f"{V}/webhooks.json", json={}))
-        for _ in range(45):
-            last = http.get(f"{V}/webhooks/count.json")
-        bodies.append(last)
-    assert [b.status_code for b in bodies] == [401, 403, 404, 400, 422, 400, 429]
-    for response in bodies:
-        assert_valid(validator, response.json())
-        assert response.headers["content-type"].startswith("application/json")
-
-
-# -- the old fixtures ----------------------------------------------------------------------------
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    return type(value).__name__
-
-
-# Where the fixtures themselves disagree with 2024-01 (and with each other).
-KNOWN_DISAGREEMENTS = {
-    # The 2015 python fixture sends capped_amount as a number (100); the legacy ruby fixture and
-    # the 2024-01 reference send a decimal string ("100.00"). The emulator follows 2024-01.
-    ("shopify_python_api/recurring_application_charges.json", "capped_amount"),
-}
-
-FIXTURES = [
-    ("shopify_python_api/carrier_service.json", "carrier_services", 1036894960),
-    ("shopify_python_api/fulfillment_service.json", "fulfillment_services", 611870435),
-    ("shopify-api-ruby-legacy/fulfillment_service.json", "fulfillment_services", 611870435),
-    ("shopify-api-ruby-legacy/webhook.json", "webhooks", 4759306),
-    ("shopify-api-ruby-legacy/webhooks.json", "webhooks", 4759306),
-    ("shopify-api-ruby-legacy/recurring_application_charge.json", "recurring_application_charges", 455696197),
-    ("shopify-api-ruby-legacy/recurring_application_charges.json", "recurring_application_charges", 455696197),
-    ("shopify_python_api/recurring_application_charges.json", "recurring_application_charges", 455696197),
-    ("shopify_python_api/recurring_application_charges_no_active.json", "recurring_application_charges", 455696197),
+# (type, field, type as the reference page writes it, page)
+DOCUMENTED: list[tuple[str, str, str, str]] = [
+    ("WebhookSubscription", "id", "ID!", f"{REF}/objects/WebhookSubscription"),
+    ("WebhookSubscription", "topic", "WebhookSubscriptionTopic!", f"{REF}/objects/WebhookSubscription"),
+    ("WebhookSubscription", "uri", "String!", f"{REF}/objects/WebhookSubscription"),
+    ("WebhookSubscription", "format", "WebhookSubscriptionFormat!", f"{REF}/objects/WebhookSubscription"),
+    ("WebhookSubscription", "includeFields", "[String!]!", f"{REF}/objects/WebhookSubscription"),
+    ("WebhookSubscription", "metafieldNamespaces", "[String!]!", f"{REF}/objects/WebhookSubscription"),
+    ("WebhookSubscription", "filter", "String", f"{REF}/objects/WebhookSubscription"),
+    ("WebhookSubscription", "createdAt", "DateTime!", f"{REF}/objects/WebhookSubscription"),
+    ("WebhookSubscription", "updatedAt", "DateTime!", f"{REF}/objects/WebhookSubscription"),
+    ("WebhookSubscription", "apiVersion", "ApiVersion!", f"{REF}/objects/WebhookSubscription"),
+    ("WebhookSubscriptionDeletePayload", "deletedWebhookSubscriptionId", "ID", f"{REF}/mutations/webhookSubscriptionDelete"),
+    ("DeliveryCarrierService", "callbackUrl", "URL", f"{REF}/objects/DeliveryCarrierService"),
+    ("DeliveryCarrierService", "active", "Boolean!", f"{REF}/objects/DeliveryCarrierService"),
+    ("DeliveryCarrierService", "supportsServiceDiscovery", "Boolean!", f"{REF}/objects/DeliveryCarrierService"),
+    ("DeliveryCarrierService", "formattedName", "String", f"{REF}/objects/DeliveryCarrierService"),
+    ("CarrierServiceDeletePayload", "deletedId", "ID", f"{REF}/mutations/carrierServiceDelete"),
+    ("CarrierServiceDeletePayload", "userErrors", "[CarrierServiceDeleteUserError!]!", f"{REF}/mutations/carrierServiceDelete"),
+    ("FulfillmentService", "serviceName", "String!", f"{REF}/objects/FulfillmentService"),
+    ("FulfillmentService", "handle", "String!", f"{REF}/objects/FulfillmentService"),
+    ("FulfillmentService", "callbackUrl", "URL", f"{REF}/objects/FulfillmentService"),
+    ("FulfillmentServiceDeletePayload", "deletedId", "ID", f"{REF}/payloads/FulfillmentServiceDeletePayload"),
+    ("Shop", "fulfillmentServices", "[FulfillmentService!]!", f"{REF}/objects/Shop"),
+    ("AppSubscription", "name", "String!", f"{REF}/objects/AppSubscription"),
+    ("AppSubscription", "status", "AppSubscriptionStatus!", f"{REF}/objects/AppSubscription"),
+    ("AppSubscription", "currentPeriodEnd", "DateTime", f"{REF}/objects/AppSubscription"),
+    ("AppSubscription", "trialDays", "Int!", f"{REF}/objects/AppSubscription"),
+    ("AppSubscription", "test", "Boolean!", f"{REF}/objects/AppSubscription"),
+    ("AppSubscription", "lineItems", "[AppSubscriptionLineItem!]!", f"{REF}/objects/AppSubscription"),
+    ("AppSubscription", "returnUrl", "URL!", f"{REF}/objects/AppSubscription"),
+    ("AppSubscriptionCancelPayload", "appSubscription", "AppSubscription", f"{REF}/payloads/AppSubscriptionCancelPayload"),
+    ("AppSubscriptionCancelPayload", "userErrors", "[UserError!]!", f"{REF}/payloads/AppSubscriptionCancelPayload"),
+    ("AppUninstallPayload", "app", "App", f"{REF}/payloads/AppUninstallPayload"),
+    ("AppUninstallPayload", "userErrors", "[AppUninstallAppUninstallError!]!", f"{REF}/payloads/AppUninstallPayload"),
+    ("PageInfo", "hasNextPage", "Boolean!", f"{REF}/objects/PageInfo"),
+    ("PageInfo", "endCursor", "String", f"{REF}/objects/PageInfo"),
+    ("UserError", "message", "String!", f"{REF}/objects/UserError"),
+    ("UserError", "field", "[String!]", f"{REF}/objects/UserError"),
+    ("ApiVersion", "supported", "Boolean!", f"{REF}/objects/ApiVersion"),
 ]
 
 
-def fixture_objects(name: str) -> list[dict[str, Any]]:
-    body = json.loads((SPECS / name).read_text())
-    (value,) = body.values()  # one root key; webhook.json wrongly names it "webhooks"
-    return value if isinstance(value, list) else [value]
+@pytest.mark.parametrize(("type_name", "field", "written", "page"), DOCUMENTED)
+def test_the_schema_holds_what_the_reference_says(type_name: str, field: str, written: str, page: str) -> None:
+    owner = SCHEMA.get_type(type_name)
+    assert owner is not None and hasattr(owner, "fields"), f"{type_name} missing ({page})"
+    assert field in owner.fields, f"{type_name}.{field} missing ({page})"
+    assert str(owner.fields[field].type) == written, f"{type_name}.{field} is not {written} ({page})"
 
 
-@pytest.mark.parametrize("name, collection, ident", FIXTURES, ids=[f[0] for f in FIXTURES])
-def test_fixture_keys_are_served_with_the_same_types(
-    rich_emulator: ShopifyEmulator, name: str, collection: str, ident: int
-) -> None:
-    wire = Wire(rich_emulator)
-    with sync_client(wire) as http:
-        served = http.get(f"{V}/{collection}/{ident}.json").json()[COLLECTIONS[collection]]
-    mismatches = []
-    for sample in fixture_objects(name):
-        for key, value in sample.items():
-            if key not in served:
-                mismatches.append(f"{key}: missing")
-                continue
-            theirs, ours = json_type(value), json_type(served[key])
-            if "null" in (theirs, ours) or theirs == ours or (name, key) in KNOWN_DISAGREEMENTS:
-                continue
-            mismatches.append(f"{key}: fixture {theirs}, emulator {ours}")
-    assert sorted(set(mismatches)) == []
-
-
-def test_the_fixture_covering_every_status_of_a_charge_is_read_right(clock: FakeClock, emulator: ShopifyEmulator) -> None:
-    """Served verbatim to the client: ended charges are left out, live ones kept."""
-    payload = (SPECS / "shopify-api-ruby-legacy/recurring_application_charges.json").read_bytes()
-    wire = Wire(emulator)
-    wire.fault = lambda request: (
-        httpx.Response(200, content=payload, headers={"Content-Type": "application/json"})
-        if request.url.path.endswith("/recurring_application_charges.json") else None
-    )
-
-    async def main() -> Any:
-        factory = make_factory(wire, clock)
-        try:
-            return await make_provider(factory, clock, token=ADMIN).list_bindings(frozenset({Kind.SUBSCRIPTION}))
-        finally:
-            await factory.aclose()
-
-    listing = asyncio.run(main())
-    assert listing.complete
-    assert sorted((b.id, b.status) for b in listing.bindings) == [
-        ("455696194", "active"),
-        ("455696195", "pending"),
-        ("455696197", "accepted"),
-        ("455696199", "accepted"),
+def test_every_documented_type_names_its_reference_page() -> None:
+    undocumented = [
+        name
+        for name, kind in SCHEMA.type_map.items()
+        if not name.startswith("__")
+        and not name.endswith(("Connection", "Edge"))
+        and name not in ("String", "Int", "Float", "Boolean", "ID", "QueryRoot", "Mutation")
+        and "shopify.dev" not in (kind.description or "")
+        and name not in ("DateTime", "URL", "Decimal")
     ]
+    assert undocumented == []
+    text = SCHEMA_FILE.read_text(encoding="utf-8")
+    assert "https://shopify.dev/changelog/new-appuninstall-mutation-to-allow-apps-to-uninstall-themselves" in text
 
 
-def test_fixtures_with_a_repeated_id_are_flagged(clock: FakeClock, emulator: ShopifyEmulator) -> None:
-    """Shopify's own webhooks.json fixture lists id 123456 twice: a listing like that is partial."""
-    payload = (SPECS / "shopify-api-ruby-legacy/webhooks.json").read_bytes()
-    wire = Wire(emulator)
-    wire.fault = lambda request: (
-        httpx.Response(200, content=payload, headers={"Content-Type": "application/json"})
-        if request.url.path.endswith("/webhooks.json") else None
+def test_connections_page_by_first_and_after() -> None:
+    for name in ("webhookSubscriptions", "carrierServices", "orders"):
+        field = SCHEMA.query_type.fields[name]  # type: ignore[union-attr]
+        assert {"first", "after", "last", "before"} <= set(field.args)
+        assert isinstance(field.type, GraphQLNonNull)
+        named = get_named_type(field.type)
+        assert {"edges", "nodes", "pageInfo"} <= set(named.fields)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("document", queries.ALL_DOCUMENTS, ids=lambda d: d.split("(")[0].split("{")[0].strip()[:40])
+def test_every_client_document_validates_against_the_schema(document: str) -> None:
+    validated(SCHEMA, document)
+
+
+def _ask(emu: ShopifyEmulator, token: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+    path = "/demo-shop/admin/api/2026-10/graphql.json"
+    request = httpx.Request(
+        "POST", f"http://h/shopify{path}", headers={"X-Shopify-Access-Token": token},
+        content=json.dumps({"query": document, "variables": variables}).encode(),
     )
-
-    async def main() -> Any:
-        factory = make_factory(wire, clock)
-        try:
-            return await make_provider(factory, clock).list_bindings(frozenset({Kind.WEBHOOK}))
-        finally:
-            await factory.aclose()
-
-    listing = asyncio.run(main())
-    assert not listing.complete and "123456 came back twice" in listing.problems[0]
-    assert [b.id for b in listing.bindings] == ["123456"]
+    response = emu.handle(request, path)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
-def test_link_header_has_the_documented_form(emulator: ShopifyEmulator) -> None:
-    section = demo_section()
-    section["demo-shop"]["webhooks"] = [
-        {"id": i, "topic": "shop/update", "address": f"https://a.example/{i}"} for i in range(1, 6)
-    ]
-    emulator.load(section)
-    wire = Wire(emulator)
-    with sync_client(wire) as http:
-        first = http.get(f"{V}/webhooks.json", params={"limit": 2})
-        link = first.headers["link"]
-        assert link.startswith("<http://127.0.0.1:8787/shopify/demo-shop/admin/api/2024-01/webhooks.json?")
-        assert link.endswith('>; rel="next"')
-        second = http.get(link[1 : link.index(">")])
-    rels = sorted(part.split("rel=")[1] for part in second.headers["link"].split(", "))
-    assert rels == ['"next"', '"previous"']
+def _variables(document: str) -> dict[str, Any]:
+    if "$id" in document:
+        for kind, ident in (
+            ("WebhookSubscription", 4759306),
+            ("DeliveryCarrierService", 1036894960),
+            ("FulfillmentService", 611870435),
+            ("AppSubscription", 455696195),
+        ):
+            if kind in document or {
+                "WebhookSubscription": "webhookSubscriptionDelete",
+                "DeliveryCarrierService": "carrierServiceDelete",
+                "FulfillmentService": "fulfillmentServiceDelete",
+                "AppSubscription": "appSubscriptionCancel",
+            }[kind] in document:
+                return {"id": f"gid://shopify/{kind}/{ident}"}
+    return {"first": 50} if "$first" in document else {}
+
+
+@pytest.mark.parametrize("token", ["shpat_demo_admin", "shpat_legacy_demo", "shpat_nordhub_demo"])
+@pytest.mark.parametrize("document", queries.ALL_DOCUMENTS, ids=lambda d: d.split("(")[0].split("{")[0].strip()[:40])
+def test_every_answer_to_the_client_has_the_schemas_shape(document: str, token: str) -> None:
+    emu = ShopifyEmulator(today=lambda: TODAY)
+    emu.load(yaml.safe_load(DEMO.read_text(encoding="utf-8"))["shopify"])
+    body = _ask(emu, token, document, _variables(document))
+    assert_conforms(SCHEMA, document, body)
+    assert body["extensions"]["cost"]["requestedQueryCost"] >= body["extensions"]["cost"]["actualQueryCost"] or (
+        body["extensions"]["cost"]["actualQueryCost"] is None
+    )

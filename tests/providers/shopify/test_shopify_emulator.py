@@ -1,410 +1,344 @@
-"""The Shopify emulator on its own: paths, auth, scopes, pagination, limits, state, scenarios."""
+"""The Shopify emulator grants what Shopify grants: tokens belong to apps, and what each app sees,
+deletes and is refused follows from whose objects they are. Every answer is checked against the
+schema subset (``graphql_shapes``)."""
 
 from __future__ import annotations
 
-import time
+import copy
+import json
+from datetime import date
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from shopify_support import ADMIN, READONLY, FakeClock, Wire, clock, demo_section, emulator, sync_client, wire  # noqa: F401  (fixtures)
+import yaml
+from graphql_shapes import assert_conforms, plain_schema
 
-from engine.errors import ConfigError
-from providers.shopify.emulator import ShopifyEmulator
+from providers.sdk.errors import ConfigError
+from providers.shopify.emulator import MSG_UNAUTHORIZED, ShopifyEmulator
 
-V = "/admin/api/2024-01"
-UNAUTHORIZED = "[API] Invalid API key or access token (unrecognized login or wrong password)"
-THROTTLED = "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+DEMO = Path(__file__).resolve().parents[3] / "providers" / "shopify" / "demo.yaml"
+LUMEN = "shpat_demo_admin"  # Lumen Ops: read/write shipping and fulfillments, read orders
+LUMEN_RO = "shpat_demo_readonly"
+LEGACY = "shpat_legacy_demo"  # LegacyERP Connector: read_orders, read/write shipping
+NORDHUB = "shpat_nordhub_demo"  # Nordhub: orders and fulfillments, no shipping
+TODAY = date(2026, 12, 6)
+SCHEMA = plain_schema()
 
-
-def _with_webhooks(emulator: ShopifyEmulator, count: int, **extra: Any) -> None:
-    section = demo_section()
-    section["demo-shop"]["webhooks"] = [
-        {"id": 1000 + i, "topic": "orders/create" if i % 2 else "products/update",
-         "address": f"https://hooks.example/{i}", **extra}
-        for i in range(count)
-    ]
-    emulator.load(section)
-
-
-def _next(response: httpx.Response) -> str | None:
-    for part in response.headers.get("link", "").split(","):
-        if 'rel="next"' in part:
-            return part.split(";")[0].strip().strip("<>")
-    return None
-
-
-def _links(response: httpx.Response) -> dict[str, str]:
-    out = {}
-    for part in response.headers.get("link", "").split(","):
-        if ";" in part:
-            url, rel = part.split(";", 1)
-            out[rel.strip().split("=")[1].strip('"')] = url.strip().strip("<>")
-    return out
+WEBHOOKS = "query Hooks { webhookSubscriptions(first: 50) { nodes { id topic uri format apiVersion { handle supported } } pageInfo { hasNextPage endCursor } } }"
+CARRIERS = "query Carriers { carrierServices(first: 50) { edges { cursor node { id name active callbackUrl } } } }"
+FULFILLMENTS = "query Fulfillments { shop { fulfillmentServices { id serviceName handle location { id name } } } }"
+INSTALLATION = (
+    "query Installation { currentAppInstallation { app { id title handle } accessScopes { handle } "
+    "activeSubscriptions { id name status } allSubscriptions(first: 10) { nodes { id name status currentPeriodEnd "
+    "lineItems { plan { pricingDetails { __typename ... on AppRecurringPricing { interval price { amount currencyCode } } } } } } } } }"
+)
+DELETE_HOOK = "mutation Del($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { field message } } }"
+DELETE_CARRIER = "mutation DelC($id: ID!) { carrierServiceDelete(id: $id) { deletedId userErrors { code field message } } }"
+DELETE_FULFILLMENT = "mutation DelF($id: ID!) { fulfillmentServiceDelete(id: $id) { deletedId userErrors { field message } } }"
+CANCEL = "mutation Cancel($id: ID!) { appSubscriptionCancel(id: $id) { appSubscription { id status currentPeriodEnd } userErrors { field message } } }"
+UNINSTALL = "mutation Bye { appUninstall { app { id title } userErrors { field message } } }"
 
 
-# -- auth and scopes -----------------------------------------------------------------------------
+class Clock:
+    def __init__(self) -> None:
+        self.now = 500.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
-def test_unknown_or_missing_token_is_401_with_shopify_body(wire: Wire) -> None:
-    for token in (None, "shpat_wrong"):
-        with sync_client(wire, token) as http:
-            response = http.get(f"{V}/webhooks.json")
-        assert response.status_code == 401
-        assert response.json() == {"errors": UNAUTHORIZED}
+def demo() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(DEMO.read_text(encoding="utf-8"))["shopify"]
+    return loaded
 
 
-def test_unknown_shop_is_404(wire: Wire) -> None:
-    with httpx.Client(transport=httpx.MockTransport(wire)) as http:
-        response = http.get(
-            f"http://127.0.0.1:8787/shopify/no-such-shop{V}/webhooks.json",
-            headers={"X-Shopify-Access-Token": ADMIN},
-        )
-    assert response.status_code == 404
-    assert response.json() == {"errors": "Not Found"}
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
 
 
-def test_access_scopes_list_the_tokens_handles(wire: Wire) -> None:
-    with sync_client(wire, READONLY) as http:
-        response = http.get("/admin/oauth/access_scopes.json")
+@pytest.fixture
+def emu(clock: Clock) -> ShopifyEmulator:
+    emulator = ShopifyEmulator(clock=clock, today=lambda: TODAY)
+    emulator.load(demo())
+    return emulator
+
+
+def send(
+    emu: ShopifyEmulator, token: str, query: str, variables: dict[str, Any] | None = None, version: str = "2026-10"
+) -> httpx.Response:
+    path = f"/demo-shop/admin/api/{version}/graphql.json"
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    request = httpx.Request(
+        "POST", f"http://127.0.0.1/shopify{path}", headers={"X-Shopify-Access-Token": token}, content=body
+    )
+    return emu.handle(request, path)
+
+
+def gql(emu: ShopifyEmulator, token: str, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    """A 200 answer, checked against the schema for ``query``."""
+    response = send(emu, token, query, variables, **kw)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert_conforms(SCHEMA, query, body)
+    return body
+
+
+def ids(nodes: list[dict[str, Any]]) -> set[int]:
+    return {int(node["id"].rsplit("/", 1)[1]) for node in nodes}
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code", "") for e in body.get("errors", [])]
+
+
+# -- ownership: webhook subscriptions ---------------------------------------------------------
+
+
+def test_each_app_lists_only_its_own_webhook_subscriptions(emu: ShopifyEmulator) -> None:
+    lumen = gql(emu, LUMEN, WEBHOOKS)["data"]["webhookSubscriptions"]["nodes"]
+    legacy = gql(emu, LEGACY, WEBHOOKS)["data"]["webhookSubscriptions"]["nodes"]
+    nordhub = gql(emu, NORDHUB, WEBHOOKS)["data"]["webhookSubscriptions"]["nodes"]
+    assert ids(lumen) == {4759306, 4759307, 4759309}
+    assert ids(legacy) == {4759310, 4759311}
+    assert ids(nodhub := nordhub) == {4759308}, nodhub
+    # the one made in the admin is invisible to every app
+    assert 4759312 not in ids(lumen) | ids(legacy) | ids(nordhub)
+    assert {n["apiVersion"]["handle"] for n in lumen} == {"2026-10"}
+    assert all(n["apiVersion"]["supported"] for n in lumen)
+
+
+def test_deleting_another_apps_webhook_is_answered_as_if_it_did_not_exist(emu: ShopifyEmulator) -> None:
+    foreign = gql(emu, LUMEN, DELETE_HOOK, {"id": "gid://shopify/WebhookSubscription/4759310"})
+    unknown = gql(emu, LUMEN, DELETE_HOOK, {"id": "gid://shopify/WebhookSubscription/999"})
+    admin_made = gql(emu, LUMEN, DELETE_HOOK, {"id": "gid://shopify/WebhookSubscription/4759312"})
+    for body in (foreign, unknown, admin_made):
+        payload = body["data"]["webhookSubscriptionDelete"]
+        assert payload["deletedWebhookSubscriptionId"] is None
+        assert payload["userErrors"] == [{"field": ["id"], "message": "Webhook subscription does not exist"}]
+    kept = {o["id"] for o in emu.dump()["demo-shop"]["webhook_subscriptions"]}
+    assert {4759310, 4759312} <= kept
+
+
+def test_an_app_deletes_its_own_webhook_and_it_is_gone(emu: ShopifyEmulator) -> None:
+    body = gql(emu, LUMEN, DELETE_HOOK, {"id": "gid://shopify/WebhookSubscription/4759306"})
+    payload = body["data"]["webhookSubscriptionDelete"]
+    assert payload == {"deletedWebhookSubscriptionId": "gid://shopify/WebhookSubscription/4759306", "userErrors": []}
+    assert 4759306 not in {o["id"] for o in emu.dump()["demo-shop"]["webhook_subscriptions"]}
+    node = gql(emu, LUMEN, "query N($id: ID!) { node(id: $id) { id } }", {"id": "gid://shopify/WebhookSubscription/4759306"})
+    assert node["data"]["node"] is None
+
+
+def test_node_does_not_reveal_another_apps_webhook_or_charge(emu: ShopifyEmulator) -> None:
+    query = "query N($id: ID!) { node(id: $id) { __typename id } }"
+    assert gql(emu, LUMEN, query, {"id": "gid://shopify/WebhookSubscription/4759310"})["data"]["node"] is None
+    assert gql(emu, LUMEN, query, {"id": "gid://shopify/AppSubscription/455696195"})["data"]["node"] is None
+    seen = gql(emu, LEGACY, query, {"id": "gid://shopify/AppSubscription/455696195"})["data"]["node"]
+    assert seen == {"__typename": "AppSubscription", "id": "gid://shopify/AppSubscription/455696195"}
+
+
+# -- carrier and fulfillment services: the shop's list, changed only by their app --------------
+
+
+def test_carrier_services_are_the_shops_whole_list_for_any_app_with_read_shipping(emu: ShopifyEmulator) -> None:
+    for token in (LUMEN, LUMEN_RO, LEGACY):
+        edges = gql(emu, token, CARRIERS)["data"]["carrierServices"]["edges"]
+        assert ids([e["node"] for e in edges]) == {1036894960, 1036894961}
+
+
+def test_an_app_cannot_delete_another_apps_carrier_service(emu: ShopifyEmulator) -> None:
+    body = gql(emu, LUMEN, DELETE_CARRIER, {"id": "gid://shopify/DeliveryCarrierService/1036894961"})
+    payload = body["data"]["carrierServiceDelete"]
+    assert payload["deletedId"] is None
+    assert payload["userErrors"][0]["code"] == "CARRIER_SERVICE_DELETE_FAILED"
+    assert 1036894961 in {o["id"] for o in emu.dump()["demo-shop"]["carrier_services"]}
+    own = gql(emu, LUMEN, DELETE_CARRIER, {"id": "gid://shopify/DeliveryCarrierService/1036894960"})
+    assert own["data"]["carrierServiceDelete"] == {
+        "deletedId": "gid://shopify/DeliveryCarrierService/1036894960",
+        "userErrors": [],
+    }
+    assert {o["id"] for o in emu.dump()["demo-shop"]["carrier_services"]} == {1036894961}
+
+
+def test_fulfillment_services_are_listed_for_the_shop_and_deleted_only_by_their_app(emu: ShopifyEmulator) -> None:
+    listed = gql(emu, LUMEN, FULFILLMENTS)["data"]["shop"]["fulfillmentServices"]
+    assert ids(listed) == {611870435}
+    assert listed[0]["location"]["name"] == "Nordhub Fulfillment"
+    refused = gql(emu, LUMEN, DELETE_FULFILLMENT, {"id": "gid://shopify/FulfillmentService/611870435"})
+    assert refused["data"]["fulfillmentServiceDelete"]["deletedId"] is None
+    assert refused["data"]["fulfillmentServiceDelete"]["userErrors"]
+    done = gql(emu, NORDHUB, DELETE_FULFILLMENT, {"id": "gid://shopify/FulfillmentService/611870435"})
+    assert done["data"]["fulfillmentServiceDelete"]["userErrors"] == []
+    assert emu.dump()["demo-shop"]["fulfillment_services"] == []
+
+
+# -- app subscriptions: only the installation's own ----------------------------------------------
+
+
+def test_each_app_sees_only_its_own_subscriptions(emu: ShopifyEmulator) -> None:
+    lumen = gql(emu, LUMEN, INSTALLATION)["data"]["currentAppInstallation"]
+    legacy = gql(emu, LEGACY, INSTALLATION)["data"]["currentAppInstallation"]
+    assert lumen["app"]["title"] == "Lumen Ops" and lumen["allSubscriptions"]["nodes"] == []
+    assert legacy["app"] == {"id": legacy["app"]["id"], "title": "LegacyERP Connector", "handle": "legacy-erp"}
+    (pro,) = legacy["allSubscriptions"]["nodes"]
+    assert pro["name"] == "Pro bundle" and pro["status"] == "ACTIVE"
+    pricing = pro["lineItems"][0]["plan"]["pricingDetails"]
+    assert pricing == {
+        "__typename": "AppRecurringPricing",
+        "interval": "EVERY_30_DAYS",
+        "price": {"amount": "29.00", "currencyCode": "EUR"},
+    }
+    assert {s["handle"] for s in legacy["accessScopes"]} == {"read_orders", "read_shipping", "write_shipping"}
+
+
+def test_only_the_billing_app_cancels_its_subscription(emu: ShopifyEmulator) -> None:
+    gid = "gid://shopify/AppSubscription/455696195"
+    refused = gql(emu, LUMEN, CANCEL, {"id": gid})["data"]["appSubscriptionCancel"]
+    assert refused["appSubscription"] is None and refused["userErrors"]
+    done = gql(emu, LEGACY, CANCEL, {"id": gid})["data"]["appSubscriptionCancel"]
+    assert done == {"appSubscription": {"id": gid, "status": "CANCELLED", "currentPeriodEnd": None}, "userErrors": []}
+    active = gql(emu, LEGACY, INSTALLATION)["data"]["currentAppInstallation"]["activeSubscriptions"]
+    assert active == []
+    again = gql(emu, LEGACY, CANCEL, {"id": gid})["data"]["appSubscriptionCancel"]
+    assert again["userErrors"], "a second cancel is refused, not repeated"
+
+
+# -- access scopes -----------------------------------------------------------------------------
+
+
+def test_a_missing_scope_is_access_denied_naming_the_scope(emu: ShopifyEmulator) -> None:
+    body = gql(emu, NORDHUB, CARRIERS)
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "ACCESS_DENIED"
+    assert error["extensions"]["requiredAccess"] == "`read_shipping` access scope."
+    assert error["path"] == ["carrierServices"]
+    assert "read_shipping" in error["message"]
+
+
+def test_a_read_only_token_cannot_delete_and_nothing_changes(emu: ShopifyEmulator) -> None:
+    before = emu.dump()
+    body = gql(emu, LUMEN_RO, DELETE_CARRIER, {"id": "gid://shopify/DeliveryCarrierService/1036894960"})
+    assert error_codes(body) == ["ACCESS_DENIED"]
+    assert "write_shipping" in body["errors"][0]["message"]
+    assert emu.dump() == before
+
+
+def test_orders_need_read_orders(emu: ShopifyEmulator) -> None:
+    query = "query O { orders(first: 2) { nodes { id name totalPriceSet { shopMoney { amount currencyCode } } } pageInfo { hasNextPage endCursor } } }"
+    body = gql(emu, LUMEN, query)
+    assert [n["name"] for n in body["data"]["orders"]["nodes"]] == ["#1001", "#1002"]
+    assert body["data"]["orders"]["pageInfo"]["hasNextPage"] is True
+    emu.load({"demo-shop": {"apps": {"x": {"title": "X", "tokens": {"shpat_x": ["read_shipping"]}}}}})
+    assert error_codes(gql(emu, "shpat_x", query)) == ["ACCESS_DENIED"]
+
+
+def test_cursors_walk_every_page_once(emu: ShopifyEmulator) -> None:
+    query = "query P($after: String) { orders(first: 1, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } }"
+    seen: list[int] = []
+    after = None
+    for _ in range(10):
+        page = gql(emu, LUMEN, query, {"after": after})["data"]["orders"]
+        seen.extend(ids(page["nodes"]))
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == [5012345601, 5012345602, 5012345603]
+    bad = gql(emu, LUMEN, query, {"after": "not-a-cursor"})
+    assert bad["data"] is None and bad["errors"]
+
+
+def test_a_connection_without_first_or_last_is_refused(emu: ShopifyEmulator) -> None:
+    body = gql(emu, LUMEN, "{ webhookSubscriptions { nodes { id } } }")
+    assert body["data"] is None
+    assert "first or last" in body["errors"][0]["message"]
+
+
+# -- the app's own uninstall -----------------------------------------------------------------------
+
+
+def test_uninstall_removes_what_the_app_owned_and_revokes_its_token(emu: ShopifyEmulator) -> None:
+    body = gql(emu, LEGACY, UNINSTALL)
+    assert body["data"]["appUninstall"]["app"]["title"] == "LegacyERP Connector"
+    assert send(emu, LEGACY, WEBHOOKS).status_code == 401
+    state = emu.dump()["demo-shop"]
+    assert "legacy-erp" not in state["apps"]
+    assert not [o for o in state["webhook_subscriptions"] if o.get("app") == "legacy-erp"]
+    assert not [o for o in state["carrier_services"] if o.get("app") == "legacy-erp"]
+    assert [o["status"] for o in state["app_subscriptions"] if o.get("app") == "legacy-erp"] == ["CANCELLED"]
+    # Lumen Ops is untouched
+    assert ids(gql(emu, LUMEN, WEBHOOKS)["data"]["webhookSubscriptions"]["nodes"]) == {4759306, 4759307, 4759309}
+
+
+# -- authentication, paths, request logs ---------------------------------------------------------
+
+
+def test_an_unknown_token_is_401_in_shopifys_words(emu: ShopifyEmulator) -> None:
+    response = send(emu, "shpat_nope", WEBHOOKS)
+    assert response.status_code == 401
+    assert response.json() == {"errors": MSG_UNAUTHORIZED}
+    assert send(emu, "", WEBHOOKS).status_code == 401
+
+
+def test_rest_paths_and_unknown_shops_are_not_found(emu: ShopifyEmulator) -> None:
+    request = httpx.Request("GET", "http://h/shopify/demo-shop/admin/api/2026-10/webhooks.json", headers={"X-Shopify-Access-Token": LUMEN})
+    assert emu.handle(request, "/demo-shop/admin/api/2026-10/webhooks.json").status_code == 404
+    other = httpx.Request("POST", "http://h/shopify/nope/admin/api/2026-10/graphql.json", headers={"X-Shopify-Access-Token": LUMEN})
+    assert emu.handle(other, "/nope/admin/api/2026-10/graphql.json").status_code == 404
+
+
+def test_invalid_graphql_is_answered_with_errors_and_no_data(emu: ShopifyEmulator) -> None:
+    response = send(emu, LUMEN, "{ webhookSubscriptions(first: 1) { nodes { callbackUrl } } }")
     assert response.status_code == 200
-    assert response.json() == {
-        "access_scopes": [
-            {"handle": "read_shipping"},
-            {"handle": "read_fulfillments"},
-            {"handle": "read_orders"},
-            {"handle": "read_products"},
-        ]
-    }
+    assert "callbackUrl" in response.json()["errors"][0]["message"]
+    assert "data" not in response.json()
 
 
-def test_missing_scope_is_403_and_changes_nothing(wire: Wire, emulator: ShopifyEmulator) -> None:
-    with sync_client(wire, READONLY) as http:
-        response = http.delete(f"{V}/carrier_services/1036894960.json")
-    assert response.status_code == 403
-    assert response.json() == {
-        "errors": "[API] This action requires merchant approval for write_shipping scope."
-    }
-    ids = [c["id"] for c in emulator.dump()["demo-shop"]["carrier_services"]]
-    assert 1036894960 in ids
+def test_the_sandbox_log_names_the_graphql_operation() -> None:
+    from providers.sandbox import Sandbox
 
-
-def test_read_scope_is_enforced_and_write_implies_read(emulator: ShopifyEmulator) -> None:
-    section = demo_section()
-    section["demo-shop"]["tokens"] = {"t_none": [], "t_write": ["write_shipping"]}
-    emulator.load(section)
-    wire = Wire(emulator)
-    with sync_client(wire, "t_none") as http:
-        refused = http.get(f"{V}/carrier_services.json")
-        orders = http.get(f"{V}/orders.json")
-        hooks = http.get(f"{V}/webhooks.json")
-    assert refused.status_code == 403 and "read_shipping" in refused.json()["errors"]
-    assert orders.status_code == 403 and "read_orders" in orders.json()["errors"]
-    assert hooks.status_code == 200  # an app may always read its own webhooks
-    with sync_client(wire, "t_write") as http:
-        assert http.get(f"{V}/carrier_services.json").status_code == 200
-
-
-# -- reads and pagination ------------------------------------------------------------------------
-
-
-def test_carrier_services_list_and_get_by_id(wire: Wire) -> None:
-    with sync_client(wire) as http:
-        listed = http.get(f"{V}/carrier_services.json")
-        one = http.get(f"{V}/carrier_services/1036894961.json")
-        missing = http.get(f"{V}/carrier_services/42.json")
-    assert [c["name"] for c in listed.json()["carrier_services"]] == ["DPD Rates", "Hermes Rates"]
-    assert "link" not in listed.headers
-    assert one.json()["carrier_service"]["callback_url"] == "https://rates.hermes-legacy.example/quote"
-    assert missing.status_code == 404 and missing.json() == {"errors": "Not Found"}
-
-
-def test_webhook_pages_follow_link_headers_in_id_order(emulator: ShopifyEmulator, wire: Wire) -> None:
-    _with_webhooks(emulator, 7)
-    collected: list[int] = []
-    with sync_client(wire) as http:
-        response = http.get(f"{V}/webhooks.json", params={"limit": 3})
-        first_links = _links(response)
-        pages = 1
-        collected += [h["id"] for h in response.json()["webhooks"]]
-        url = _next(response)
-        while url:
-            query = parse_qs(urlsplit(url).query)
-            assert set(query) == {"limit", "page_info"}
-            response = http.get(url)
-            collected += [h["id"] for h in response.json()["webhooks"]]
-            pages += 1
-            url = _next(response)
-            last = response
-        back = http.get(_links(last)["previous"])
-    assert "previous" not in first_links
-    assert pages == 3
-    assert collected == list(range(1000, 1007))
-    assert [h["id"] for h in back.json()["webhooks"]] == [1003, 1004, 1005]
-
-
-def test_default_limit_is_50_and_more_than_250_is_refused(emulator: ShopifyEmulator, wire: Wire) -> None:
-    _with_webhooks(emulator, 60)
-    with sync_client(wire) as http:
-        default = http.get(f"{V}/webhooks.json")
-        too_many = http.get(f"{V}/webhooks.json", params={"limit": 251})
-        zero = http.get(f"{V}/webhooks.json", params={"limit": 0})
-    assert len(default.json()["webhooks"]) == 50 and _next(default)
-    assert too_many.status_code == 400 and "limit" in too_many.json()["errors"]
-    assert zero.status_code == 400
-
-
-def test_page_info_keeps_filters_and_refuses_company(emulator: ShopifyEmulator, wire: Wire) -> None:
-    _with_webhooks(emulator, 10)
-    with sync_client(wire) as http:
-        first = http.get(f"{V}/webhooks.json", params={"topic": "orders/create", "limit": 2})
-        url = _next(first)
-        assert url is not None
-        second = http.get(url)
-        mixed = http.get(url + "&topic=orders/create")
-        garbage = http.get(f"{V}/webhooks.json", params={"page_info": "not-a-cursor"})
-    topics = {h["topic"] for h in first.json()["webhooks"] + second.json()["webhooks"]}
-    assert topics == {"orders/create"}
-    assert [h["id"] for h in second.json()["webhooks"]] == [1005, 1007]
-    assert mixed.status_code == 400 and "page_info" in mixed.json()["errors"]
-    assert garbage.status_code == 400
-
-
-def test_since_id_fields_and_count(wire: Wire) -> None:
-    with sync_client(wire) as http:
-        since = http.get(f"{V}/webhooks.json", params={"since_id": 4759307, "fields": "id,topic"})
-        count = http.get(f"{V}/webhooks/count.json")
-        count_topic = http.get(f"{V}/webhooks/count.json", params={"topic": "orders/create"})
-        charges = http.get(f"{V}/recurring_application_charges.json", params={"since_id": 455696195})
-    assert since.json() == {
-        "webhooks": [{"id": 4759308, "topic": "orders/create"}, {"id": 4759309, "topic": "app/uninstalled"}]
-    }
-    assert count.json() == {"count": 4}
-    assert count_topic.json() == {"count": 2}
-    assert [c["id"] for c in charges.json()["recurring_application_charges"]] == [455696196]
-
-
-def test_orders_default_to_open_and_status_any_lists_all(wire: Wire) -> None:
-    with sync_client(wire) as http:
-        open_orders = http.get(f"{V}/orders.json")
-        every = http.get(f"{V}/orders.json", params={"status": "any"})
-        closed = http.get(f"{V}/orders.json", params={"status": "closed"})
-        bad = http.get(f"{V}/orders.json", params={"status": "weird"})
-    assert [o["name"] for o in open_orders.json()["orders"]] == ["#1002"]
-    assert [o["name"] for o in every.json()["orders"]] == ["#1001", "#1002", "#1003"]
-    assert [o["name"] for o in closed.json()["orders"]] == ["#1001"]
-    assert bad.status_code == 400
-
-
-def test_any_dated_version_is_served_and_echoed(wire: Wire) -> None:
-    with sync_client(wire) as http:
-        newer = http.get("/admin/api/2025-07/webhooks.json")
-        broken = http.get("/admin/api/2024-1/webhooks.json")
-    assert newer.status_code == 200 and newer.headers["x-shopify-api-version"] == "2025-07"
-    assert broken.status_code == 404
-
-
-def test_encoded_slashes_stay_inside_their_segment(wire: Wire) -> None:
-    with sync_client(wire) as http:
-        response = http.get(f"{V}/webhooks/..%2F..%2F..%2Foauth%2Faccess_scopes.json")
-        dots = http.delete(f"{V}/webhooks/%2E%2E.json")
-    assert response.status_code == 404 and response.json() == {"errors": "Not Found"}
-    assert dots.status_code == 404
-
-
-# -- changes -------------------------------------------------------------------------------------
-
-
-def test_delete_removes_and_second_delete_is_404(wire: Wire, emulator: ShopifyEmulator) -> None:
-    with sync_client(wire) as http:
-        first = http.delete(f"{V}/webhooks/4759306.json")
-        second = http.delete(f"{V}/webhooks/4759306.json")
-        listed = http.get(f"{V}/webhooks.json")
-    assert (first.status_code, first.json()) == (200, {})
-    assert (second.status_code, second.json()) == (404, {"errors": "Not Found"})
-    assert 4759306 not in [h["id"] for h in listed.json()["webhooks"]]
-    assert 4759306 not in [h["id"] for h in emulator.dump()["demo-shop"]["webhooks"]]
-
-
-def test_deleting_a_charge_cancels_it(wire: Wire) -> None:
-    with sync_client(wire) as http:
-        response = http.delete(f"{V}/recurring_application_charges/455696195.json")
-        after = http.get(f"{V}/recurring_application_charges/455696195.json")
-        again = http.delete(f"{V}/recurring_application_charges/455696195.json")
-    assert response.status_code == 200
-    charge = after.json()["recurring_application_charge"]
-    assert charge["status"] == "cancelled" and charge["cancelled_on"]
-    assert again.status_code == 404
-
-
-def test_create_webhook_and_carrier_service(wire: Wire, emulator: ShopifyEmulator) -> None:
-    with sync_client(wire) as http:
-        hook = http.post(
-            f"{V}/webhooks.json",
-            json={"webhook": {"topic": "orders/paid", "address": "https://hooks.example/paid"}},
-        )
-        dup = http.post(
-            f"{V}/webhooks.json",
-            json={"webhook": {"topic": "orders/paid", "address": "https://hooks.example/paid"}},
-        )
-        plain = http.post(
-            f"{V}/webhooks.json", json={"webhook": {"topic": "orders/paid", "address": "http://x.example"}}
-        )
-        bad_topic = http.post(
-            f"{V}/webhooks.json", json={"webhook": {"topic": "nope/nope", "address": "https://x.example"}}
-        )
-        missing_root = http.post(f"{V}/webhooks.json", json={"topic": "orders/paid"})
-        carrier = http.post(
-            f"{V}/carrier_services.json",
-            json={"carrier_service": {"name": "GLS Rates", "callback_url": "https://gls.example/rates"}},
-        )
-        same_name = http.post(
-            f"{V}/carrier_services.json",
-            json={"carrier_service": {"name": "GLS Rates", "callback_url": "https://gls.example/rates"}},
-        )
-    assert hook.status_code == 201
-    created = hook.json()["webhook"]
-    assert created["format"] == "json" and created["api_version"] == "2024-01" and created["fields"] == []
-    assert dup.status_code == 422 and dup.json() == {"errors": {"address": ["for this topic has already been taken"]}}
-    assert plain.status_code == 422 and plain.json()["errors"]["address"] == ["protocol http:// is not supported"]
-    assert bad_topic.status_code == 422 and "topic" in bad_topic.json()["errors"]
-    assert missing_root.status_code == 400
-    assert carrier.status_code == 201
-    service = carrier.json()["carrier_service"]
-    assert service["carrier_service_type"] == "api" and service["active"] is True
-    assert service["admin_graphql_api_id"] == f"gid://shopify/DeliveryCarrierService/{service['id']}"
-    assert same_name.status_code == 422
-    state = emulator.dump()["demo-shop"]
-    assert created["id"] in [h["id"] for h in state["webhooks"]]
-    assert service["id"] in [c["id"] for c in state["carrier_services"]]
-
-
-def test_create_needs_scopes(wire: Wire) -> None:
-    with sync_client(wire, READONLY) as http:
-        carrier = http.post(
-            f"{V}/carrier_services.json",
-            json={"carrier_service": {"name": "GLS", "callback_url": "https://gls.example"}},
-        )
-        hook = http.post(
-            f"{V}/webhooks.json", json={"webhook": {"topic": "customers/create", "address": "https://x.example"}}
-        )
-    assert carrier.status_code == 403 and "write_shipping" in carrier.json()["errors"]
-    assert hook.status_code == 403 and "read_customers" in hook.json()["errors"]
-
-
-def test_uninstall_removes_what_the_app_owns_and_revokes_every_token(
-    wire: Wire, emulator: ShopifyEmulator
-) -> None:
-    with sync_client(wire) as http:
-        response = http.delete("/admin/api_permissions/current.json")
-        after = http.get(f"{V}/webhooks.json")
-    with sync_client(wire, READONLY) as http:
-        readonly_after = http.get("/admin/oauth/access_scopes.json")
-    assert (response.status_code, response.json()) == (200, {})
-    assert after.status_code == 401 and readonly_after.status_code == 401
-    state = emulator.dump()["demo-shop"]
-    assert state["tokens"] == {}
-    assert state["webhooks"] == [] and state["carrier_services"] == []
-    assert {c["status"] for c in state["recurring_application_charges"]} == {"cancelled"}
-    assert len(state["orders"]) == 3  # the shop's own data stays
-
-
-# -- rate limit ----------------------------------------------------------------------------------
-
-
-def test_leaky_bucket_throttles_the_41st_call_and_drains(
-    wire: Wire, emulator: ShopifyEmulator, clock: FakeClock
-) -> None:
-    with sync_client(wire) as http:
-        levels = [http.get(f"{V}/carrier_services.json").headers["x-shopify-shop-api-call-limit"] for _ in range(40)]
-        throttled = http.get(f"{V}/carrier_services.json")
-        with sync_client(wire, READONLY) as other:
-            other_token = other.get(f"{V}/carrier_services.json")
-        clock.advance(0.5)
-        recovered = http.get(f"{V}/carrier_services.json")
-    assert levels[0] == "1/40" and levels[-1] == "40/40"
-    assert throttled.status_code == 429
-    assert throttled.json() == {"errors": THROTTLED}
-    assert throttled.headers["retry-after"] == "2.0"
-    assert throttled.headers["x-shopify-shop-api-call-limit"] == "40/40"
-    assert other_token.status_code == 200  # one bucket per (shop, token)
-    assert recovered.status_code == 200
-    assert recovered.headers["x-shopify-shop-api-call-limit"] == "40/40"
-
-
-def test_rate_limits_can_be_switched_off(wire: Wire, emulator: ShopifyEmulator) -> None:
-    emulator.enforce_rate_limits = False
-    with sync_client(wire) as http:
-        statuses = {http.get(f"{V}/webhooks.json").status_code for _ in range(60)}
-    assert statuses == {200}
+    sandbox = Sandbox([ShopifyEmulator(today=lambda: TODAY)])
+    sandbox.load_scenario({"shopify": demo()})
+    request = httpx.Request(
+        "POST",
+        "http://127.0.0.1/shopify/demo-shop/admin/api/2026-10/graphql.json",
+        headers={"X-Shopify-Access-Token": LUMEN},
+        content=json.dumps({"query": WEBHOOKS}).encode(),
+    )
+    assert sandbox.handle(request).status_code == 200
+    (entry,) = sandbox.requests()
+    assert entry.get("operation") == "Hooks", entry
+    assert LUMEN not in json.dumps(entry)
 
 
 # -- scenario ------------------------------------------------------------------------------------
 
 
-def test_load_fills_defaults_keeps_ids_and_dump_round_trips(emulator: ShopifyEmulator) -> None:
-    state = emulator.dump()["demo-shop"]
-    hermes = next(c for c in state["carrier_services"] if c["id"] == 1036894961)
-    assert hermes["carrier_service_type"] == "api" and hermes["format"] == "json"
-    assert hermes["service_discovery"] is False  # given in the scenario, kept
-    hook = next(h for h in state["webhooks"] if h["id"] == 4759308)
-    assert hook["fields"] == [] and hook["metafield_namespaces"] == [] and hook["api_version"] == "2024-01"
-    again = ShopifyEmulator()
-    again.load(emulator.dump())
-    assert again.dump() == emulator.dump()
-
-
-def test_objects_without_ids_get_fresh_ones(emulator: ShopifyEmulator) -> None:
-    emulator.load({"s1": {"tokens": {"t": []}, "webhooks": [{"topic": "shop/update", "address": "https://a.example"}]}})
-    (hook,) = emulator.dump()["s1"]["webhooks"]
-    assert isinstance(hook["id"], int) and hook["id"] > 0
+def test_dump_gives_back_the_scenario_layout(emu: ShopifyEmulator) -> None:
+    state = emu.dump()["demo-shop"]
+    assert state["apps"]["lumen-ops"]["title"] == "Lumen Ops"
+    dpd = next(o for o in state["carrier_services"] if o["id"] == 1036894960)
+    assert dpd["name"] == "DPD Rates" and dpd["app"] == "lumen-ops" and dpd["callbackUrl"].startswith("https://")
+    hook = next(o for o in state["webhook_subscriptions"] if o["id"] == 4759306)
+    assert hook["topic"] == "ORDERS_CREATE" and hook["format"] == "JSON" and hook["includeFields"] == []
+    again = ShopifyEmulator(today=lambda: TODAY)
+    again.load(copy.deepcopy(emu.dump()))
+    assert again.dump() == emu.dump()
 
 
 @pytest.mark.parametrize(
-    "section, message",
+    ("change", "words"),
     [
-        ({"Bad Handle": {}}, "handle"),
-        ({"s": {"webhookz": []}}, "unknown key"),
-        ({"s": {"webhooks": [{"id": 1}, {"id": 1}]}}, "twice"),
-        ({"s": {"webhooks": [{"id": "abc"}]}}, "positive integers"),
-        ({"s": {"tokens": {"t": "read_orders"}}}, "list of scope"),
-        ({"s": {"orders": {"id": 1}}}, "list of objects"),
+        ({"tokens": {"t": []}}, "tokens now belong to apps"),
+        ({"webhook_subscriptions": [{"topic": "ORDERS_CREATE", "uri": "https://x", "app": "ghost"}]}, "'ghost' is not an app"),
+        ({"webhook_subscriptions": [{"topic": "orders/create", "uri": "https://x"}]}, "is not a WebhookSubscriptionTopic"),
+        ({"carrier_services": [{"id": 5, "name": "A"}, {"id": 5, "name": "B"}]}, "appears twice"),
+        ({"app_subscriptions": [{"name": "P", "price": "29 euros"}]}, "money is written"),
+        ({"plan": "gold"}, "not one of"),
     ],
 )
-def test_bad_scenarios_are_refused_with_a_clear_message(section: Any, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        ShopifyEmulator().load(section)
-
-
-def test_empty_section_means_no_shops() -> None:
-    emulator = ShopifyEmulator()
-    emulator.load({})
-    assert emulator.dump() == {}
-
-
-def _cost(emulator: ShopifyEmulator, url: str, repeats: int = 100) -> float:
-    """Best-of-three time for ``repeats`` identical requests: robust against a busy machine."""
-    request = httpx.Request("GET", f"http://127.0.0.1:8787/shopify/demo-shop{V}{url}",
-                            headers={"X-Shopify-Access-Token": ADMIN})
-    path = request.url.path[len("/shopify") :]
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        for _ in range(repeats):
-            assert emulator.handle(request, path).status_code == 200
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
-def test_request_cost_does_not_grow_with_the_collection(emulator: ShopifyEmulator) -> None:
-    """Objects are indexed by id and pages start from a bisect, so 5000 webhooks cost what 20 do."""
-    emulator.enforce_rate_limits = False
-    _with_webhooks(emulator, 20)
-    small_get = _cost(emulator, "/webhooks/1010.json")
-    small_page = _cost(emulator, "/webhooks.json?limit=5&since_id=1010")
-    _with_webhooks(emulator, 5000)
-    large_get = _cost(emulator, "/webhooks/4010.json")
-    large_page = _cost(emulator, "/webhooks.json?limit=5&since_id=4010")
-    assert large_get < small_get * 3
-    assert large_page < small_page * 3
+def test_a_bad_scenario_is_refused_with_its_path(change: dict[str, Any], words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        ShopifyEmulator().load({"s": change})
