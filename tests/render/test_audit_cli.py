@@ -16,7 +16,30 @@ from typer.testing import CliRunner
 from engine.cli import app
 from providers.sandbox_server import SandboxServer
 
-SCENARIO = yaml.safe_load((Path(__file__).parent.parent / "golden" / "scenario.yaml").read_text())
+# One shop whose bindings all belong to the app holding tether's token, in the GraphQL Admin
+# API's field names (SPEC section 8): it sees and may cancel every one of them.
+SCENARIO = yaml.safe_load("""
+shopify:
+  golden-shop:
+    apps:
+      golden-ops:
+        title: Golden Ops
+        tokens:
+          shpat_golden_admin: [read_shipping, write_shipping, read_fulfillments, write_fulfillments, read_orders]
+    carrier_services:
+      - {id: 1036894960, name: DPD Rates, active: true, callbackUrl: "https://rates.dpd.example/shopify", app: golden-ops}
+      - {id: 1036894961, name: Hermes Rates, active: true, callbackUrl: "https://rates.hermes.example/quote", app: golden-ops}
+    fulfillment_services:
+      - {id: 611870435, serviceName: Nordhub Fulfillment, handle: nordhub-fulfillment, app: golden-ops}
+    webhook_subscriptions:
+      - {id: 4759306, topic: ORDERS_CREATE, uri: "https://erp.legacy-erp.example/hooks/orders", app: golden-ops}
+      - {id: 4759307, topic: PRODUCTS_UPDATE, uri: "https://erp.legacy-erp.example/hooks/products", app: golden-ops}
+      - {id: 4759308, topic: ORDERS_CREATE, uri: "https://hooks.nordhub.example/shopify/orders", app: golden-ops}
+      - {id: 4759309, topic: APP_UNINSTALLED, uri: "https://theme.lumen.example/uninstalled", app: golden-ops}
+    app_subscriptions:
+      - {id: 455696195, name: Golden Ops Pro, status: ACTIVE, price: "29.00 EUR", interval: EVERY_30_DAYS, app: golden-ops}
+      - {id: 455696196, name: Golden Ops Standard, status: ACTIVE, price: "9.00 EUR", interval: EVERY_30_DAYS, app: golden-ops}
+""")
 
 # Every live binding of the golden shop declared as it is, but the theme's webhook.
 CONFIG = """\
@@ -25,20 +48,20 @@ accounts:
   shop:
     provider: shopify
     endpoint: {url}/shopify/golden-shop
-    options: {{shop: golden-shop.myshopify.com, api_version: "2024-01"}}
+    options: {{shop: golden-shop.myshopify.com, api_version: "2026-10", own_services: [DPD Rates, Hermes Rates, Nordhub Fulfillment]}}
     credentials: {{access_token: "${{env:AUDIT_SHOPIFY_TOKEN}}"}}
 defaults: {{undeclared: {undeclared}}}
 integrations:
   dpd-rates: {{account: shop, kind: carrier, match: {{name: "DPD Rates"}}, ensure: present, expect: {{active: true}}}}
   hermes-rates: {{account: shop, kind: carrier, match: {{name: "Hermes Rates"}}, ensure: present}}
   nordhub: {{account: shop, kind: carrier, match: {{name: "Nordhub Fulfillment"}}, ensure: present}}
-  erp-orders: {{account: shop, kind: webhook, match: {{topic: orders/create, address: "https://erp.legacy-erp.example/*"}}, ensure: present}}
-  erp-products: {{account: shop, kind: webhook, match: {{topic: products/update}}, ensure: present}}
-  nordhub-hooks: {{account: shop, kind: webhook, match: {{address: "https://hooks.nordhub.example/*"}}, ensure: present}}
-  connector: {{account: shop, kind: subscription, match: {{name: "LegacyERP Connector"}}, ensure: present}}
-  standard: {{account: shop, kind: subscription, match: {{name: "Nordhub Standard"}}, ensure: present}}
+  erp-orders: {{account: shop, kind: webhook, match: {{topic: ORDERS_CREATE, uri: "https://erp.legacy-erp.example/*"}}, ensure: present}}
+  erp-products: {{account: shop, kind: webhook, match: {{topic: PRODUCTS_UPDATE}}, ensure: present}}
+  nordhub-hooks: {{account: shop, kind: webhook, match: {{uri: "https://hooks.nordhub.example/*"}}, ensure: present}}
+  pro: {{account: shop, kind: subscription, match: {{name: "Golden Ops Pro"}}, ensure: present}}
+  standard: {{account: shop, kind: subscription, match: {{name: "Golden Ops Standard"}}, ensure: present}}
 ignore:
-  - match: {{account: shop, kind: webhook, topic: "app/*"}}
+  - match: {{account: shop, kind: webhook, topic: "APP_*"}}
     reason: "installed by the storefront theme"
     owner: ops@example.com
     expires: {expires}
@@ -100,6 +123,8 @@ def test_an_expired_ignore_rule_stops_hiding_and_the_audit_says_so(workdir: Path
     zh = audit("--format", "markdown", "--lang", "zh")
     assert zh.exit_code == 2
     assert "忽略规则 #1（installed by the storefront theme；负责人 ops@example.com）已于 2000-01-31 过期" in zh.output.replace("\\#", "#")
+    text_zh = audit("--lang", "zh")
+    assert "ignore rule" not in text_zh.output and "忽略规则 #1" in text_zh.output
 
 
 def test_audit_reports_undeclared_bindings_even_when_plans_ignore_them(workdir: Path, server: SandboxServer) -> None:
@@ -124,15 +149,19 @@ def test_audit_exits_1_on_bad_input_with_one_message_in_the_chosen_language(work
 
 def test_audit_exits_1_when_a_listing_fails(workdir: Path, server: SandboxServer) -> None:
     write(workdir, server)
-    server.sandbox.set_faults(rules=[{"path": "/shopify/golden-shop/admin/api/2024-01/webhooks.json", "status": 404}])
+    server.sandbox.set_faults(rules=[{"path": "/shopify/golden-shop/admin/api/2026-10/graphql.json", "status": 404}])
     result = audit("--format", "markdown")
     assert result.exit_code == 1, result.output
-    assert result.output.splitlines()[1].startswith("### ❌ tether audit: incomplete: shop could not be listed fully")
+    report = result.output[result.output.index("<!-- tether:audit -->") :]  # after any log line
+    assert report.splitlines()[1].startswith("### ❌ tether audit: incomplete: part of shop could not be listed")
+    assert "- shop: listing its bindings failed after retries (the vendor said: " in report
+    assert "#### ❗ Problems" in result.output
 
 
 def test_audit_changes_nothing_and_json_is_language_neutral(workdir: Path, server: SandboxServer) -> None:
     write(workdir, server, expires="2000-01-31")
     before = snapshot(workdir)
+    live_before = json.dumps(server.sandbox.state(), sort_keys=True, default=str)
     outputs = {lang: audit("--format", "json", "--lang", lang) for lang in ("en", "zh")}
     assert {r.exit_code for r in outputs.values()} == {2}
     documents = [json.loads(r.output) for r in outputs.values()]
@@ -140,7 +169,11 @@ def test_audit_changes_nothing_and_json_is_language_neutral(workdir: Path, serve
         document.pop("created_at")
     assert documents[0] == documents[1]
     assert snapshot(workdir) == before
-    assert [r for r in server.sandbox.requests() if r["method"] not in ("GET", "HEAD")] == []
+    # GraphQL reads are POSTs too: what counts is that nothing live changed, and that every
+    # request was a read (no mutation document named by the client)
+    assert json.dumps(server.sandbox.state(), sort_keys=True, default=str) == live_before
+    operations = {str(r.get("operation") or "") for r in server.sandbox.requests()}
+    assert operations and not any("delete" in o.lower() or "cancel" in o.lower() for o in operations), operations
 
 
 def test_saved_plan_renders_as_markdown_with_the_plan_marker(workdir: Path, server: SandboxServer) -> None:
@@ -155,4 +188,5 @@ def test_saved_plan_renders_as_markdown_with_the_plan_marker(workdir: Path, serv
     assert shown.exit_code == 0
     assert shown.output == saved.output
     assert shown.output.startswith("<!-- tether:plan -->\n### ⚠️ tether plan: cancels 1 binding · no fees\n")
-    assert "- **Cancels** carrier service **Hermes Rates** on **shop** — declared absent · backup: binding · `hermes-rates`" in shown.output
+    assert "- **Cancels** carrier service **Hermes Rates** on **shop** — declared absent · app: Golden Ops · backup: binding · `hermes-rates`" in shown.output
+    assert "| **shop** | shopify | `127.0.0.1` |" in shown.output  # where the credential goes
