@@ -22,7 +22,6 @@ import time
 from datetime import date
 from typing import Any
 
-from engine import gctune
 from engine.model import (
     Account,
     Config,
@@ -134,8 +133,7 @@ def peak_rss_mb() -> float:
 
 
 def run(bindings: int) -> dict[str, Any]:
-    with gctune.batch():  # the collector settings of the tether command
-        return _measure(bindings)
+    return _measure(bindings)  # with the collector as the tether command runs it: on
 
 
 def _measure(bindings: int) -> dict[str, Any]:
