@@ -1,11 +1,18 @@
 """Stripe subscriptions as tether bindings: list, back up invoices, cancel now or at period end.
 
+For the Stripe account that SELLS the subscriptions: a vendor or agency ending its own clients'
+packages with its own key. A Stripe subscription lives in the seller-of-record's account; the
+customer who pays for it (a store paying a vendor) has no key to that account and cannot list or
+cancel it through Stripe's API. A store's own paid packages billed by a vendor are ended in the
+vendor's customer portal (a ``manual`` account with its runbook) or through the vendor's own API
+(an ``http`` account); see docs/vendors.md.
+
 An account in tether.yaml::
 
     provider: stripe
     credentials: {api_key: ${env:STRIPE_KEY}}        # sk_... or rk_...
     options:
-      api_version: "2023-08-16"     # optional; sent as Stripe-Version (else the account default)
+      api_version: "2025-03-31.basil"   # optional; a real Stripe-Version (else the account default)
       stripe_account: acct_...      # optional; a Connect account, sent as Stripe-Account
       invoice_now: false            # optional; cancel now: bill pending usage and prorations at once
       prorate: false                # optional; cancel now: credit the unused part of the period
@@ -15,28 +22,53 @@ An account in tether.yaml::
 from __future__ import annotations
 
 import asyncio
-import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from providers.http import ApiClient, ResponseLost, Sleep, TokenBucket, json_body
-from providers.sdk import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
+from providers.http import ApiClient, Sleep, TokenBucket, json_body
+from providers.sdk import (
+    Account,
+    Authority,
+    CancelOutcome,
+    CancelRequest,
+    CancelStatus,
+    Capabilities,
+    Page,
+    PagingError,
+    ProviderContext,
+    collect,
+    paginate,
+)
 from providers.sdk.errors import AuthError, ConfigError, ProviderError
 from providers.sdk.model import CancelAt, Gap, GapReason, Kind, Listing, LiveBinding
 from providers.stripe.forms import encode_form
 from providers.stripe.rights import ALL_RIGHTS, INVOICES_READ, SUBSCRIPTIONS_READ, SUBSCRIPTIONS_WRITE, normalize
+from providers.stripe.versions import problem as version_problem
 
 PUBLIC_API = "https://api.stripe.com"
 PAGE_SIZE = 100
 MAX_PAGES = 10_000
 GONE_STATUSES = frozenset({"canceled", "incomplete_expired"})
 WRITE_OPERATIONS = frozenset({"update_subscription", "cancel_subscription"})
-_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
+PUBLIC_HOST = "api.stripe.com"
+SRC_SUBSCRIPTIONS = "https://docs.stripe.com/api/subscriptions/cancel"
+AUTHORITY = (
+    Authority(
+        resource="subscriptions",
+        kind=Kind.SUBSCRIPTION,
+        who_sees="the Stripe account that sells them (its secret key, or a restricted key with "
+        "subscriptions read), or a Connect platform acting for that account (Stripe-Account)",
+        who_cancels="that account (DELETE /v1/subscriptions/{id}, or cancel_at_period_end)",
+        otherwise="the paying customer: the vendor's customer portal or back office (a manual "
+        "runbook), or the vendor's own API through the http provider",
+        source=SRC_SUBSCRIPTIONS,
+    ),
+)
 
 
 class StripeRateLimiter:
@@ -128,7 +160,12 @@ class StripeProvider:
     retried on 429/5xx with that same key, and ends SCHEDULED. A 5xx to ``now`` is not retried
     (unless Stripe says ``Stripe-Should-Retry: true``): it fails that cancel, and the next apply
     lists the subscription again. A subscription Stripe no longer has, or has already canceled, is
-    ALREADY_GONE. A cancel whose response was lost is settled by re-reading, never resent.
+    ALREADY_GONE. A cancel whose response was lost raises ``ResponseLostError``: apply settles it
+    by re-reading, never by resending.
+
+    Whose subscriptions: the key's account is the one that SELLS them (a vendor or an agency
+    ending its clients' packages). A store paying a vendor does not hold that key: its packages
+    are a ``manual`` runbook (the vendor's customer portal) or the vendor's API through ``http``.
     """
 
     name = "stripe"
@@ -138,7 +175,13 @@ class StripeProvider:
         sides=("platform",),
         verify=True,
         cancel_at=frozenset({CancelAt.NOW, CancelAt.PERIOD_END}),
+        authority=AUTHORITY,
     )
+
+    @staticmethod
+    def credential_hosts(account: Account) -> tuple[str, ...]:
+        """Stripe's API host; a secret key goes nowhere else."""
+        return (PUBLIC_HOST,)
 
     def __init__(self, ctx: ProviderContext, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.ctx = ctx
@@ -181,8 +224,12 @@ class StripeProvider:
         if unknown:
             raise ConfigError(f"{where}: unknown option(s) {', '.join(unknown)} for stripe (known: {', '.join(sorted(known))})")
         version = options.get("api_version")
-        if version is not None and not _VERSION.match(str(version)):
-            raise ConfigError(f'{where}.api_version {version!r} is not a Stripe API version such as "2023-08-16" (quote it in YAML)')
+        wrong = None if version is None else version_problem(str(version))
+        if wrong:
+            raise ConfigError(
+                f"{where}.api_version {version!r} is not a Stripe API version: {wrong} (quote it in YAML; "
+                "see https://docs.stripe.com/api-versions)"
+            )
         account = options.get("stripe_account")
         if account is not None and not str(account).startswith("acct_"):
             raise ConfigError(f"{where}.stripe_account {account!r} is not a Stripe account id (acct_...)")
@@ -237,51 +284,41 @@ class StripeProvider:
     async def list_bindings(self, kinds: frozenset[Kind]) -> Listing:
         if Kind.SUBSCRIPTION not in kinds:
             return Listing(self.account.name, self.name, (), granted=self._static_rights())
-        bindings: list[LiveBinding] = []
-        problems: list[str] = []
-        seen: set[str] = set()
-        cursors: set[str] = set()
-        params: dict[str, Any] = {"status": "all", "limit": PAGE_SIZE}
-        page_number = 0
-        while True:
-            page_number += 1
-            if page_number > MAX_PAGES:
-                problems.append(f"subscriptions: stopped after {MAX_PAGES} pages; the listing never ended")
-                break
-            try:
-                response = await self._api.request("GET", "/v1/subscriptions", operation="list_subscriptions", params=params)
-                data, has_more = self._page(response)
-            except AuthError:
+        gaps: list[Gap] = []
+        subs: list[dict[str, Any]] = []
+        try:
+            subs = await collect(
+                self._pages("/v1/subscriptions", "list_subscriptions", {"status": "all"}),
+                what="Stripe subscriptions",
+                identity=lambda sub: str(sub["id"]),
+                max_pages=MAX_PAGES,
+            )
+        except PagingError as exc:
+            gaps.append(Gap(Kind.SUBSCRIPTION, GapReason.CURSOR_LOOP, detail=str(exc)))
+        except AuthError as exc:
+            if exc.status == 401 or "rak_" not in str(exc):  # the key or the account itself was refused
                 raise
-            except ProviderError as exc:
-                problems.append(f"subscriptions page {page_number} failed: {exc}")
-                break
-            for sub in data:
-                sub_id = str(sub["id"])
-                if sub_id in seen:
-                    problems.append(f"subscription {sub_id} came back twice (page {page_number}); the listing is not trustworthy")
-                    continue
-                seen.add(sub_id)
-                if sub.get("status") not in GONE_STATUSES:
-                    bindings.append(self._binding(sub))
-            if not has_more:
-                break
-            if not data:
-                problems.append(f"subscriptions page {page_number} was empty but said has_more")
-                break
-            cursor = str(data[-1]["id"])
-            if cursor in cursors:
-                problems.append(f"subscriptions: the cursor {cursor} repeated on page {page_number}")
-                break
-            cursors.add(cursor)
-            params = {**params, "starting_after": cursor}
-        return Listing(
-            self.account.name,
-            self.name,
-            tuple(bindings),
-            gaps=tuple(Gap(kind=None, reason=GapReason.FAILED, detail=p) for p in problems),
-            granted=self._static_rights(),
-        )
+            gaps.append(Gap(Kind.SUBSCRIPTION, GapReason.REFUSED, {"right": "rak_subscription_read"}, str(exc)))
+        except ProviderError as exc:
+            params = {"status": str(exc.status)} if exc.status else {}
+            gaps.append(Gap(Kind.SUBSCRIPTION, GapReason.FAILED, params, f"subscriptions: {exc}"))
+        bindings = tuple(self._binding(sub) for sub in subs if sub.get("status") not in GONE_STATUSES)
+        return Listing(self.account.name, self.name, bindings, gaps=tuple(gaps), granted=self._static_rights())
+
+    def _pages(
+        self, path: str, operation: str, params: Mapping[str, Any]
+    ) -> Callable[[str | None], Awaitable[Page[dict[str, Any]]]]:
+        """One page of a Stripe list; the next cursor is ``starting_after`` the last id."""
+
+        async def page(cursor: str | None) -> Page[dict[str, Any]]:
+            query = {**params, "limit": PAGE_SIZE, **({"starting_after": cursor} if cursor else {})}
+            response = await self._api.request("GET", path, operation=operation, params=query)
+            data, has_more = self._page(response)
+            if has_more and not data:
+                raise ProviderError(f"a page of {path} was empty but said has_more")
+            return Page(data, str(data[-1]["id"]) if has_more else None)
+
+        return page
 
     async def fetch(self, binding: LiveBinding) -> LiveBinding | None:
         response = await self._api.request(
@@ -297,28 +334,12 @@ class StripeProvider:
     async def export(self, binding: LiveBinding, dataset: str) -> AsyncIterator[Mapping[str, Any]]:
         if dataset != "invoices":
             raise ProviderError(f"stripe cannot back up {dataset!r}; its datasets are: invoices")
-        params: dict[str, Any] = {"subscription": binding.id, "limit": PAGE_SIZE}
-        seen: set[str] = set()
-        while True:
-            response = await self._api.request("GET", "/v1/invoices", operation="list_invoices", params=params)
-            try:
-                data, has_more = self._page(response)
-            except ProviderError as exc:
-                raise ProviderError(f"stripe {self.account.name}: invoices of {binding.id}: {exc}") from None
-            for invoice in data:
-                invoice_id = str(invoice["id"])
-                if invoice_id in seen:
-                    raise ProviderError(
-                        f"stripe {self.account.name}: invoice {invoice_id} of {binding.id} came back twice; "
-                        "the backup would not be trustworthy"
-                    )
-                seen.add(invoice_id)
+        pages = self._pages("/v1/invoices", "list_invoices", {"subscription": binding.id})
+        try:
+            async for invoice in paginate(pages, what=f"invoices of {binding.id}", identity=lambda i: str(i["id"])):
                 yield invoice
-            if not has_more:
-                return
-            if not data:
-                raise ProviderError(f"stripe {self.account.name}: an invoices page of {binding.id} was empty but said has_more")
-            params = {**params, "starting_after": str(data[-1]["id"])}
+        except PagingError as exc:
+            raise ProviderError(f"stripe {self.account.name}: {exc}; the backup would not be trustworthy") from None
 
     # -- rights --------------------------------------------------------------------------------
 
@@ -357,26 +378,24 @@ class StripeProvider:
         if request.side not in self.capabilities.sides:
             raise ProviderError(f"stripe cancels on the platform side only, not {request.side!r}")
         audit = {"idempotency_key": request.idempotency_key, "cancel_at": request.cancel_at.value}
-        try:
-            if request.cancel_at == CancelAt.NOW:
-                form = {"invoice_now": bool(self._options.get("invoice_now", False)), "prorate": bool(self._options.get("prorate", False))}
-                response = await self._api.request(
-                    "DELETE", self._path(binding), operation="cancel_subscription", data=encode_form(form),
-                    idempotent=False, accept=(404,), audit=audit,
-                )
-            else:
-                # The Idempotency-Key makes a resend safe: Stripe replays the first attempt's saved
-                # result instead of acting twice, so a 429 or 5xx is retried with the same key
-                # (Stripe-Should-Retry still has the last word). A lost response stays a
-                # ResponseLost because the call is mutating, and is settled by reading back.
-                response = await self._api.request(
-                    "POST", self._path(binding), operation="update_subscription",
-                    data=encode_form({"cancel_at_period_end": True}),
-                    headers={"Idempotency-Key": request.idempotency_key},
-                    idempotent=True, accept=(400, 404), audit=audit,
-                )
-        except ResponseLost:
-            return await self._settle(request)
+        # A lost answer (ResponseLostError) propagates: apply settles it by reading back.
+        if request.cancel_at == CancelAt.NOW:
+            form = {"invoice_now": bool(self._options.get("invoice_now", False)), "prorate": bool(self._options.get("prorate", False))}
+            response = await self._api.request(
+                "DELETE", self._path(binding), operation="cancel_subscription", data=encode_form(form),
+                idempotent=False, accept=(404,), audit=audit,
+            )
+        else:
+            # The Idempotency-Key makes a resend safe: Stripe replays the first attempt's saved
+            # result instead of acting twice, so a 429 or 5xx is retried with the same key
+            # (Stripe-Should-Retry still has the last word). A lost response stays a
+            # ResponseLostError because the call is mutating; apply settles it by reading back.
+            response = await self._api.request(
+                "POST", self._path(binding), operation="update_subscription",
+                data=encode_form({"cancel_at_period_end": True}),
+                headers={"Idempotency-Key": request.idempotency_key},
+                idempotent=True, accept=(400, 404), audit=audit,
+            )
         request_id = response.headers.get("request-id")
         if response.status_code == 404:
             return CancelOutcome(CancelStatus.ALREADY_GONE, f"Stripe has no live subscription {binding.id}", request_id)
@@ -394,21 +413,6 @@ class StripeProvider:
         if sub.get("status") in GONE_STATUSES:
             return CancelOutcome(CancelStatus.ALREADY_GONE, f"subscription {binding.id} is already {sub.get('status')}", request_id)
         return CancelOutcome(CancelStatus.SCHEDULED, f"subscription {binding.id} ends at period end{_when(sub.get('cancel_at'))}", request_id)
-
-    async def _settle(self, request: CancelRequest) -> CancelOutcome:
-        """The cancel went out but its answer did not come back: read, do not resend."""
-        current = await self.fetch(request.binding)
-        if current is None:
-            return CancelOutcome(CancelStatus.DONE, f"no answer to the cancel, but subscription {request.binding.id} reads back canceled")
-        if request.cancel_at == CancelAt.PERIOD_END and current.pending_cancel:
-            return CancelOutcome(
-                CancelStatus.SCHEDULED,
-                f"no answer to the cancel, but subscription {request.binding.id} reads back ending at period end{_when(current.raw.get('cancel_at'))}",
-            )
-        raise ProviderError(
-            f"stripe {self.account.name}: the cancel of {request.binding.id} got no answer and it still reads {current.status}; "
-            "run apply again (the same idempotency key is reused)"
-        )
 
     async def aclose(self) -> None:
         return None

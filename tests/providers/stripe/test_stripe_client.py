@@ -11,7 +11,7 @@ from stripe_harness import Harness, demo_section, run, subscriptions
 
 from engine.errors import AuthError, ConfigError, ProviderError, RateLimitError
 from engine.model import CancelAt, Kind
-from providers.sdk import CancelRequest, CancelStatus
+from providers.sdk import CancelRequest, CancelStatus, GapReason, ResponseLostError
 from providers.stripe.client import StripeProvider, describe_error, subscription_name
 from providers.stripe.rights import ALL_RIGHTS, INVOICES_READ, SUBSCRIPTIONS_READ, SUBSCRIPTIONS_WRITE
 
@@ -113,8 +113,9 @@ def test_a_failed_page_makes_the_listing_incomplete(make_harness) -> None:  # ty
     listing = _list(harness)
 
     assert not listing.complete
-    assert len(listing.bindings) == 100
-    assert len(listing.problems) == 1 and "page 2" in listing.problems[0] and "500" in listing.problems[0]
+    (gap,) = listing.gaps
+    assert gap.kind is Kind.SUBSCRIPTION and gap.reason is GapReason.FAILED and gap.params == {"status": "500"}
+    assert len(listing.problems) == 1 and "500" in listing.problems[0]
     assert len(harness.of("GET")) == 1 + 4  # page 1, then page 2 tried as often as the policy allows
 
 
@@ -126,8 +127,9 @@ def test_a_repeated_page_is_caught_as_a_loop(make_harness) -> None:  # type: ign
     listing = _list(harness)
 
     assert not listing.complete
-    assert [b.id for b in listing.bindings] == ["sub_A"]
-    assert any("twice" in p for p in listing.problems) and any("repeated" in p for p in listing.problems)
+    assert listing.bindings == ()  # an untrustworthy walk decides nothing
+    assert [g.reason for g in listing.gaps] == [GapReason.CURSOR_LOOP]
+    assert any("earlier page" in p for p in listing.problems)
     assert len(harness.sent) == 2
 
 
@@ -301,23 +303,24 @@ def test_a_503_to_the_delete_fails_that_cancel_without_resending(make_harness) -
     assert "sub_1LegacyERP" in {b.id for b in _list(harness).bindings}
 
 
-def test_a_lost_answer_to_the_post_is_settled_by_reading_not_by_resending(make_harness) -> None:  # type: ignore[no-untyped-def]
+def test_a_lost_answer_to_the_post_is_left_to_apply_not_resent(make_harness) -> None:  # type: ignore[no-untyped-def]
     harness = make_harness(demo_section())
     harness.lose_response_to.add("POST")
-    outcome, after = _cancel(harness, "sub_1LegacyERP", CancelAt.PERIOD_END)
-
-    assert outcome.status == CancelStatus.SCHEDULED and "no answer" in outcome.detail
+    with pytest.raises(ResponseLostError):
+        _cancel(harness, "sub_1LegacyERP", CancelAt.PERIOD_END)
     assert len(harness.of("POST")) == 1
-    assert [s.method for s in harness.sent] == ["POST", "GET", "GET"]  # settle, then the test's own fetch
-    assert after is not None and after.pending_cancel
+    assert [s.method for s in harness.sent] == ["POST"]  # no second POST, no reading back here
+    after = {b.id: b for b in _list(harness).bindings}["sub_1LegacyERP"]
+    assert after.pending_cancel  # it happened: apply's read-back will say so
 
 
 def test_a_lost_answer_to_the_delete_is_settled_by_reading(make_harness) -> None:  # type: ignore[no-untyped-def]
     harness = make_harness(demo_section())
     harness.lose_response_to.add("DELETE")
-    outcome, after = _cancel(harness, "sub_1LegacyERP", CancelAt.NOW)
-    assert outcome.status == CancelStatus.DONE and after is None
+    with pytest.raises(ResponseLostError):
+        _cancel(harness, "sub_1LegacyERP", CancelAt.NOW)
     assert len(harness.of("DELETE")) == 1
+    assert "sub_1LegacyERP" not in {b.id for b in _list(harness).bindings}
 
 
 def test_a_lost_request_that_did_nothing_is_reported_not_resent(make_harness) -> None:  # type: ignore[no-untyped-def]
@@ -329,9 +332,8 @@ def test_a_lost_request_that_did_nothing_is_reported_not_resent(make_harness) ->
         return None
 
     harness.intercept = drop_posts
-    with pytest.raises(ProviderError) as caught:
+    with pytest.raises(ResponseLostError):
         _cancel(harness, "sub_1LegacyERP", CancelAt.PERIOD_END)
-    assert "still reads active" in str(caught.value) and "run apply again" in str(caught.value)
     assert len(harness.of("POST")) == 1
 
 
@@ -518,6 +520,8 @@ def test_version_and_connect_headers(make_harness) -> None:  # type: ignore[no-u
         ("", {}, "credentials.api_key"),
         ("pk_test_abc", {}, "publishable key"),
         ("sk_test_demo", {"api_version": "latest"}, "api_version"),
+        ("sk_test_demo", {"api_version": "2025-03-31"}, "belongs to the basil release"),
+        ("sk_test_demo", {"api_version": "2024-02-30"}, "not a calendar date"),
         ("sk_test_demo", {"stripe_account": "shop"}, "stripe_account"),
         ("sk_test_demo", {"prorate": "yes"}, "prorate must be true or false"),
         ("sk_test_demo", {"key_permissions": ["everything"]}, "unknown Stripe permission"),
