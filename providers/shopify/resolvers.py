@@ -18,7 +18,7 @@ Who sees and changes what, as Shopify documents it (docs/vendors.md has the tabl
 - orders: ``read_orders``.
 - the app itself: ``appUninstall`` "can only be used by apps to uninstall themselves"
   (https://shopify.dev/docs/api/admin-graphql/2026-10/mutations/appUninstall); Shopify then
-  removes what the app owned and its token stops working.
+  deletes the app's webhook subscriptions and its token stops working.
 
 A missing access scope is Shopify's ``ACCESS_DENIED`` error on that field
 (https://shopify.dev/docs/api/usage/access-scopes); a write scope grants the read scope of the same
@@ -357,18 +357,20 @@ def m_app_subscription_cancel(_: Any, info: Info, id: str, prorate: bool = False
 
 
 def m_app_uninstall(_: Any, info: Info) -> dict[str, Any]:
-    """Uninstalling removes what the app owned on the shop (its webhook subscriptions, carrier
-    and fulfillment services), ends its charges, and revokes its tokens at once."""
+    """What Shopify documents for an uninstall: "deleting any registered webhooks, script tags,
+    and Shopify admin links", and both old and new access tokens "become unusable"
+    (https://shopify.dev/docs/apps/build/authentication-authorization/app-installation/uninstall-app-api-request).
+    The app's charges end with it (SPEC section 1). Carrier and fulfillment services are not in
+    that list, so they stay, still the app's."""
     call = _call(info)
     shop, handle = call.shop, call.app.handle
-    for collection in ("webhook_subscriptions", "carrier_services", "fulfillment_services"):
-        store = shop.data[collection]
-        for ident in [i for i, o in store.items() if o.get("app") == handle]:
-            del store[ident]
+    store = shop.data["webhook_subscriptions"]
+    for ident in [i for i, o in store.items() if o.get("app") == handle]:
+        del store[ident]
     for obj in shop.data["app_subscriptions"].values():
         if obj.get("app") == handle and obj.get("status") in ACTIVE_STATUSES:
             obj["status"] = "CANCELLED"
-    shop.forget_app(handle)
+    shop.revoke_app(handle)
     call.uninstalled = True
     return {"app": _app_view(call.app), "userErrors": []}
 

@@ -66,11 +66,14 @@ class Shop:
         items = self.data[collection]
         return [items[key] for key in sorted(items)]
 
-    def forget_app(self, handle: str) -> None:
-        app = self.apps.pop(handle, None)
+    def revoke_app(self, handle: str) -> None:
+        """The app is uninstalled: its tokens stop working at once. It stays listed (with no
+        tokens) because what it created and Shopify does not remove still names it."""
+        app = self.apps.get(handle)
         if app is not None:
             for token in app.tokens:
                 self.token_apps.pop(token, None)
+            app.tokens.clear()
 
 
 def load(section: Any, schema: GraphQLSchema) -> dict[str, Shop]:
