@@ -4,15 +4,17 @@ folder, and a way to run the ``tether`` command in-process or as a real process.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -82,6 +84,34 @@ def is_mutating(request: dict[str, Any]) -> bool:
     if str(request["path"]).endswith("/graphql.json"):
         return request.get("operation") not in READS
     return request["method"] not in ("GET", "HEAD")
+
+
+def graphql_error(code: str, message: str) -> httpx.Response:
+    """A GraphQL answer with one top-level error and no data, as Shopify gives a refused field."""
+    return httpx.Response(200, json={"data": None, "errors": [{"message": message, "extensions": {"code": code}}]})
+
+
+def fail_operation(
+    server: SandboxServer, monkeypatch: pytest.MonkeyPatch, operation: str, answer: Callable[[], httpx.Response]
+) -> list[str]:
+    """Answer every Shopify GraphQL request named ``operation`` with ``answer()`` instead of the
+    emulator (for the length of the test); returns the list the refused operations are noted in."""
+    emulator = server.sandbox.emulators["shopify"]
+    original = emulator.handle
+    refused: list[str] = []
+
+    def handle(request: httpx.Request, path: str) -> httpx.Response:
+        try:
+            name = json.loads(request.content or b"{}").get("operationName")
+        except ValueError:
+            name = None
+        if name == operation:
+            refused.append(name)
+            return answer()
+        return original(request, path)
+
+    monkeypatch.setattr(emulator, "handle", handle)
+    return refused
 
 
 @pytest.fixture(scope="session")
