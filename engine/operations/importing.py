@@ -95,8 +95,8 @@ def _comment(action: PlannedAction) -> str:
 
 def declarations(actions: Iterable[PlannedAction], taken: Iterable[str]) -> list[Declaration]:
     """One declaration per action, named ``<kind>-<name>`` (or ``<kind>-<id>``), made unique
-    against ``taken`` (the integrations already declared) and each other: the account is added
-    first, then the id, then a number."""
+    against ``taken`` (the integrations already declared) and each other: the id is added first,
+    then the account, then a number."""
     used = set(taken)
     out: list[Declaration] = []
     for action in actions:
@@ -105,7 +105,7 @@ def declarations(actions: Iterable[PlannedAction], taken: Iterable[str]) -> list
         base = _slug(action.name) or _slug(live_id) or "binding"
         choices = [
             f"{kind}-{base}",
-            f"{_slug(action.account)}-{kind}-{base}",
+            f"{kind}-{base}-{_slug(live_id)}".rstrip("-"),
             f"{_slug(action.account)}-{kind}-{base}-{_slug(live_id)}".rstrip("-"),
         ]
         name = next((c for c in choices if c not in used), None)

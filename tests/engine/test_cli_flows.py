@@ -152,6 +152,7 @@ def test_import_names_are_unique_and_valid_and_hostile_names_stay_inert(repo: Pa
     assert len(set(names)) == len(names)
     assert all(__import__("re").fullmatch(r"[a-z0-9][a-z0-9_-]*", n) for n in names)
     assert "app-same" not in names  # already declared
+    assert names[:3] == ["app-same-1", "app-same-2", "app-same-3"]  # then the id tells them apart
     text = render_file(made, today=__import__("datetime").date(2026, 12, 6))
     data = yaml.safe_load(text)
     assert set(data) == {"integrations"}
