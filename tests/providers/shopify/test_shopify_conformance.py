@@ -148,3 +148,17 @@ def test_every_answer_to_the_client_has_the_schemas_shape(document: str, token: 
     assert body["extensions"]["cost"]["requestedQueryCost"] >= body["extensions"]["cost"]["actualQueryCost"] or (
         body["extensions"]["cost"]["actualQueryCost"] is None
     )
+
+
+def test_the_authority_rows_cover_what_the_client_lists_and_cite_shopify() -> None:
+    from providers.shopify.authority import AUTHORITY
+
+    resources = {row.resource for row in AUTHORITY}
+    assert {c.resource for c in queries.COLLECTIONS} | {queries.APP_RESOURCE} <= resources
+    for row in AUTHORITY:
+        assert row.source.startswith(("https://shopify.dev/", "https://help.shopify.com/")), row
+        assert row.who_sees and row.who_cancels and row.otherwise
+    text = (Path(__file__).resolve().parents[3] / "docs" / "vendors.md").read_text(encoding="utf-8")
+    shopify = text.split("## Shopify", 1)[1].split("\n## ", 1)[0]
+    for row in AUTHORITY:
+        assert row.source in shopify, f"docs/vendors.md does not cite {row.source}"
