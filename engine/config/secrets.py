@@ -16,6 +16,7 @@ from typing import Any
 from engine.config.sources import CONFIG_FILE
 from engine.errors import ConfigError, Diagnostic
 from engine.model import Account, SecretRef
+from engine.secret_files import secret_file_refusal
 
 __all__ = ["MAX_SECRET_FILE_BYTES", "parse_secret_ref", "resolve_credentials", "resolve_reference"]
 
@@ -53,6 +54,9 @@ def _resolve(ref: SecretRef, base_dir: Path, environ: Mapping[str, str]) -> str:
         return environ[ref.target]
     target = Path(ref.target).expanduser()
     path = target if target.is_absolute() else base_dir / target
+    refusal = secret_file_refusal(path, base_dir, environ)  # before anything is read (engine.secret_files)
+    if refusal:
+        raise _Unresolved(f"{ref}: {refusal[0]}", refusal[1])
     hint = f"create the file or fix the path; relative paths start at {base_dir}"
     try:
         info = path.stat()

@@ -1,0 +1,105 @@
+"""``${file:PATH}`` reads only inside the repository of tether.yaml or TETHER_SECRET_DIRS, and a
+refusal comes before any request."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from engine.config import load_config, resolve_credentials
+from engine.errors import ConfigError
+from engine.runner import PlanRequest, build_plan
+from engine.secret_files import secret_file_refusal
+from states.model import State
+
+CONFIG = """\
+version: 1
+accounts:
+  shop-eu:
+    provider: shopify
+    endpoint: http://127.0.0.1:9/shopify/demo-shop
+    options: {{shop: demo-shop.myshopify.com, api_version: "2026-10"}}
+    credentials:
+      access_token: "${{file:{path}}}"
+integrations:
+  old-hooks: {{account: shop-eu, kind: webhook, match: {{uri: "https://erp.example/*"}}, ensure: absent}}
+"""
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> tuple[Path, Path]:
+    """A repository (with git) holding tether.yaml in a subfolder, and a secret outside it."""
+    repo = tmp_path / "repo"
+    (repo / "ops").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    outside = tmp_path / "elsewhere" / "id_token"
+    outside.parent.mkdir()
+    outside.write_text("runner-secret-that-must-stay\n")
+    return repo, outside
+
+
+def plan_with(repo: Path, path: str) -> tuple[Exception | None, int]:
+    (repo / "ops" / "tether.yaml").write_text(CONFIG.format(path=path), encoding="utf-8")
+    config = load_config(cwd=repo / "ops")
+    sent: list[httpx.Request] = []
+
+    def count(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500)
+
+    try:
+        asyncio.run(build_plan(config, State.empty(), PlanRequest(timeout_s=5), transport=httpx.MockTransport(count)))
+    except ConfigError as exc:
+        return exc, len(sent)
+    return None, len(sent)
+
+
+def test_a_file_outside_the_repository_is_refused_with_no_request_sent(layout: tuple[Path, Path]) -> None:
+    repo, outside = layout
+    error, sent = plan_with(repo, str(outside))
+    assert error is not None and sent == 0
+    text = str(error)
+    assert "outside the repository" in text and "TETHER_SECRET_DIRS" in text
+    assert "runner-secret-that-must-stay" not in text
+
+
+def test_a_symlink_inside_pointing_out_is_refused_with_no_request_sent(layout: tuple[Path, Path]) -> None:
+    repo, outside = layout
+    (repo / "ops" / "token").symlink_to(outside)
+    error, sent = plan_with(repo, "token")
+    assert error is not None and sent == 0
+    assert "through a symlink" in str(error) and str(outside) in str(error)
+
+
+def test_files_in_the_repository_and_in_secret_dirs_are_read(
+    layout: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, outside = layout
+    (repo / "secrets").mkdir()
+    (repo / "secrets" / "token").write_text("shpat_in_repo\n")  # the git root, above tether.yaml's folder
+    (repo / "ops" / "tether.yaml").write_text(CONFIG.format(path="../secrets/token"), encoding="utf-8")
+    config = load_config(cwd=repo / "ops")
+    assert resolve_credentials(config.accounts["shop-eu"], config.base_dir) == {"access_token": "shpat_in_repo"}
+
+    (repo / "ops" / "tether.yaml").write_text(CONFIG.format(path=str(outside)), encoding="utf-8")
+    config = load_config(cwd=repo / "ops")
+    with pytest.raises(ConfigError, match="outside the repository"):
+        resolve_credentials(config.accounts["shop-eu"], config.base_dir)
+    monkeypatch.setenv("TETHER_SECRET_DIRS", os.pathsep.join(["/nonexistent", str(outside.parent)]))
+    assert resolve_credentials(config.accounts["shop-eu"], config.base_dir) == {
+        "access_token": "runner-secret-that-must-stay"
+    }
+
+
+def test_without_git_only_the_folder_of_tether_yaml_counts(tmp_path: Path) -> None:
+    folder = tmp_path / "plain" / "cfg"
+    folder.mkdir(parents=True)
+    assert secret_file_refusal(folder / "token", folder, {}) is None
+    assert secret_file_refusal(folder / "sub" / "token", folder, {}) is None
+    refused = secret_file_refusal(folder / ".." / "token", folder, {})
+    assert refused is not None and "outside the repository" in refused[0]
