@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 from engine.i18n.en import EN
 from engine.i18n.zh import ZH
-from engine.reasons import Param, Reason, set_english
+from engine.reasons import Param, Reason, ReasonCode, set_english
 
 __all__ = [
     "CATALOGS",
@@ -127,6 +127,18 @@ def render_reason(reason: Reason, lang: str = "en") -> str:
     ``reason.<code>``, or its ``reason.<code>.without-<param>`` when that param is empty. A
     param the template names but the reason lacks shows as ``{name}`` rather than failing (a
     planner bug shows up in the output; it does not stop a plan)."""
+    if not reason.params:  # most reasons of a large plan ("undeclared", "present"): one lookup
+        cached = _PLAIN.get((reason.code, lang))
+        if cached is None:
+            cached = _PLAIN[(reason.code, lang)] = _render(reason, lang)
+        return cached
+    return _render(reason, lang)
+
+
+_PLAIN: dict[tuple[ReasonCode, str], str] = {}
+
+
+def _render(reason: Reason, lang: str) -> str:
     code = reason.code.value
     key = f"reason.{code}"
     for param in _WITHOUT.get(code, ()):
