@@ -14,14 +14,14 @@ from typing import Any
 
 from schemas import compile_check, load_schema, schema_path
 
-__all__ = ["SCHEMA_URL_COMMENT", "is_date", "quick_check", "schema_comment", "validator"]
+__all__ = ["SCHEMA_URL_COMMENT", "ecma_pattern", "is_date", "quick_check", "schema_comment", "validator"]
 
 SCHEMA_URL_COMMENT = "# yaml-language-server: $schema="
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+def ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
     """JSON Schema patterns are ECMA-262, where ``$`` ends the string; in Python it also matches
     before a final newline, which would let ``"name\\n"`` through."""
     from jsonschema.exceptions import ValidationError
@@ -61,7 +61,7 @@ def validator() -> Any:
     formats.checks("date")(is_date)
     schema = load_schema("config")
     Draft202012Validator.check_schema(schema)
-    cls = extend(Draft202012Validator, {"pattern": _ecma_pattern})
+    cls = extend(Draft202012Validator, {"pattern": ecma_pattern})
     return cls(schema, format_checker=formats)
 
 
