@@ -210,6 +210,7 @@ EN: dict[str, str] = {
     "plan.scheduled_on": "ends on {date}",
     "plan.scheduled_undated": "ends at a date the vendor does not give",
     "plan.hosts": "Credentials go to:",
+    "list.more_accounts": "{names} and {count} more",
     "plan.host_line": "{account}: {host}",
     "plan.app": "app",
     "plan.unmanaged_summary": "{count} unmanaged binding(s), by account and kind:",

@@ -201,6 +201,7 @@ ZH: dict[str, str] = {
     "plan.scheduled_on": "将于 {date} 终止",
     "plan.scheduled_undated": "终止日期服务商未告知",
     "plan.hosts": "凭证发送到：",
+    "list.more_accounts": "{names} 等另外 {count} 个账户",
     "plan.host_line": "{account}：{host}",
     "plan.app": "所属应用",
     "plan.unmanaged_summary": "未纳管的绑定共 {count} 个，按账户和类型统计：",

@@ -9,10 +9,10 @@ order, and a change to the plan's shape is met here once.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from engine.i18n import render_reason
+from engine.i18n import render_reason, t
 from engine.model import Action
 from engine.plan import Plan, PlannedAction
 from engine.reasons import Reason, ReasonCode
@@ -47,6 +47,19 @@ class GapLine:
 def gaps(plan: Plan, lang: str) -> list[GapLine]:
     """The listings the plan withheld decisions for, per account and kind."""
     return [GapLine(g.account, g.kind or "", render_reason(g.reason, lang), g.detail) for g in plan.incomplete]
+
+
+ACCOUNTS_NAMED = 5  # accounts named in a one-line verdict; the rest are counted
+
+
+def account_names(items: Iterable[str], lang: str, shown: int = ACCOUNTS_NAMED, quote: Callable[[str], str] = str) -> str:
+    """'a, b, c' or, past ``shown`` items, 'a, b, c, d, e and 12 more': a verdict line stays one
+    line whatever the number of accounts."""
+    listed = list(items)
+    head = ", ".join(quote(item) for item in listed[:shown])
+    if len(listed) <= shown:
+        return head
+    return t("list.more_accounts", lang, names=head, count=f"{len(listed) - shown:,}")
 
 
 def expired(plan: Plan) -> list[Reason]:

@@ -219,7 +219,8 @@ def render_plan(
         listed = ", ".join(changes[:5]) + (" ..." if len(changes) > 5 else "")
         out.append(t("plan.state_changes", lang, count=len(changes), addresses=listed) + "\n")
     if not plan.is_complete:
-        out.append(t("plan.incomplete", lang, accounts=", ".join(plan.incomplete_accounts)) + "\n", style="bold red")
+        accounts = facts.account_names(plan.incomplete_accounts, lang)
+        out.append(t("plan.incomplete", lang, accounts=accounts) + "\n", style="bold red")
     elif audit and not plan.needs_attention():
         out.append(t("audit.clean", lang) + "\n", style="green")
     elif not audit and not any(a.actionable for a in plan.actions) and not changes:

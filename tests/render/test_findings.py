@@ -172,3 +172,13 @@ def test_chinese_output_holds_no_english_reason() -> None:
         zh = text(p, "zh", verbose=True) + render_markdown(p, "zh")
         for sentence in english:
             assert sentence not in zh, sentence
+
+
+def test_many_incomplete_accounts_keep_the_verdict_one_short_line() -> None:
+    gaps = tuple(refused(account=f"shop-{i:02d}", kind="webhook") for i in range(30))
+    p = plan(action(Action.KEEP, "k", why=Reason(ReasonCode.PRESENT)), incomplete=gaps)
+    verdict = render_markdown(p, "en").splitlines()[1]
+    assert "part of shop-00, shop-01, shop-02, shop-03, shop-04 and 25 more could not be listed" in verdict
+    assert "shop-05" not in verdict
+    assert "shop-00, shop-01, shop-02, shop-03, shop-04 等另外 25 个账户" in text(p, "zh").splitlines()[-1]
+    assert len(section(text(p), "Incomplete listings").splitlines()) == 31  # each gap still listed

@@ -44,7 +44,7 @@ def verdict(ctx: Report) -> str:
     problems = plan.problems
     parts: list[str] = []
     if incomplete:
-        parts.append(t("md.verdict.incomplete", lang, accounts=", ".join(esc(a) for a in incomplete)))
+        parts.append(t("md.verdict.incomplete", lang, accounts=facts.account_names(incomplete, lang, quote=esc)))
     if cancels:
         parts.append(tn("md.part.cancel_audit" if ctx.audit else "md.part.cancel", cancels, lang))
     if blocked:
