@@ -39,6 +39,8 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLField,
     GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLUnionType,
@@ -265,6 +267,28 @@ class _Walker:
                 return sum(1 + self.selection(named, node.selection_set, item) for item in value)
         return 1 + self.selection(named, node.selection_set, value if priced else None)
 
+    def _items(self, item_type: Any, selection: SelectionSetNode | None, items: list[Any]) -> int:
+        """The actual cost of the items a connection returned. Where an item's selection holds no
+        list or connection, every returned item costs the same: price one, multiply."""
+        if not items:
+            return 0
+        if self._fixed(item_type, selection):
+            return len(items) * (1 + self.selection(item_type, selection, None))
+        return sum(1 + self.selection(item_type, selection, item) for item in items)
+
+    def _fixed(self, parent: Any, selection: SelectionSetNode | None) -> bool:
+        if not isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
+            return True
+        for node, field in self._fields(parent, selection):
+            kind = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+            named = get_named_type(kind)
+            if isinstance(kind, GraphQLList) or named.name.endswith("Connection"):
+                if isinstance(named, (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType)):
+                    return False
+            elif isinstance(named, (GraphQLUnionType, GraphQLInterfaceType)) or not self._fixed(named, node.selection_set):
+                return False
+        return True
+
     def connection(self, node: FieldNode, named: GraphQLObjectType, value: Any, *, priced: bool) -> int:
         """2, plus for each item asked for (``first``/``last``) or returned, the item's cost as an
         object. Items selected both through ``edges { node }`` and ``nodes`` count once."""
@@ -285,7 +309,7 @@ class _Walker:
                         returned = [e.get(leaf_key) for e in got or () if isinstance(e, Mapping)]
                         wanted.append((leaf.selection_set, returned))
         if priced:
-            spent = (sum(1 + self.selection(item_type, sel, item) for item in items) for sel, items in wanted)
+            spent = (self._items(item_type, sel, items) for sel, items in wanted)
             return CONNECTION_BASE_COST + max(spent, default=0)
         size = self._arg(node, "first") or self._arg(node, "last") or 0
         per_item = max((1 + self.selection(item_type, sel, None) for sel, _ in wanted), default=1)

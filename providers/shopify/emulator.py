@@ -24,6 +24,7 @@ The REST Admin API (legacy since 2024-10) is not emulated: its paths answer 404.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -67,6 +68,24 @@ def schema() -> GraphQLSchema:
         resolvers.attach(built)
         _schema = built
     return _schema
+
+
+@functools.lru_cache(maxsize=512)
+def _prepared(query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
+    """A query text parsed and validated once: clients send the same few documents again and
+    again, and parsing plus validation is most of the work of a small query."""
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return None, (error,)
+    return document, tuple(validate(schema(), document))
+
+
+@functools.lru_cache(maxsize=2048)
+def _requested(query: str, variables: str, name: str | None) -> int:
+    document, _ = _prepared(query)
+    assert document is not None
+    return pricing.query_cost(schema(), document, json.loads(variables), name)
 
 
 def _response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> httpx.Response:
@@ -155,12 +174,8 @@ class ShopifyEmulator:
 
     def _graphql(self, call: Call, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
         the_schema = schema()
-        try:
-            document = parse(body["query"])
-        except GraphQLError as error:
-            return 200, {"errors": [error.formatted]}
-        problems = validate(the_schema, document)
-        if problems:
+        document, problems = _prepared(body["query"])
+        if document is None or problems:
             return 200, {"errors": [error.formatted for error in problems]}
         variables: dict[str, Any] = body.get("variables") or {}
         name = body.get("operationName") if isinstance(body.get("operationName"), str) else None
@@ -169,7 +184,7 @@ class ShopifyEmulator:
             message = f"Unknown operation named '{name}'." if name else "An operation name is required."
             return 200, {"errors": [{"message": message}]}
         bucket = self.bucket(call.shop.handle, call.app.handle)
-        requested = pricing.query_cost(the_schema, document, variables, name)
+        requested = _requested(body["query"], json.dumps(variables, sort_keys=True, default=str), name)
         if requested > pricing.MAX_QUERY_COST:
             return 200, self._refused(requested, bucket, _max_cost_error(requested))
         if self.enforce_rate_limits and not bucket.take(requested):

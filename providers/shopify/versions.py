@@ -19,6 +19,7 @@ The documentation does not describe this case; it is our choice, and says so.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -53,6 +54,7 @@ def _name(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"
 
 
+@functools.lru_cache(maxsize=16)
 def supported_versions(today: date) -> tuple[str, ...]:
     """The stable versions supported today, oldest first: the four released in the last 12 months."""
     year, month = _released(today)
