@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from datetime import date, datetime, timezone
 from typing import Any
 
 from graphql import GraphQLEnumType, GraphQLSchema
@@ -55,6 +56,8 @@ _REQUIRED: Mapping[str, tuple[str, ...]] = {
     "app_subscriptions": ("name",),
     "orders": ("name",),
 }
+_DATE_TIMES = ("createdAt", "updatedAt", "currentPeriodEnd", "cancelledAt", "closedAt", "processedAt")
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 _MONEY = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s+([A-Z]{3})\s*$")
 
 
@@ -85,8 +88,23 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "service"
 
 
+def normalise_times(obj: dict[str, Any]) -> None:
+    """YAML reads an unquoted timestamp as a datetime; the API speaks ISO-8601 text (UTC ``Z``)."""
+    for name in _DATE_TIMES:
+        value = obj.get(name)
+        if isinstance(value, datetime):
+            moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+            obj[name] = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        elif isinstance(value, date):
+            obj[name] = f"{value.isoformat()}T00:00:00Z"
+
+
 def check(schema: GraphQLSchema, collection: str, obj: Mapping[str, Any], where: str) -> None:
     """Refuse, with the scenario path, what the API could never have returned."""
+    for name in _DATE_TIMES:
+        value = obj.get(name)
+        if value is not None and not (isinstance(value, str) and _DATE_TIME.match(value)):
+            raise ConfigError(f"{where}.{name}: a date and time is ISO-8601, such as 2026-10-01T12:00:00Z; got {value!r}")
     for name in _REQUIRED[collection]:
         if not isinstance(obj.get(name), str) or not obj[name]:
             raise ConfigError(f"{where}: '{name}' is required (a non-empty string)")

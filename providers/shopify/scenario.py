@@ -123,6 +123,7 @@ def _load_shop(handle: str, body: Any, schema: GraphQLSchema) -> Shop:
             if owner is not None and owner not in shop.apps:
                 known = ", ".join(sorted(shop.apps)) or "none"
                 raise ConfigError(f"{at}.app: {owner!r} is not an app of this shop (apps: {known})")
+            objects.normalise_times(obj)
             objects.check(schema, name, obj, at)
             if "id" in obj:
                 obj["id"] = _scenario_id(obj["id"], f"{at}.id")

@@ -317,6 +317,13 @@ def test_the_sandbox_log_names_the_graphql_operation() -> None:
 # -- scenario ------------------------------------------------------------------------------------
 
 
+def test_unquoted_yaml_timestamps_become_the_apis_text() -> None:
+    section = yaml.safe_load("s: {orders: [{id: 1, name: '#1', createdAt: 2026-03-01T10:00:00+01:00}]}")
+    emulator = ShopifyEmulator(today=lambda: TODAY)
+    emulator.load(section)
+    assert emulator.dump()["s"]["orders"][0]["createdAt"] == "2026-03-01T09:00:00Z"
+
+
 def test_dump_gives_back_the_scenario_layout(emu: ShopifyEmulator) -> None:
     state = emu.dump()["demo-shop"]
     assert state["apps"]["lumen-ops"]["title"] == "Lumen Ops"
@@ -338,6 +345,7 @@ def test_dump_gives_back_the_scenario_layout(emu: ShopifyEmulator) -> None:
         ({"carrier_services": [{"id": 5, "name": "A"}, {"id": 5, "name": "B"}]}, "appears twice"),
         ({"app_subscriptions": [{"name": "P", "price": "29 euros"}]}, "money is written"),
         ({"plan": "gold"}, "not one of"),
+        ({"orders": [{"name": "#1", "createdAt": "yesterday"}]}, "ISO-8601"),
     ],
 )
 def test_a_bad_scenario_is_refused_with_its_path(change: dict[str, Any], words: str) -> None:

@@ -98,6 +98,15 @@ def test_actual_cost_counts_what_came_back() -> None:
     assert cost.query_cost(SCHEMA, document, data={"orders": {"edges": []}}) == 2
 
 
+def test_actual_cost_of_nested_connections_counts_each_item() -> None:
+    from graphql import parse
+
+    document = parse("{ orders(first: 10) { nodes { id lineItems(first: 5) { nodes { id } } } } }")
+    assert cost.query_cost(SCHEMA, document) == 2 + 10 * (1 + 2 + 5)
+    data = {"orders": {"nodes": [{"id": "a", "lineItems": {"nodes": [{"id": "x"}] * n}} for n in (0, 1, 3)]}}
+    assert cost.query_cost(SCHEMA, document, data=data) == 2 + (1 + 2) + (1 + 3) + (1 + 5)
+
+
 def test_the_bucket_restores_at_its_rate_and_never_overfills() -> None:
     clock = Clock()
     bucket = cost.CostBucket(cost.PLANS["standard"], clock)
