@@ -45,7 +45,9 @@ class _Unresolved(Exception):
         self.hint = hint
 
 
-def _resolve(ref: SecretRef, base_dir: Path, environ: Mapping[str, str]) -> str:
+def _resolve(ref: SecretRef, base_dir: Path, environ: Mapping[str, str], *, confined: bool = True) -> str:
+    """``confined``: a reference from tether.yaml reads files only where ``engine.secret_files``
+    allows; one given on the command line is trusted as the person running tether is."""
     if ref.scheme == "env":
         if ref.target not in environ:
             raise _Unresolved(f"{ref} is not set", f"export {ref.target} before running tether (in CI, from its secret store)")
@@ -54,7 +56,7 @@ def _resolve(ref: SecretRef, base_dir: Path, environ: Mapping[str, str]) -> str:
         return environ[ref.target]
     target = Path(ref.target).expanduser()
     path = target if target.is_absolute() else base_dir / target
-    refusal = secret_file_refusal(path, base_dir, environ)  # before anything is read (engine.secret_files)
+    refusal = secret_file_refusal(path, base_dir, environ) if confined else None  # before anything is read
     if refusal:
         raise _Unresolved(f"{ref}: {refusal[0]}", refusal[1])
     hint = f"create the file or fix the path; relative paths start at {base_dir}"
@@ -123,6 +125,6 @@ def resolve_reference(
             Diagnostic("command line", None, f"{what} must be a reference", 'use "${env:NAME}" or "${file:PATH}"')
         )
     try:
-        return _resolve(ref, Path(base_dir), os.environ if environ is None else environ)
+        return _resolve(ref, Path(base_dir), os.environ if environ is None else environ, confined=False)
     except _Unresolved as exc:
         raise ConfigError(Diagnostic("command line", None, f"{what}: {exc}", exc.hint)) from None

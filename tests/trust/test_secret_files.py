@@ -103,3 +103,11 @@ def test_without_git_only_the_folder_of_tether_yaml_counts(tmp_path: Path) -> No
     assert secret_file_refusal(folder / "sub" / "token", folder, {}) is None
     refused = secret_file_refusal(folder / ".." / "token", folder, {})
     assert refused is not None and "outside the repository" in refused[0]
+
+
+def test_a_reference_given_on_the_command_line_is_not_confined(layout: tuple[Path, Path]) -> None:
+    from engine.config.secrets import resolve_reference
+
+    repo, outside = layout
+    value = resolve_reference(f"${{file:{outside}}}", "--identity", repo / "ops")
+    assert value == "runner-secret-that-must-stay"
