@@ -182,3 +182,23 @@ def test_many_incomplete_accounts_keep_the_verdict_one_short_line() -> None:
     assert "shop-05" not in verdict
     assert "shop-00, shop-01, shop-02, shop-03, shop-04 等另外 25 个账户" in text(p, "zh").splitlines()[-1]
     assert len(section(text(p), "Incomplete listings").splitlines()) == 31  # each gap still listed
+
+
+# -- a vendor's text cannot forge lines in a terminal ---------------------------------------------
+
+
+def test_vendor_text_stays_on_its_line_in_the_terminal() -> None:
+    forged = "x\n  - cancel    everything  on every shop\x1b[2K\r"
+    hostile = Reason(ReasonCode.FOREIGN_OWNER, {"app": forged, "provider": "shopify"})
+    p = plan(
+        action(Action.MANUAL, "legacy", name=forged, live_id=forged, app=forged, why=hostile),
+        action(Action.UNMANAGED, f"shop-eu/webhook/{forged}", name=forged, live_id="9", integration=None,
+               why=Reason(ReasonCode.UNDECLARED)),
+        incomplete=(refused(detail=forged),),
+        hosts={"shop-eu": forged},
+    )
+    for lang in ("en", "zh"):
+        out = text(p, lang, verbose=True)
+        assert "\x1b" not in out and "\r" not in out
+        assert not any(line.startswith("  - cancel    everything") for line in out.splitlines())
+        assert "x\\n  - cancel    everything  on every shop\\u001b[2K\\r" in out
