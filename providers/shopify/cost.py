@@ -20,7 +20,9 @@ What Shopify documents (https://shopify.dev/docs/apps/build/apis/graphql-admin/r
 
 Two figures are ours, and said so: the page we could read gives restore rates but not bucket
 sizes, so the bucket holds 20 seconds of restore (2,000 points on Standard), the ratio of every
-figure Shopify has published before (1,000 points at 50/second); and a connection costs 2 plus
+figure Shopify has published before (1,000 points at 50/second), and what Shopify's own forum
+shows a Standard store answering (``maximumAvailable: 2000``, ``restoreRate: 100``:
+https://community.shopify.com/t/manage-legal-policies/376379); and a connection costs 2 plus
 its size times the cost of one item (an item being an object: 1 plus what it selects), which
 gives Shopify's well-known 52 for ``orders(first: 50) { edges { node { id } } }``.
 """

@@ -8,8 +8,8 @@ The sandbox mounts it at ``/shopify``; shop ``H`` lives at ``/shopify/H`` in pla
 What it answers, each from Shopify's documentation:
 
 - a token that belongs to no installed app: 401 ``{"errors": "[API] Invalid API key or access
-  token (unrecognized login or wrong password)"}``
-  (https://shopify.dev/docs/api/usage/response-codes);
+  token (unrecognized login or wrong password)"}``, Shopify's own words as its API sends them (we
+  found no reference page that prints them);
 - versions as ``versions.py`` says (supported, release candidate, ``unstable``; a retired one falls
   forward to the oldest supported; one that never existed is 404), with ``X-Shopify-API-Version``
   naming the version that answered;

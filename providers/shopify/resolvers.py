@@ -20,9 +20,11 @@ Who sees and changes what, as Shopify documents it (docs/vendors.md has the tabl
   (https://shopify.dev/docs/api/admin-graphql/2026-10/mutations/appUninstall); Shopify then
   deletes the app's webhook subscriptions and its token stops working.
 
-A missing access scope is Shopify's ``ACCESS_DENIED`` error on that field
-(https://shopify.dev/docs/api/usage/access-scopes); a write scope grants the read scope of the same
-resource.
+A missing access scope is Shopify's ``ACCESS_DENIED`` error on that field, "Access denied for
+<field-name>. Required access: <access scope required> access scope", with the code, a
+documentation link and the required scope in ``extensions``
+(https://shopify.dev/changelog/new-error-messages-for-graphql-operations-without-necessary-access-scopes);
+a write scope grants the read scope of the same resource.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from providers.shopify import objects, versions
 from providers.shopify.scenario import App, Shop
 
 Info = GraphQLResolveInfo[Any]
-ACCESS_SCOPES_DOC = "https://shopify.dev/docs/api/usage/access-scopes"
+ACCESS_SCOPES_DOC = "https://shopify.dev/api/usage/access-scopes"  # the link Shopify sends
 PAGINATION_DOC = "https://shopify.dev/docs/api/usage/pagination-graphql"
 MAX_PAGE = 250  # https://shopify.dev/docs/api/usage/limits: "a maximum size of 250"
 ACTIVE_STATUSES = frozenset({"ACTIVE", "FROZEN", "PENDING"})
