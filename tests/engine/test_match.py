@@ -34,3 +34,21 @@ def test_examples_from_tether_files() -> None:
     assert glob_matcher("a*a")("aa")
     assert value_matches("Legacy*", "LegacyERP") and not value_matches("legacy*", "LegacyERP")
     assert not value_matches("*", None) and not value_matches("*", True)
+
+
+def test_app_selects_on_the_owning_app_unless_the_vendor_object_has_its_own_app_field() -> None:
+    from engine import match
+    from engine.model import Kind, LiveBinding
+    from engine.plan import Index, binding_matches
+
+    owned = LiveBinding("shop", "shopify", Kind.WEBHOOK, "1", "h", "active", "hooks", {"topic": "x"}, app="LegacyERP")
+    other = LiveBinding("shop", "shopify", Kind.WEBHOOK, "2", "h", "active", "hooks", {"topic": "x"}, app="Lumen Ops")
+    unknown = LiveBinding("shop", "shopify", Kind.WEBHOOK, "3", "h", "active", "hooks", {"topic": "x"})
+    raw_app = LiveBinding("shop", "http", Kind.APP, "4", "a", "active", "apps", {"app": "Raw"}, app="Owner")
+    live = [owned, other, unknown, raw_app]
+    for selector in ({"app": "LegacyERP"}, {"app": "Legacy*"}, {"app": "Raw"}, {"app": "Owner"}):
+        expected = [b for b in live if match.binding_matches(selector, b)]
+        assert [b for b in live if binding_matches(selector, b)] == expected
+        assert Index(live).select(selector) == expected
+    assert Index(live).select({"app": "LegacyERP"}) == [owned]
+    assert Index(live).select({"app": "Raw"}) == [raw_app]  # the vendor's own field wins

@@ -26,7 +26,7 @@ from rich.console import Console
 
 from engine.config import load_config
 from engine.plan import Plan, PlanOptions, make_plan
-from engine.planfile import dumps
+from engine.planfile import dumps, plan_from_json
 from engine.render.markdown import render_markdown
 from engine.render.text import render_plan
 from states.codec import decode
@@ -99,3 +99,11 @@ def test_golden_plan(case: Path) -> None:
             if not REGENERATE:
                 pytest.fail(f"{expected_file} was missing and has been written; review and commit it")
         assert actual == expected_file.read_text(encoding="utf-8"), f"{case.name}/{name} differs (make golden to accept)"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_golden_plan_json_is_valid_and_reads_back(case: Path) -> None:
+    """Every golden plan passes the plan schema and reads back to the same plan, reasons and gaps
+    included."""
+    plan, _, _, _ = plan_case(case)
+    assert plan_from_json(json.loads(dumps(plan)), case.name) == plan
