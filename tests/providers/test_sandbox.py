@@ -21,10 +21,11 @@ import httpx
 import pytest
 
 from engine.errors import ConfigError
-from providers import sandbox as sandbox_module
 from providers.http import HttpFactory, ResponseLost
 from providers.sandbox import FaultRule, Sandbox, SandboxError, demo_scenario
-from providers.sandbox_server import SandboxServer, check_bind_host, serve
+from providers.sandbox import requestlog as requestlog_module
+from providers.sandbox import scenario as scenario_module
+from providers.sandbox_server import SandboxServer, check_bind_host, loopback_origins, serve
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = "http://127.0.0.1:8787"
@@ -240,7 +241,7 @@ def test_demo_merges_each_providers_demo_yaml(tmp_path: Path, monkeypatch: pytes
     (tmp_path / "unmounted").mkdir()
     (tmp_path / "unmounted" / "demo.yaml").write_text("unmounted:\n  t: {}\n")
     (tmp_path / "no_demo").mkdir()
-    monkeypatch.setattr(sandbox_module, "DEMO_ROOT", tmp_path)
+    monkeypatch.setattr(scenario_module, "DEMO_ROOT", tmp_path)
 
     assert set(demo_scenario()) == {"shop", "vendor", "unmounted"}
     sandbox, items = make_sandbox()
@@ -291,16 +292,16 @@ def test_admin_paths_answer_json_errors() -> None:
     assert call(sandbox, "GET", "/_sandbox").json()["mounts"]["shop"] == "/shop"
 
 
-def test_request_log_records_method_path_status_and_never_secrets() -> None:
+def test_request_log_records_method_path_query_headers_and_never_secrets() -> None:
     sandbox, _ = make_sandbox()
     call(
         sandbox,
         "POST",
-        "/shop/acme/items?token=canary-secret",
+        "/shop/acme/items?token=canary-secret&limit=5&client_secret=canary-secret&empty=",
         json={"id": 3, "password": "canary-secret"},
         headers={"Authorization": "Bearer canary-secret", "X-Shopify-Access-Token": "canary-secret"},
     )
-    call(sandbox, "GET", "/nowhere?api_key=canary-secret")
+    call(sandbox, "GET", "/nowhere?api_key=canary-secret&page_info=abc%3D%3D")
     call(sandbox, "GET", "/_sandbox/state")  # admin calls are not part of what the store received
     response = call(sandbox, "GET", "/_sandbox/requests")
     assert "canary" not in response.text
@@ -309,16 +310,41 @@ def test_request_log_records_method_path_status_and_never_secrets() -> None:
         ("POST", "/shop/acme/items", 201),
         ("GET", "/nowhere", 404),
     ]
-    assert set(entries[0]) == {"method", "path", "status", "ms", "time"}
-    assert entries[0]["ms"] >= 0 and entries[0]["time"].endswith("Z")
+    first, second = entries
+    assert set(first) == {"method", "path", "query", "status", "ms", "time", "headers"}  # not GraphQL
+    assert first["query"] == "token=***&limit=5&client_secret=***&empty="
+    assert second["query"] == "api_key=***&page_info=abc%3D%3D"  # as sent, only secrets masked
+    assert {"authorization", "x-shopify-access-token", "content-type"} <= set(first["headers"])
+    assert first["headers"] == sorted(first["headers"])
+    assert first["ms"] >= 0 and first["time"].endswith("Z")
 
     assert call(sandbox, "DELETE", "/_sandbox/requests").status_code == 200
     assert call(sandbox, "GET", "/_sandbox/requests").json() == []
 
 
+@pytest.mark.parametrize(
+    ("body", "operation"),
+    [
+        ({"query": "query ListHooks($first: Int!) { webhookSubscriptions(first: $first) { nodes { id } } }"}, "ListHooks"),
+        ({"query": "# a comment naming query Nope\nmutation Drop { webhookSubscriptionDelete(id: 1) { userErrors { field } } }"}, "Drop"),
+        ({"query": "query A { a } query B { b }", "operationName": "B"}, "B"),
+        ({"query": "{ shop { name } }"}, None),
+    ],
+)
+def test_request_log_names_the_graphql_operation_without_keeping_the_body(body: dict[str, str], operation: str | None) -> None:
+    sandbox, _ = make_sandbox()
+    body = {**body, "variables": {"token": "canary-secret"}}  # type: ignore[dict-item]
+    call(sandbox, "POST", "/vendor/admin/api/2026-10/graphql.json", json=body)
+    call(sandbox, "POST", "/vendor/items", json={"name": "not graphql"})
+    graphql, plain = sandbox.requests()
+    assert "operation" in graphql and graphql["operation"] == operation
+    assert "operation" not in plain
+    assert "canary" not in str(sandbox.requests()) and "webhookSubscription" not in str(graphql)
+
+
 def test_request_log_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert sandbox_module.REQUEST_LOG_LIMIT == 10_000
-    monkeypatch.setattr(sandbox_module, "REQUEST_LOG_LIMIT", 5)
+    assert requestlog_module.REQUEST_LOG_LIMIT == 10_000
+    monkeypatch.setattr(requestlog_module, "REQUEST_LOG_LIMIT", 5)
     sandbox, _ = make_sandbox()
     for n in range(12):
         call(sandbox, "GET", f"/vendor/{n}")
@@ -622,6 +648,22 @@ def test_concurrent_httpx_clients_share_the_server() -> None:
     with SandboxServer(sandbox) as server:
         asyncio.run(run(server.url))
     assert len(items.tenants["acme"]) == 42
+
+
+def test_the_server_listens_on_one_loopback_origin_per_tenant_when_asked() -> None:
+    """Real tenants are separate origins (a shop is its own host), and a client keeps one pool per
+    origin: with ``origins`` the sandbox answers on as many loopback addresses, one port."""
+    sandbox, items = make_sandbox()
+    with SandboxServer(sandbox, origins=3) as server:
+        urls = server.urls()
+        assert urls == [f"http://127.0.0.{n}:{server.port}" for n in (1, 2, 3)] and urls[0] == server.url
+        for n, url in enumerate(urls):
+            answer = httpx.post(f"{url}/shop/acme/items", json={"id": 200 + n})
+            assert answer.status_code == 201
+    assert len(items.tenants["acme"]) == 5
+    assert loopback_origins(252)[-2:] == ["127.0.1.1", "127.0.1.2"]
+    with pytest.raises(SandboxError, match="origins must be between"):
+        loopback_origins(0)
 
 
 def test_serve_reports_the_bound_port_and_stops_on_request() -> None:

@@ -1,4 +1,5 @@
-"""The sandbox: every provider emulator mounted behind one router, plus faults and a request log.
+"""The router: every provider emulator mounted behind one prefix each, the faults and the request
+log around them, and the admin paths under ``/_sandbox``.
 
 Provider code is exercised against the vendors' own paths and JSON shapes by pointing its endpoint
 at the sandbox (SPEC section 8). The emulators model the vendors; the sandbox adds what no single
@@ -6,41 +7,35 @@ emulator should own:
 
 - routing by mount prefix (longest wins), so ``/amazon-sp/auth/o2/token`` can belong to a different
   emulator than ``/amazon-sp`` if one is ever split out;
-- a scenario that is kept, so ``POST /_sandbox/reset`` restores the exact starting world between
-  test runs or demo takes;
-- injected faults: latency (awaited, so slow answers never serialise other requests; the
-  emulator acts on arrival and the answer waits out the latency), a seeded
-  random 503 rate, and scripted rules that answer a status or *drop* a response after the emulator
-  acted on it, which is how a lost response to a cancel is reproduced;
-- a bounded log of what arrived. It holds method, path, status and timing only: headers, query
-  strings and bodies carry credentials, and a sandbox log must be safe to paste into an issue.
+- a scenario that is kept, so ``POST /_sandbox/reset`` restores the exact starting world;
+- injected faults (``faults``): latency (the emulator acts on arrival and the answer waits out the
+  latency, awaited, so slow answers never serialise other requests), a seeded random 503 rate,
+  and scripted rules that answer a status or drop a response after the emulator acted on it;
+- a bounded log of what arrived (``requestlog``): never a header's value, never a body.
 
 The same object serves in-process (``handle``, ``ahandle``, ``transport()``) and over real HTTP
-(``providers.sandbox_server``); both paths share ``respond``/``arespond`` so they cannot drift.
+(``providers.sandbox.server``); both paths share ``respond``/``arespond`` so they cannot drift.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
-import fnmatch
 import json
 import logging
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote
 
 import httpx
-import yaml
 
+from providers.sandbox.errors import SandboxError
+from providers.sandbox.faults import Faults, parse_faults
+from providers.sandbox.requestlog import Arrival, RequestLog
+from providers.sandbox.scenario import as_scenario, plain_copy, read_scenario
 from providers.sdk.errors import ConfigError, Diagnostic, TetherError
 
 if TYPE_CHECKING:
@@ -49,249 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tether.sandbox")
 
 ADMIN_PREFIX = "/_sandbox"
-REQUEST_LOG_LIMIT = 10_000
-DEMO_ROOT = Path(__file__).resolve().parent  # every ``<provider package>/demo.yaml`` under here
 _FAULT_BODY = {"errors": "sandbox fault"}
-
-
-class SandboxError(TetherError):
-    """A sandbox setting or request the user got wrong (bad fault rule, refused bind address)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Scenarios
-
-
-def _yaml_file(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            Diagnostic(
-                str(path),
-                None,
-                "scenario file not found",
-                hint="pass 'demo' or the path to a scenario YAML file",
-            )
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(Diagnostic(str(path), None, f"cannot read scenario file: {exc}")) from None
-    if text.lstrip().startswith("{"):
-        # JSON is YAML too, and a generated scenario of hundreds of shops (tens of megabytes)
-        # parses ~50x faster as JSON; anything json refuses goes to the YAML parser below.
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass
-    try:
-        # libyaml's parser when present: the same safe loader, several times faster.
-        return yaml.load(text, Loader=_SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(
-            Diagnostic(str(path), line, f"invalid YAML: {problem}", hint="fix the syntax and retry")
-        ) from None
-
-
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-_IMMUTABLE = (str, int, float, bool, type(None), date, datetime)
-
-
-def plain_copy(value: Any) -> Any:
-    """A deep copy of parsed YAML/JSON (dicts, lists, scalars, dates) several times faster than
-    ``copy.deepcopy``, which a scenario goes through on every load and reset; anything else
-    still goes through ``copy.deepcopy``."""
-    kind = type(value)
-    if kind is dict:
-        return {key: plain_copy(item) for key, item in value.items()}
-    if kind is list:
-        return [plain_copy(item) for item in value]
-    if isinstance(value, _IMMUTABLE):
-        return value
-    return copy.deepcopy(value)
-
-
-def _as_scenario(data: Any, origin: str) -> dict[str, Any]:
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise ConfigError(
-            Diagnostic(
-                origin,
-                None,
-                f"a scenario must map provider names to their sections, not a {type(data).__name__}",
-            )
-        )
-    return {str(key): value for key, value in data.items()}
-
-
-def demo_scenario(root: Path | None = None) -> dict[str, Any]:
-    """The built-in ``demo``: every provider package's ``demo.yaml``, merged at the top level.
-
-    Each provider owns its own section so its emulator and its demo data change together; a
-    provider defined by two files is an error rather than a silent override.
-    """
-    root = root if root is not None else DEMO_ROOT
-    merged: dict[str, Any] = {}
-    origin: dict[str, Path] = {}
-    for file in sorted(root.glob("*/demo.yaml")):
-        for name, section in _as_scenario(_yaml_file(file), str(file)).items():
-            if name in merged:
-                raise ConfigError(
-                    Diagnostic(str(file), None, f"provider {name!r} is already defined in {origin[name]}")
-                )
-            merged[name] = section
-            origin[name] = file
-    return merged
-
-
-def read_scenario(source: str) -> dict[str, Any]:
-    """``demo`` or the path of a YAML scenario file, parsed (never executed: safe_load)."""
-    if source == "demo":
-        return demo_scenario()
-    path = Path(source)
-    return _as_scenario(_yaml_file(path), str(path))
-
-
-# --------------------------------------------------------------------------------------------
-# Faults
-
-
-_RULE_KEYS = frozenset({"method", "path", "status", "action", "count", "after"})
-_FAULT_KEYS = frozenset({"latency_ms", "error_rate", "rate_limits", "rules"})
-
-
-def _integer(value: Any, what: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SandboxError(f"{what} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
-@dataclass
-class FaultRule:
-    """One scripted failure: the first ``after`` matches pass, the next ``count`` fail."""
-
-    method: str = "*"
-    path: str = "*"
-    status: int | None = None
-    action: str | None = None  # "drop": the emulator acts, the response is lost
-    count: int = 1
-    after: int = 0
-    seen: int = 0
-    fired: int = 0
-
-    @classmethod
-    def parse(cls, raw: Any, index: int = 0) -> FaultRule:
-        where = f"fault rule {index + 1}"
-        if not isinstance(raw, Mapping):
-            raise SandboxError(f"{where} must be an object, got {type(raw).__name__}")
-        unknown = sorted(set(raw) - _RULE_KEYS)
-        if unknown:
-            raise SandboxError(
-                f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(_RULE_KEYS))}"
-            )
-        method = raw.get("method", "*")
-        path = raw.get("path", "*")
-        if not isinstance(method, str) or not method:
-            raise SandboxError(f"{where}: method must be a string such as 'POST' or '*'")
-        if not isinstance(path, str) or not path:
-            raise SandboxError(f"{where}: path must be a glob on the full path, e.g. '/stripe/v1/*'")
-        status = raw.get("status")
-        action = raw.get("action")
-        if (status is None) == (action is None):
-            raise SandboxError(f"{where}: give exactly one of status (e.g. 503) or action ('drop')")
-        if status is not None:
-            status = _integer(status, f"{where}: status", minimum=200)
-            if status > 599:
-                raise SandboxError(f"{where}: status must be an HTTP status (200-599), got {status}")
-        if action is not None and action != "drop":
-            raise SandboxError(f"{where}: the only action is 'drop', got {action!r}")
-        return cls(
-            method=method.upper(),
-            path=path,
-            status=status,
-            action=action,
-            count=_integer(raw.get("count", 1), f"{where}: count", minimum=1),
-            after=_integer(raw.get("after", 0), f"{where}: after", minimum=0),
-        )
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method == "*" or self.method == method) and fnmatch.fnmatchcase(path, self.path)
-
-    def fires(self) -> bool:
-        """Count one matching request; true when this one is to fail."""
-        self.seen += 1
-        if self.seen <= self.after or self.fired >= self.count:
-            return False
-        self.fired += 1
-        return True
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"method": self.method, "path": self.path}
-        if self.status is not None:
-            out["status"] = self.status
-        else:
-            out["action"] = self.action
-        out.update(count=self.count, after=self.after, matched=self.seen, remaining=self.count - self.fired)
-        return out
-
-
-@dataclass
-class Faults:
-    latency_ms: float = 0.0
-    error_rate: float = 0.0
-    rate_limits: bool = True
-    rules: list[FaultRule] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "latency_ms": self.latency_ms,
-            "error_rate": self.error_rate,
-            "rate_limits": self.rate_limits,
-            "rules": [rule.as_dict() for rule in self.rules],
-        }
-
-
-def _parse_faults(changes: Any, current: Faults) -> Faults:
-    """A new ``Faults`` with ``changes`` applied; validates everything before anything changes."""
-    if not isinstance(changes, Mapping):
-        raise SandboxError("faults must be a JSON object")
-    unknown = sorted(set(changes) - _FAULT_KEYS)
-    if unknown:
-        raise SandboxError(
-            f"unknown fault setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_FAULT_KEYS))}"
-        )
-    new = Faults(current.latency_ms, current.error_rate, current.rate_limits, list(current.rules))
-    if "latency_ms" in changes:
-        value = changes["latency_ms"]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 600_000:
-            raise SandboxError(f"latency_ms must be a number of milliseconds (0-600000), got {value!r}")
-        new.latency_ms = float(value)
-    if "error_rate" in changes:
-        value = changes["error_rate"]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise SandboxError(f"error_rate must be a probability between 0 and 1, got {value!r}")
-        new.error_rate = float(value)
-    if "rate_limits" in changes:
-        if not isinstance(changes["rate_limits"], bool):
-            raise SandboxError(f"rate_limits must be true or false, got {changes['rate_limits']!r}")
-        new.rate_limits = changes["rate_limits"]
-    if "rules" in changes:
-        rules = changes["rules"]
-        if rules is None:
-            rules = []
-        if not isinstance(rules, list):
-            raise SandboxError("rules must be a list of fault rules")
-        new.rules = [FaultRule.parse(raw, i) for i, raw in enumerate(rules)]
-    return new
-
-
-# --------------------------------------------------------------------------------------------
-# Emulator paths
 
 
 def path_segments(request: httpx.Request, path: str) -> list[str]:
@@ -311,9 +64,6 @@ def path_segments(request: httpx.Request, path: str) -> list[str]:
             return [unquote(part) for part in raw[len(prefix) :].split("/")]
     return path.split("/")
 
-
-# --------------------------------------------------------------------------------------------
-# The router
 
 
 class Reply(NamedTuple):
@@ -347,9 +97,6 @@ def _is_admin(path: str) -> bool:
     return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
 
 
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
 
 class Sandbox:
     """Mounts emulators by prefix and answers requests for all of them. Thread-safe.
@@ -380,7 +127,7 @@ class Sandbox:
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
         self._faults = Faults()
-        self._log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
+        self._log = RequestLog()
         self._scenario: dict[str, Any] = {}
         self.scenario_label = "empty"
 
@@ -407,7 +154,8 @@ class Sandbox:
     def scenario(self) -> dict[str, Any]:
         """A copy of the scenario that ``reset`` restores."""
         with self._lock:
-            return plain_copy(self._scenario)
+            copied: dict[str, Any] = plain_copy(self._scenario)
+            return copied
 
     def load_scenario(
         self, scenario: Mapping[str, Any], *, origin: str = "scenario", label: str | None = None
@@ -416,7 +164,7 @@ class Sandbox:
 
         All or nothing: if one emulator refuses its section, the previous scenario is reloaded.
         """
-        data = _as_scenario(scenario, origin)
+        data = as_scenario(scenario, origin)
         unknown = sorted(set(data) - set(self._emulators))
         if unknown:
             known = ", ".join(sorted(self._emulators)) or "none"
@@ -489,7 +237,7 @@ class Sandbox:
         """Change some fault settings (the rest stay); ``rules`` replaces the whole rule list."""
         merged = {**(changes or {}), **kwargs}
         with self._lock:
-            self._faults = _parse_faults(merged, self._faults)
+            self._faults = parse_faults(merged, self._faults)
             self._apply_rate_limits()
             return self._faults.as_dict()
 
@@ -501,7 +249,8 @@ class Sandbox:
 
     def _apply_rate_limits(self) -> None:
         for emulator in self._emulators.values():
-            emulator.enforce_rate_limits = self._faults.rate_limits
+            # Not part of the Emulator protocol: an emulator that models no limits ignores it.
+            emulator.enforce_rate_limits = self._faults.rate_limits  # type: ignore[attr-defined]
 
     @property
     def latency_ms(self) -> float:
@@ -510,25 +259,11 @@ class Sandbox:
     # -- request log ---------------------------------------------------------------------------
 
     def requests(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(entry) for entry in self._log]
+        """What arrived, oldest first (see ``requestlog``: no header values, no bodies)."""
+        return self._log.entries()
 
     def clear_requests(self) -> None:
-        with self._lock:
-            self._log.clear()
-
-    def _record(self, method: str, path: str, status: int, started: float, dropped: bool) -> None:
-        entry: dict[str, Any] = {
-            "method": method,
-            "path": path,
-            "status": status,
-            "ms": round((time.perf_counter() - started) * 1000, 2),
-            "time": _now_iso(),
-        }
-        if dropped:
-            entry["dropped"] = True
-        with self._lock:
-            self._log.append(entry)
+        self._log.clear()
 
     # -- answering -----------------------------------------------------------------------------
 
@@ -539,9 +274,10 @@ class Sandbox:
         if _is_admin(path):
             return Reply(self._admin(request, path[len(ADMIN_PREFIX) :] or "/"))
         method = request.method.upper()
+        arrival = Arrival(request, method, path, started)
         with self._lock:
             response, dropped = self._dispatch(request, method, path)
-        self._record(method, path, response.status_code, started, dropped)
+        self._log.record(arrival, response.status_code, dropped)
         return Reply(response, dropped)
 
     def arrive(self, request: httpx.Request) -> Pending:
@@ -557,11 +293,12 @@ class Sandbox:
         if latency <= 0 or _is_admin(path):
             return Pending(self.respond(request, _started=started), 0.0, None)
         method = request.method.upper()
+        arrival = Arrival(request, method, path, started)
         with self._lock:
             response, dropped = self._dispatch(request, method, path)
 
         def finish() -> None:
-            self._record(method, path, response.status_code, started, dropped)
+            self._log.record(arrival, response.status_code, dropped)
 
         delay = latency / 1000 - (time.perf_counter() - started)
         return Pending(Reply(response, dropped), max(0.0, delay), finish)
@@ -672,14 +409,3 @@ class Sandbox:
         except (ValueError, UnicodeDecodeError) as exc:
             raise SandboxError(f"the request body is not valid JSON ({exc})") from None
 
-
-_SERVER_NAMES = frozenset({"serve", "SandboxServer", "main_serve", "check_bind_host"})
-
-
-def __getattr__(name: str) -> Any:
-    # The HTTP server lives in its own module; re-export it lazily so importing either first works.
-    if name in _SERVER_NAMES:
-        from providers import sandbox_server
-
-        return getattr(sandbox_server, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
