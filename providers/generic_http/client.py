@@ -35,11 +35,24 @@ from providers.generic_http.options import (
 )
 from providers.generic_http.paging import PagingError, walk
 from providers.generic_http.templates import MISSING, MissingValue, dotted, render_path, render_value
-from providers.http import ApiClient, ResponseLost, TokenBucket, json_body
+from providers.http import ApiClient, TokenBucket, json_body
 from providers.manual.runbook import runbook_for
-from providers.sdk import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
+from providers.sdk import Authority, CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext, Runbook
 from providers.sdk.errors import AuthError, ConfigError, ProviderError
 from providers.sdk.model import Account, CancelAt, Gap, GapReason, Kind, Listing, LiveBinding
+
+AUTHORITY = tuple(
+    Authority(
+        resource="(options.resources)",
+        kind=kind,
+        who_sees="what the vendor's list endpoint returns to this credential, as the account's "
+        "options describe it; the vendor's own documentation says whose that is",
+        who_cancels="the vendor's cancel endpoint in the options, for this credential",
+        otherwise="the runbook in the options (navigation, contact): the vendor's back office",
+        source="docs/http-provider.md",
+    )
+    for kind in Kind
+)
 
 SIDES = ("provider",)
 _ERROR_LIMIT = 300
@@ -101,8 +114,20 @@ class HttpVendorProvider:
     name: ClassVar[str] = "http"
     # The class-level view covers every kind; each instance narrows it to its configured resources.
     capabilities: ClassVar[Capabilities] = Capabilities(
-        kinds=frozenset(Kind), sides=SIDES, verify=True, cancel_at=frozenset({CancelAt.NOW})
+        kinds=frozenset(Kind), sides=SIDES, verify=True, cancel_at=frozenset({CancelAt.NOW}), authority=AUTHORITY
     )
+
+    @staticmethod
+    def credential_hosts(account: Account) -> tuple[str, ...]:
+        """The endpoint's own host: an http vendor has no official host but the one configured,
+        which the first apply pins in the state (a later change needs an outside allowance)."""
+        host = httpx.URL(account.endpoint).host if account.endpoint else ""
+        return (host,) if host else ()
+
+    def runbook(self, binding: LiveBinding) -> Runbook:
+        outcome = self._runbook_outcome(self._resource(binding), binding, "")
+        assert outcome.runbook is not None
+        return outcome.runbook
 
     def __init__(self, ctx: ProviderContext, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._ctx = ctx
@@ -116,6 +141,7 @@ class HttpVendorProvider:
             sides=SIDES,
             verify=True,
             cancel_at=frozenset({CancelAt.NOW}),
+            authority=AUTHORITY,
         )
         self._api: ApiClient | None = None
         self._auth_params: dict[str, str] = {}
@@ -164,7 +190,7 @@ class HttpVendorProvider:
                     sleep=self._ctx.http.sleep,
                 )
             self._api = self._ctx.http.client(
-                self._ctx.account.endpoint,
+                self._ctx.account.endpoint or "",  # parse_options refused an account without one
                 provider=self.name,
                 account=self.account,
                 headers=headers,
@@ -219,69 +245,67 @@ class HttpVendorProvider:
             request_id=exc.request_id,
         )
 
-    async def _pages(self, endpoint: Endpoint, operation: str, path: str, params: Mapping[str, Any]) -> AsyncIterator[list[Any]]:
-        async for items in walk(
-            self._fetcher(operation), endpoint, path=path, params=params, base_url=self.api.base_url
-        ):
-            yield items
+    def _items(self, endpoint: Endpoint, operation: str, path: str, params: Mapping[str, Any]) -> AsyncIterator[Any]:
+        return walk(self._fetcher(operation), endpoint, path=path, params=params, base_url=self.api.base_url)
 
     # -- listing ----------------------------------------------------------------------------
 
-    async def _list_resource(self, resource: Resource, found: list[LiveBinding], problems: list[str]) -> bool:
-        """Append one resource's live bindings; return False when the list is not complete."""
-        complete = True
+    async def _list_resource(self, resource: Resource, found: list[LiveBinding], gaps: list[Gap]) -> None:
+        """Append one resource's live bindings; a resource that cannot be listed in full becomes
+        a gap of its kind (refused, failed, or a paging loop), and the other resources go on."""
         seen: set[str] = set()
-        duplicates: list[str] = []
         without_id = 0
+        where = f"{resource.name} (GET {resource.list.path})"
         try:
-            async for items in self._pages(resource.list, f"list:{resource.name}", resource.list.path, resource.list.params):
+            async for item in self._items(resource.list, f"list:{resource.name}", resource.list.path, resource.list.params):
                 self._granted = frozenset({"*"})
-                for item in items:
-                    raw_id = dotted(item, resource.fields.id) if isinstance(item, Mapping) else MISSING
-                    if raw_id is MISSING or raw_id is None or isinstance(raw_id, (Mapping, list)):
-                        without_id += 1
-                        continue
-                    binding_id = _as_text(raw_id)
-                    if binding_id in seen:
-                        duplicates.append(binding_id)
-                        continue
-                    seen.add(binding_id)
-                    if resource.gone.matches(item):
-                        continue
+                raw_id = dotted(item, resource.fields.id) if isinstance(item, Mapping) else MISSING
+                if raw_id is MISSING or raw_id is None or isinstance(raw_id, (Mapping, list)):
+                    without_id += 1
+                    continue
+                binding_id = _as_text(raw_id)
+                if binding_id in seen:
+                    raise PagingError(
+                        f"id {binding_id} came back more than once across pages; the vendor's paging "
+                        "shifted while it was read"
+                    )
+                seen.add(binding_id)
+                if not resource.gone.matches(item):
                     found.append(self._binding(resource, item, binding_id))
+        except PagingError as exc:
+            gaps.append(Gap(resource.kind, GapReason.CURSOR_LOOP, detail=f"{where}: {exc}"))
+            return
         except AuthError as exc:
-            raise self._auth_failure(exc) from None
+            if exc.status != 403:
+                raise self._auth_failure(exc) from None
+            right = f"GET {resource.list.path}"  # a generic vendor publishes no scope names
+            gaps.append(Gap(resource.kind, GapReason.REFUSED, {"right": right}, f"{where}: {exc}"))
+            return
         except ProviderError as exc:
-            problems.append(f"{resource.name}: {exc}; the listing is partial")
-            complete = False
+            params = {"status": str(exc.status)} if exc.status else {}
+            gaps.append(Gap(resource.kind, GapReason.FAILED, params, f"{where}: {exc}; the listing is partial"))
+            return
         if without_id:
-            problems.append(
-                f"{resource.name}: {without_id} item(s) without an id at {resource.fields.id!r} (fields.id); "
-                "they could not be listed"
+            gaps.append(
+                Gap(
+                    resource.kind,
+                    GapReason.FAILED,
+                    detail=f"{resource.name}: {without_id} item(s) without an id at {resource.fields.id!r} "
+                    "(fields.id); they could not be listed",
+                )
             )
-            complete = False
-        if duplicates:
-            shown = ", ".join(sorted(set(duplicates))[:5])
-            problems.append(
-                f"{resource.name}: id(s) {shown} came back more than once across pages; "
-                "the vendor's paging shifted while it was read"
-            )
-            complete = False
-        return complete
 
     async def list_bindings(self, kinds: frozenset[Kind]) -> Listing:
         found: list[LiveBinding] = []
-        problems: list[str] = []
-        complete = True
+        gaps: list[Gap] = []
         for resource in self.options.resources:
             if resource.kind in kinds:
-                complete = await self._list_resource(resource, found, problems) and complete
+                await self._list_resource(resource, found, gaps)
         return Listing(
             account=self.account,
             provider=self.name,
             bindings=tuple(found),
-            gaps=tuple(Gap(kind=None, reason=GapReason.FAILED, detail=p) for p in problems)
-            or (() if complete else (Gap(kind=None, reason=GapReason.FAILED),)),
+            gaps=tuple(gaps),
             granted=self._granted,
         )
 
@@ -317,9 +341,8 @@ class HttpVendorProvider:
             params = render_value(endpoint.params, binding.id, binding.raw)
         except MissingValue as exc:
             raise ProviderError(f"http {self.account}: dataset {dataset}: {exc}") from None
-        async for items in self._pages(endpoint, f"export:{dataset}", path, params):
-            for item in items:
-                yield item
+        async for item in self._items(endpoint, f"export:{dataset}", path, params):
+            yield item
 
     # -- cancel and verify ------------------------------------------------------------------
 
@@ -361,20 +384,18 @@ class HttpVendorProvider:
         if spec.idempotency_header:
             headers[spec.idempotency_header] = request.idempotency_key
         accept = set(spec.ok) | set(resource.gone.status) | set(spec.blocked) | set(spec.manual)
-        try:
-            response = await self.api.request(
-                spec.method,
-                path,
-                operation=f"cancel:{resource.name}",
-                params={**params, **self._auth_params},
-                json=body,
-                headers=headers,
-                idempotent=True if spec.idempotency_header else None,
-                accept=accept,
-                audit={"idempotency_key": request.idempotency_key, "live_id": binding.id},
-            )
-        except ResponseLost:
-            return await self._settle(binding)
+        # A lost answer (ResponseLostError) propagates: apply settles it by reading back.
+        response = await self.api.request(
+            spec.method,
+            path,
+            operation=f"cancel:{resource.name}",
+            params={**params, **self._auth_params},
+            json=body,
+            headers=headers,
+            idempotent=True if spec.idempotency_header else None,
+            accept=accept,
+            audit={"idempotency_key": request.idempotency_key, "live_id": binding.id},
+        )
         status = response.status_code
         request_id = response.headers.get(self.options.request_id_header)
         if status in spec.ok or (not spec.ok and 200 <= status < 300):
@@ -391,18 +412,6 @@ class HttpVendorProvider:
             f"({', '.join(map(str, spec.ok))}) does not list: {describe_error(response)}",
             status=status,
             request_id=request_id,
-        )
-
-    async def _settle(self, binding: LiveBinding) -> CancelOutcome:
-        """No response came to a cancel that must not be resent: read the binding back."""
-        current = await self.fetch(binding)
-        if current is None:
-            return CancelOutcome(CancelStatus.DONE, detail="no response to the cancel; re-reading shows it gone")
-        if current.pending_cancel:
-            return CancelOutcome(CancelStatus.SCHEDULED, detail="no response to the cancel; re-reading shows it scheduled")
-        raise ProviderError(
-            f"http {self.account}: no response to the cancel of {binding.id}, and it is still there; "
-            "nothing was resent; run apply again to retry"
         )
 
     async def fetch(self, binding: LiveBinding) -> LiveBinding | None:
@@ -443,11 +452,10 @@ class HttpVendorProvider:
     async def _find_in_list(self, resource: Resource, binding_id: str) -> LiveBinding | None:
         """Without a ``get`` endpoint, read the whole list; only a complete one proves absence."""
         try:
-            async for items in self._pages(resource.list, f"list:{resource.name}", resource.list.path, resource.list.params):
-                for item in items:
-                    raw_id = dotted(item, resource.fields.id) if isinstance(item, Mapping) else MISSING
-                    if raw_id is not MISSING and raw_id is not None and _as_text(raw_id) == binding_id:
-                        return None if resource.gone.matches(item) else self._binding(resource, item, binding_id)
+            async for item in self._items(resource.list, f"list:{resource.name}", resource.list.path, resource.list.params):
+                raw_id = dotted(item, resource.fields.id) if isinstance(item, Mapping) else MISSING
+                if raw_id is not MISSING and raw_id is not None and _as_text(raw_id) == binding_id:
+                    return None if resource.gone.matches(item) else self._binding(resource, item, binding_id)
         except AuthError as exc:
             raise self._auth_failure(exc) from None
         except PagingError as exc:

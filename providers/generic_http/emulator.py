@@ -41,6 +41,7 @@ from urllib.parse import unquote
 
 import httpx
 
+from providers.emulation import CursorError, decode_cursor, encode_cursor
 from providers.generic_http.options import STYLES
 from providers.generic_http.templates import MISSING, dotted, set_dotted
 from providers.sdk.errors import ConfigError
@@ -445,14 +446,11 @@ def _positive(text: str) -> int | None:
 
 
 def _encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+    return encode_cursor("items", offset)
 
 
 def _decode_cursor(cursor: str) -> int | None:
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return decode_cursor(cursor, "items")
+    except CursorError:
         return None
-    if not text.startswith("o:") or not text[2:].isdigit():
-        return None
-    return int(text[2:])

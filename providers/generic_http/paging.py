@@ -3,7 +3,9 @@
 A listing that silently stops early is worse than one that fails: the planner would see bindings
 as missing. So the walker stops only on a clear signal (an empty or short page, a reached total,
 no next cursor or link) and refuses what looks like a loop (a repeated cursor or link, a page
-identical to the one before, more than ``max_pages`` pages) with ``PagingError``.
+identical to the one before, more than ``max_pages`` pages) with ``PagingError``. The loop itself
+is the shared one (``providers.sdk.paging``); this module turns each style into "one page and the
+next request", and the next request, serialised, is the cursor the shared loop guards.
 
 "Short" means shorter than an earlier page, not shorter than the size asked for: vendors often
 cap the page size below the requested one, and treating their first capped page as the last would
@@ -13,6 +15,7 @@ the vendor reports no total.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -22,12 +25,10 @@ import httpx
 from providers.generic_http.options import Endpoint
 from providers.generic_http.templates import MISSING, dotted
 from providers.http import json_body
-from providers.sdk.errors import ProviderError
 from providers.sdk.model import canonical_json
+from providers.sdk.paging import Page, PagingError, paginate
 
-
-class PagingError(ProviderError):
-    """The vendor's pages cannot be trusted to be complete (a loop, or a body of the wrong shape)."""
+__all__ = ["PagingError", "page_items", "pager", "walk"]
 
 
 # (path or absolute URL, query params: a mapping or httpx.QueryParams) -> the response
@@ -59,99 +60,103 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme, parts.netloc
 
 
-async def walk(
+def _state(target: str, query: Any) -> str:
+    """The next request as an opaque cursor for ``providers.sdk.paging``: a repeated cursor, link
+    or page is then a repeated cursor, which the shared loop refuses."""
+    return canonical_json([target, list(httpx.QueryParams(query).multi_items())])
+
+
+def _request(cursor: str) -> tuple[str, httpx.QueryParams]:
+    target, pairs = json.loads(cursor)
+    return str(target), httpx.QueryParams([(str(k), str(v)) for k, v in pairs])
+
+
+def pager(
     fetch: Fetch,
     endpoint: Endpoint,
     *,
     path: str,
     params: Mapping[str, Any],
     base_url: str,
-) -> AsyncIterator[list[Any]]:
-    """Yield the items of each page in order; raise ProviderError / PagingError on failure."""
+) -> Callable[[str | None], Awaitable[Page[Any]]]:
+    """One page of the collection per call, in any pagination style, for ``paginate``."""
     pag = endpoint.pagination
     style = pag.style
     where = f"{path}"
-    query: Any = dict(params)
+    first: Any = dict(params)
     if pag.size is not None and pag.size_param and style != "none":
-        query[pag.size_param] = pag.size
-    target = path
-    number = pag.start
-    offset = 0
+        first[pag.size_param] = pag.size
     if style == "page" and pag.param:
-        query[pag.param] = number
+        first[pag.param] = pag.start
     elif style == "offset" and pag.param:
-        query[pag.param] = offset
+        first[pag.param] = 0
+    seen = {"longest": 0, "fetched": 0, "pages": 0}
+    previous: list[str | None] = [None]
 
-    seen_cursors: set[str] = set()
-    seen_links: set[str] = set()
-    longest = 0
-    fetched = 0
-    previous: str | None = None
-    pages = 0
-    while True:
-        pages += 1
-        if pages > pag.max_pages:
-            raise PagingError(
-                f"{where}: stopped after {pag.max_pages} pages (pagination.max_pages); "
-                "the vendor may be ignoring the paging parameters"
-            )
+    async def page(cursor: str | None) -> Page[Any]:
+        target, query = (path, httpx.QueryParams(first)) if cursor is None else _request(cursor)
         response = await fetch(target, query)
+        seen["pages"] += 1
         body = _json(response, where)
         items = page_items(body, endpoint.items, where)
         if items:
             digest = canonical_json(items)
-            if digest == previous:
-                raise PagingError(f"{where}: page {pages} repeats page {pages - 1}; the pagination settings do not move forward")
-            previous = digest
-        yield items
-
+            if digest == previous[0]:
+                raise PagingError(
+                    f"{where}: page {seen['pages']} repeats the page before; the pagination settings do not move forward"
+                )
+            previous[0] = digest
         if style == "none":
-            return
+            return Page(items, None)
         if style in ("page", "offset"):
             if not items:
-                return
-            fetched += len(items)
+                return Page(items, None)
+            seen["fetched"] += len(items)
             total = dotted(body, pag.total) if pag.total else MISSING
-            if isinstance(total, int) and not isinstance(total, bool) and fetched >= total:
-                return
-            if len(items) < longest:
-                return
-            longest = max(longest, len(items))
-            if style == "page":
-                number += 1
-                query[pag.param or "page"] = number
-            else:
-                offset += len(items)
-                query[pag.param or "offset"] = offset
-            continue
+            if isinstance(total, int) and not isinstance(total, bool) and seen["fetched"] >= total:
+                return Page(items, None)
+            if len(items) < seen["longest"]:
+                return Page(items, None)
+            seen["longest"] = max(seen["longest"], len(items))
+            name = pag.param or style
+            current = int(query.get(name, pag.start if style == "page" else 0))
+            upcoming = current + 1 if style == "page" else current + len(items)
+            return Page(items, _state(target, query.set(name, str(upcoming))))
         if style == "cursor":
             if pag.has_more and dotted(body, pag.has_more) is False:
-                return
-            cursor = dotted(body, pag.next) if pag.next else MISSING
-            if cursor is MISSING or cursor is None or cursor == "":
-                return
-            key = str(cursor)
-            if key in seen_cursors:
-                raise PagingError(f"{where}: the cursor {key[:40]!r} came back twice; stopping to avoid a loop")
-            seen_cursors.add(key)
-            query[pag.param or "cursor"] = cursor
-            continue
-        # link
-        following = response.links.get("next", {}).get("url")
-        if not following:
-            return
-        seen_links.add(str(response.url))
-        absolute = urljoin(str(response.url), following)
+                return Page(items, None)
+            token = dotted(body, pag.next) if pag.next else MISSING
+            if token is MISSING or token is None or token == "":
+                return Page(items, None)
+            return Page(items, _state(target, query.set(pag.param or "cursor", str(token))))
+        next_link = response.links.get("next", {}).get("url")  # link
+        if not next_link:
+            return Page(items, None)
+        absolute = urljoin(str(response.url), str(next_link))
         if _origin(absolute) != _origin(base_url):
             raise PagingError(
                 f"{where}: the Link rel=next points to {urlsplit(absolute).netloc}, another host; "
                 "not following it with this account's credentials"
             )
-        if absolute in seen_links:
-            raise PagingError(f"{where}: the Link rel=next repeats an earlier page; stopping to avoid a loop")
-        seen_links.add(absolute)
         # httpx replaces a URL's query with ``params`` when both are given, so the link's own
         # query travels as params (repeated keys kept).
         link = httpx.URL(absolute)
-        target = str(link.copy_with(query=None))
-        query = link.params
+        return Page(items, _state(str(link.copy_with(query=None)), link.params))
+
+    return page
+
+
+def walk(
+    fetch: Fetch,
+    endpoint: Endpoint,
+    *,
+    path: str,
+    params: Mapping[str, Any],
+    base_url: str,
+) -> AsyncIterator[Any]:
+    """Every item of the collection, through the shared loop (``providers.sdk.paging``)."""
+    return paginate(
+        pager(fetch, endpoint, path=path, params=params, base_url=base_url),
+        what=path,
+        max_pages=endpoint.pagination.max_pages,
+    )

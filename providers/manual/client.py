@@ -5,6 +5,11 @@ them to the store. The account's options declare the inventory, and every cancel
 the click path and a ready-to-send support message. A human confirms removals by listing the ids
 under ``done``; the next plan then sees those bindings gone, which is how a manual cancel is
 verified. Nothing is called over the network, and no right is needed or held.
+
+This is also where a store's own paid packages billed by a vendor belong when that vendor has no
+API for its customers: the runbook's navigation is the vendor's customer portal (Stripe sells a
+subscription from the vendor's account, so the store's own Stripe key cannot end it; see
+docs/vendors.md).
 """
 
 from __future__ import annotations
@@ -14,11 +19,23 @@ from typing import Any, ClassVar
 
 from providers.manual.options import ManualOptions, parse_options
 from providers.manual.runbook import runbook_for
-from providers.sdk import CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
+from providers.sdk import Authority, CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext
 from providers.sdk.errors import ProviderError
 from providers.sdk.model import Account, CancelAt, Kind, Listing, LiveBinding, Runbook
 
 SIDES = ("platform",)
+
+AUTHORITY = tuple(
+    Authority(
+        resource="bindings",
+        kind=kind,
+        who_sees="nobody by API: the account's options declare the inventory",
+        who_cancels="nobody by API: a person, following the runbook",
+        otherwise="the navigation and support message in the options; confirm by listing the id under done",
+        source="docs/vendors.md",
+    )
+    for kind in Kind
+)
 
 
 class ManualProvider:
@@ -31,7 +48,13 @@ class ManualProvider:
         verify=True,
         cancel_at=frozenset({CancelAt.NOW}),
         manual_only=True,
+        authority=AUTHORITY,
     )
+
+    @staticmethod
+    def credential_hosts(account: Account) -> tuple[str, ...]:
+        """None: a manual account sends nothing anywhere."""
+        return ()
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.account = ctx.account.name

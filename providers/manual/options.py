@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from providers.generic_http.options import schema_problems
+from providers.generic_http.schema import schema_problems
 from providers.sdk.errors import ConfigError, Diagnostic
 from providers.sdk.model import Account, Kind
 

@@ -10,8 +10,7 @@ import pytest
 from engine.errors import AuthError, ConfigError, ProviderError
 from engine.model import CancelAt, Kind, LiveBinding
 from providers.generic_http.client import HttpVendorProvider, describe_error
-from providers.http import ResponseLost
-from providers.sdk import CancelRequest, CancelStatus
+from providers.sdk import Account, CancelRequest, CancelStatus, GapReason, ResponseLostError
 
 ALL = frozenset(Kind)
 
@@ -189,8 +188,9 @@ def test_a_repeated_cursor_makes_the_listing_partial(harness: Any) -> None:
 
     listing = harness.run(scenario)
     assert not listing.complete
-    assert [b.id for b in listing.bindings] == ["si_c0", "si_c1", "si_c2"]
-    assert any("came back twice" in p for p in listing.problems)
+    assert [b.id for b in listing.bindings] == ["si_c0", "si_c1", "si_c2"]  # kept; decisions withheld
+    assert any("cursor it had already given" in p for p in listing.problems)
+    assert [(g.kind, g.reason) for g in listing.gaps] == [(Kind.CARRIER, GapReason.CURSOR_LOOP)]
 
 
 def test_a_vendor_ignoring_the_page_parameter_is_caught(harness: Any) -> None:
@@ -205,7 +205,8 @@ def test_a_vendor_ignoring_the_page_parameter_is_caught(harness: Any) -> None:
     listing = harness.run(scenario)
     assert not listing.complete
     assert [b.id for b in listing.bindings] == ["si_1", "si_2"]
-    assert any("repeats page 1" in p for p in listing.problems)
+    assert any("repeats the page before" in p for p in listing.problems)
+    assert [g.reason for g in listing.gaps] == [GapReason.CURSOR_LOOP]
 
 
 def test_ids_seen_twice_across_pages_make_the_listing_partial(harness: Any) -> None:
@@ -224,9 +225,10 @@ def test_ids_seen_twice_across_pages_make_the_listing_partial(harness: Any) -> N
         return await harness.provider(http, provider_options()).list_bindings(ALL)
 
     listing = harness.run(scenario)
-    assert [b.id for b in listing.bindings] == ["si_1", "si_2", "si_3"]
+    assert [b.id for b in listing.bindings] == ["si_1", "si_2"]  # the walk stops at the duplicate
     assert not listing.complete
     assert any("si_2" in p and "more than once" in p for p in listing.problems)
+    assert [g.reason for g in listing.gaps] == [GapReason.CURSOR_LOOP]
 
 
 def test_a_failed_page_returns_what_was_read_as_partial(harness: Any) -> None:
@@ -546,11 +548,12 @@ def test_a_lost_response_is_settled_by_reading_never_by_resending(harness: Any) 
         provider = harness.provider(http, options)
         binding = await _first(harness, http, provider)
         harness.intercept = drop_after_applying
-        return await provider.cancel(cancel_request(binding))
+        with pytest.raises(ResponseLostError):  # apply settles it, by reading back
+            await provider.cancel(cancel_request(binding))
+        harness.intercept = None
+        return await provider.fetch(binding)
 
-    outcome = harness.run(scenario)
-    assert outcome.status is CancelStatus.DONE
-    assert "re-reading" in outcome.detail
+    assert harness.run(scenario) is None  # it happened: the read-back apply makes will see it gone
     assert sum(1 for r in harness.requests if r.method == "POST") == 1
 
 
@@ -572,11 +575,9 @@ def test_a_lost_response_to_a_cancel_that_did_not_happen_raises(harness: Any) ->
         harness.intercept = drop
         return await provider.cancel(cancel_request(binding))
 
-    with pytest.raises(ProviderError) as caught:
+    with pytest.raises(ResponseLostError):
         harness.run(scenario)
-    assert not isinstance(caught.value, ResponseLost)
-    assert "still there" in str(caught.value)
-    assert sum(1 for r in harness.requests if r.method == "POST") == 1
+    assert sum(1 for r in harness.requests if r.method == "POST") == 1  # never resent
 
 
 def test_a_resource_without_cancel_gives_a_runbook(harness: Any) -> None:
@@ -686,3 +687,31 @@ def test_describe_error_falls_back_to_text_and_truncates() -> None:
     long = describe_error(httpx.Response(500, text="x" * 1000))
     assert len(long) == 300 and long.endswith("…")
     assert describe_error(httpx.Response(500)) == "Internal Server Error"
+
+
+# -- vendor truth: refusals and where the credential goes ------------------------------------------
+
+
+def test_a_refused_listing_is_a_gap_naming_the_call_and_withholds_only_that_kind(harness: Any) -> None:
+    harness.emulator.load(vendor_section())
+    harness.intercept = lambda r: (
+        httpx.Response(403, json={"message": "this key may not list integrations"})
+        if r.url.path.endswith("/v1/shop_integrations")
+        else None
+    )
+
+    async def scenario(http: Any) -> Any:
+        return await harness.provider(http, provider_options()).list_bindings(ALL)
+
+    listing = harness.run(scenario)
+    (gap,) = listing.gaps
+    assert gap.reason is GapReason.REFUSED and gap.kind is Kind.CARRIER
+    assert gap.params == {"right": "GET /v1/shop_integrations"}
+    assert "may not list integrations" in gap.detail
+    assert listing.complete_for(Kind.WEBHOOK) and not listing.complete_for(Kind.CARRIER)
+
+
+def test_the_credential_goes_only_to_the_endpoints_host() -> None:
+    account = Account("v", "http", endpoint="https://api.shipcloud.example/v1")
+    assert HttpVendorProvider.credential_hosts(account) == ("api.shipcloud.example",)
+    assert HttpVendorProvider.credential_hosts(Account("v", "http")) == ()

@@ -172,3 +172,11 @@ def test_the_registry_finds_both_providers_and_the_emulator() -> None:
     assert registry.provider_class("manual") is ManualProvider
     assert registry.provider_class("http") is HttpVendorProvider
     assert HttpVendorEmulator in registry.emulator_classes()
+
+
+def test_a_manual_account_sends_its_credentials_nowhere() -> None:
+    from providers.manual.client import ManualProvider
+    from providers.sdk import Account
+
+    assert ManualProvider.credential_hosts(Account("m", "manual")) == ()
+    assert all(row.who_cancels.startswith("nobody by API") for row in ManualProvider.capabilities.authority)
