@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from rich.cells import cell_len
-from rich.control import strip_control_codes
+from rich.control import STRIP_CONTROL_CODES
 from rich.text import Span, Text
 
 from engine.apply import ApplyResult, Outcome
@@ -52,6 +52,10 @@ OUTCOME_STYLES = {
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
+
+# The control codes rich's Text.append strips. A regex finds them in one pass whatever the text;
+# rich's own check (str.translate with a table) is slow on text that is not ASCII, Chinese plans.
+_RICH_STRIPS = re.compile("[" + "".join(re.escape(chr(code)) for code in STRIP_CONTROL_CODES) + "]")
 
 # What a vendor's text may not bring into a terminal: line breaks (a binding named
 # "x\n  - cancel ..." would forge a plan line), escape sequences, other control characters.
@@ -147,7 +151,7 @@ class _Pieces:
 
     def text(self) -> Text:
         joined = "".join(text for text, _ in self.parts)
-        if strip_control_codes(joined) != joined:
+        if _RICH_STRIPS.search(joined) is not None:
             out = Text()
             for text, style in self.parts:
                 out.append(text, style=style or None)
