@@ -9,6 +9,7 @@ never calls such a state "up to date" (SPEC section 4).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -91,7 +92,12 @@ def run_apply_flow(
     request: PlanRequest,
     auto_approve: bool,
 ) -> ApplyOutcome:
-    """One apply, under the state's lock from the first read to the last write."""
+    """One apply, under the state's lock from the first read to the last write.
+
+    ``request.timeout_s`` is the deadline of the whole run, planning included; the time a person
+    takes to answer the question does not count."""
+    started = time.monotonic()
+    waited = 0.0
     with store.lock("apply"):
         current = store.read()
         if saved is not None:
@@ -103,8 +109,12 @@ def run_apply_flow(
                 # The refresh just re-read everything an interrupted run left open.
                 close_interrupted(ws.journal_dir, current_run="", backup_dir=ws.backup_dir)
                 return ApplyOutcome(ApplyStatus.NOTHING_TO_DO, the_plan, current)
-            if not auto_approve and not hooks.confirm():
-                return ApplyOutcome(ApplyStatus.DECLINED, the_plan, current)
+            if not auto_approve:
+                asked = time.monotonic()
+                answer = hooks.confirm()
+                waited = time.monotonic() - asked
+                if not answer:
+                    return ApplyOutcome(ApplyStatus.DECLINED, the_plan, current)
             sha, max_age = plan_sha256(the_plan), None
         ws.ensure_private_dirs()
         now = datetime.now(timezone.utc)
@@ -128,7 +138,7 @@ def run_apply_flow(
                 audit_file,
                 hooks.report,
                 request.parallelism,
-                timeout_s=request.timeout_s,
+                timeout_s=max(request.timeout_s - (time.monotonic() - started - waited), 0.001),
             )
         )
     status = ApplyStatus.APPLIED if result.results or result.blocked else ApplyStatus.STATE_ONLY

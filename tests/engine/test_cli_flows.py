@@ -248,3 +248,28 @@ def test_timeout_and_allowed_endpoints_reach_the_engine(repo: Path, monkeypatch:
     assert code == 2 and "duration" in output
     assert tether("validate", "--allow-endpoint", "x.example")[0] == 0
     assert seen["hosts"] == frozenset({"x.example"})
+
+
+def test_apply_timeout_is_the_deadline_of_planning_and_applying_together(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import engine.operations.applying as applying
+    import engine.runner as runner
+
+    seen: dict[str, float] = {}
+    real_build, real_apply = runner.build_plan, applying.run_apply
+
+    async def slow_build(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.3)  # planning takes its share of the deadline
+        return await real_build(*args, **kwargs)
+
+    def run_apply(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen["timeout_s"] = kwargs["timeout_s"]
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "build_plan", slow_build)
+    monkeypatch.setattr(applying, "run_apply", run_apply)
+    tether("apply", "--auto-approve", "--timeout", "60s")
+    assert 50.0 < seen["timeout_s"] <= 60.0 - 0.3
