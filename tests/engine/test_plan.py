@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from engine.errors import PlanFileError
 from engine.model import Action, BlindReason, BlindSpot, Ensure, Gap, GapReason, IgnoreRule, Kind, Terms, Undeclared
+from engine.plan import AccountInfo, PlanOptions, make_plan
 from engine.planfile import plan_from_json, plan_to_json
 from engine.reasons import ENGLISH, PARAMS, Reason, ReasonCode
 from states.model import Record, RecordStatus, State
-from tests.engine.planning import binding, config, fee, integration, listing, plan
+from tests.engine.planning import CAPS, TODAY, binding, config, fee, integration, listing, plan, required, runbook
 
 
 def actions(p):  # address -> action value
@@ -442,3 +444,23 @@ def test_a_plan_of_the_older_format_is_refused_with_a_clear_message():
     data["actions"][0]["reason_code"] = "not-a-code"
     with pytest.raises(PlanFileError, match="does not know"):
         plan_from_json(data, "odd.json")
+
+
+def test_resumed_cancels_and_pending_manual_steps_say_so_by_code():
+    partial = Record("old", "shop", "shopify", "webhook", "1", "old", "old", RecordStatus.PARTIAL, sides_done=("platform",))
+    pending = Record("dpd", "shop", "shopify", "carrier", "2", "DPD", "dpd", RecordStatus.PENDING_MANUAL)
+    state = State(lineage="L", serial=2, records={"old": partial, "dpd": pending})
+    cfg = config(
+        integration("old", ensure=Ensure.ABSENT, sides=("platform", "provider")),
+        integration("dpd", Kind.CARRIER, ensure=Ensure.ABSENT, match={"name": "DPD"}),
+    )
+    live = listing(binding(1, name="old"), binding(2, Kind.CARRIER, "DPD", app="Other", cancellable=False), binding(3, name="x"))
+    caps = replace(CAPS, sides=("platform", "provider"))
+    catalog = {"shop": AccountInfo(capabilities=caps, required=required, runbook=runbook)}
+    p = make_plan(cfg, {"shop": live}, catalog, state, PlanOptions(today=TODAY, now="2026-11-26T05:00:00+00:00"))
+    why = {a.address: a.why for a in p.actions}
+    assert why["old"] == Reason(ReasonCode.RESUME_CANCEL, {"sides_done": "platform"})
+    assert p.actions[[a.address for a in p.actions].index("old")].sides == ("provider",)
+    assert why["dpd"] == Reason(ReasonCode.MANUAL_PENDING)
+    assert {a.address: a.actionable for a in p.actions} == {"old": True, "dpd": False, "shop/webhook/3": False}
+    assert_reasons_well_formed(p)
