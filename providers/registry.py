@@ -11,6 +11,8 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from providers.sdk.errors import ConfigError
+from providers.sdk.model import Account
+from providers.sdk.provider import Authority
 
 # provider name -> (module of the client, class), (module of the emulator, class)
 BUILTIN: dict[str, tuple[str, str | None]] = {
@@ -63,3 +65,16 @@ def emulator_classes() -> list[Any]:
         except ModuleNotFoundError:
             continue
     return found
+
+
+def credential_hosts(account: Account) -> tuple[str, ...]:
+    """Where an account's credential may be sent, as its provider declares (offline; a provider
+    without the declaration answers ``()``, which lets the credential go to loopback only)."""
+    hosts = getattr(provider_class(account.provider), "credential_hosts", None)
+    return tuple(hosts(account)) if callable(hosts) else ()
+
+
+def authority(name: str) -> tuple[Authority, ...]:
+    """The vendor-truth rows of a provider (docs/vendors.md, ``tether providers --detail``)."""
+    capabilities = getattr(provider_class(name), "capabilities", None)
+    return tuple(getattr(capabilities, "authority", ()))
