@@ -92,27 +92,42 @@ def _call(info: Info) -> Call:
 # -- pagination --------------------------------------------------------------------------------
 
 
-def _cursor(ident: int) -> str:
-    raw = json.dumps({"last_id": ident}, separators=(",", ":")).encode()
+SortKey = Callable[[Mapping[str, Any]], tuple[str, int]]
+
+
+def by_id(obj: Mapping[str, Any]) -> tuple[str, int]:
+    return ("", int(obj["id"]))
+
+
+def by_created(obj: Mapping[str, Any]) -> tuple[str, int]:
+    return (str(obj.get("createdAt") or ""), int(obj["id"]))
+
+
+def _cursor(position: tuple[str, int]) -> str:
+    """Opaque to clients, as Shopify's are: the sort value and id of the last item given."""
+    raw = json.dumps({"k": position[0], "id": position[1]}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _uncursor(text: str) -> int:
+def _uncursor(text: str) -> tuple[str, int]:
     try:
         value = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         value = None
-    if not isinstance(value, dict) or not isinstance(value.get("last_id"), int):
+    if not isinstance(value, dict) or not isinstance(value.get("id"), int) or not isinstance(value.get("k"), str):
         raise GraphQLError(f"Invalid cursor: {text}", extensions={"code": "BAD_REQUEST"})
-    ident: int = value["last_id"]
-    return ident
+    return value["k"], value["id"]
 
 
 def connection(
-    items: Sequence[Mapping[str, Any]], args: Mapping[str, Any], render: Callable[[Mapping[str, Any]], Any]
+    items: Sequence[Mapping[str, Any]],
+    args: Mapping[str, Any],
+    render: Callable[[Mapping[str, Any]], Any],
+    key: SortKey = by_id,
 ) -> dict[str, Any]:
-    """One page of ``items`` (sorted by id) as a connection, by ``first``/``after`` or
-    ``last``/``before``, ``reverse`` honoured."""
+    """One page of ``items`` in ``key`` order as a connection, by ``first``/``after`` or
+    ``last``/``before``, ``reverse`` honoured. A cursor whose item was deleted meanwhile still
+    places the page: it holds the item's sort position, not just its id."""
     first, last = args.get("first"), args.get("last")
     if first is None and last is None:
         raise GraphQLError("you must provide one of first or last", extensions={"code": "BAD_REQUEST"})
@@ -121,40 +136,35 @@ def connection(
             raise GraphQLError(
                 f"The {name} argument must be between 0 and {MAX_PAGE}", extensions={"code": "BAD_REQUEST"}
             )
-    ordered = list(reversed(items)) if args.get("reverse") else list(items)
-    position = {obj["id"]: index for index, obj in enumerate(ordered)}
+    reverse = bool(args.get("reverse"))
+    ordered = sorted(items, key=key, reverse=reverse)
+    keys = [key(obj) for obj in ordered]
+
+    def beyond(mark: tuple[str, int]) -> int:
+        """Index of the first item past ``mark`` in the walking order."""
+        return next((i for i, k in enumerate(keys) if (k < mark if reverse else k > mark)), len(keys))
+
     start, end = 0, len(ordered)
     if args.get("after"):
-        ident = _uncursor(args["after"])
-        start = position[ident] + 1 if ident in position else _after_gone(ordered, ident, bool(args.get("reverse")))
+        start = beyond(_uncursor(args["after"]))
     if args.get("before"):
-        ident = _uncursor(args["before"])
-        end = position.get(ident, end)
-    window = ordered[start:end]
-    page = window[:first] if first is not None else window
+        mark = _uncursor(args["before"])
+        end = next((i for i, k in enumerate(keys) if (k <= mark if reverse else k >= mark)), len(keys))
+    window = list(range(start, max(start, end)))
+    chosen = window[:first] if first is not None else window
     if last is not None:
-        page = page[-last:] if last else []
-    begin = position[page[0]["id"]] if page else start
-    finish = position[page[-1]["id"]] + 1 if page else start
-    edges = [{"cursor": _cursor(obj["id"]), "node": render(obj)} for obj in page]
+        chosen = chosen[-last:] if last else []
+    edges = [{"cursor": _cursor(keys[i]), "node": render(ordered[i])} for i in chosen]
     return {
         "edges": edges,
         "nodes": [edge["node"] for edge in edges],
         "pageInfo": {
-            "hasNextPage": finish < end,
-            "hasPreviousPage": begin > 0,
+            "hasNextPage": (chosen[-1] + 1 if chosen else start) < end,
+            "hasPreviousPage": (chosen[0] if chosen else start) > 0,
             "startCursor": edges[0]["cursor"] if edges else None,
             "endCursor": edges[-1]["cursor"] if edges else None,
         },
     }
-
-
-def _after_gone(ordered: Sequence[Mapping[str, Any]], ident: int, reverse: bool) -> int:
-    """The cursor's object was deleted meanwhile: continue with the next id in order."""
-    for index, obj in enumerate(ordered):
-        if (obj["id"] < ident) if reverse else (obj["id"] > ident):
-            return index
-    return len(ordered)
 
 
 # -- queries -----------------------------------------------------------------------------------
@@ -169,14 +179,13 @@ def _webhooks(call: Call, args: Mapping[str, Any]) -> list[dict[str, Any]]:
         mine = [o for o in mine if o.get("format") == args["format"]]
     if args.get("uri"):
         mine = [o for o in mine if o.get("uri") == args["uri"]]
-    if args.get("sortKey") == "CREATED_AT":
-        mine.sort(key=lambda o: (str(o.get("createdAt")), o["id"]))
     return mine
 
 
 def q_webhook_subscriptions(_: Any, info: Info, **args: Any) -> dict[str, Any]:
     call = _call(info)
-    return connection(_webhooks(call, args), args, lambda o: call.view("webhook_subscriptions", o))
+    key = by_created if args.get("sortKey") == "CREATED_AT" else by_id
+    return connection(_webhooks(call, args), args, lambda o: call.view("webhook_subscriptions", o), key)
 
 
 def q_webhook_subscription(_: Any, info: Info, id: str) -> dict[str, Any] | None:
@@ -261,8 +270,8 @@ def q_current_app_installation(_: Any, info: Info) -> dict[str, Any]:
     mine = _my_subscriptions(call)
 
     def all_subscriptions(_info: Info, **args: Any) -> dict[str, Any]:
-        ordered = sorted(mine, key=lambda o: (str(o.get("createdAt")), o["id"]))
-        return connection(ordered if args.get("sortKey") != "ID" else mine, args, lambda o: call.view("app_subscriptions", o))
+        key = by_id if args.get("sortKey") == "ID" else by_created
+        return connection(mine, args, lambda o: call.view("app_subscriptions", o), key)
 
     return {
         "__typename": "AppInstallation",

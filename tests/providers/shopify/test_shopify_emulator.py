@@ -250,6 +250,28 @@ def test_cursors_walk_every_page_once(emu: ShopifyEmulator) -> None:
     assert bad["data"] is None and bad["errors"]
 
 
+def test_a_walk_survives_the_deletion_of_the_item_its_cursor_points_at(emu: ShopifyEmulator) -> None:
+    query = "query W($after: String) { webhookSubscriptions(first: 1, after: $after) { nodes { id } pageInfo { endCursor hasNextPage } } }"
+    first = gql(emu, LUMEN, query)["data"]["webhookSubscriptions"]
+    assert ids(first["nodes"]) == {4759306}  # oldest first: the default sort is CREATED_AT
+    gql(emu, LUMEN, DELETE_HOOK, {"id": "gid://shopify/WebhookSubscription/4759306"})
+    second = gql(emu, LUMEN, query, {"after": first["pageInfo"]["endCursor"]})["data"]["webhookSubscriptions"]
+    assert ids(second["nodes"]) == {4759307}
+    third = gql(emu, LUMEN, query, {"after": second["pageInfo"]["endCursor"]})["data"]["webhookSubscriptions"]
+    assert ids(third["nodes"]) == {4759309} and third["pageInfo"]["hasNextPage"] is False
+
+
+def test_last_before_and_reverse_page_backwards(emu: ShopifyEmulator) -> None:
+    query = "query B($before: String) { orders(last: 2, before: $before) { nodes { id } pageInfo { startCursor hasPreviousPage hasNextPage } } }"
+    tail = gql(emu, LUMEN, query)["data"]["orders"]
+    assert [int(n["id"].rsplit("/", 1)[1]) for n in tail["nodes"]] == [5012345602, 5012345603]
+    assert tail["pageInfo"]["hasPreviousPage"] is True
+    head = gql(emu, LUMEN, query, {"before": tail["pageInfo"]["startCursor"]})["data"]["orders"]
+    assert ids(head["nodes"]) == {5012345601} and head["pageInfo"]["hasPreviousPage"] is False
+    backwards = gql(emu, LUMEN, "query R { orders(first: 3, reverse: true) { nodes { id } } }")["data"]["orders"]
+    assert [int(n["id"].rsplit("/", 1)[1]) for n in backwards["nodes"]] == [5012345603, 5012345602, 5012345601]
+
+
 def test_a_connection_without_first_or_last_is_refused(emu: ShopifyEmulator) -> None:
     body = gql(emu, LUMEN, "{ webhookSubscriptions { nodes { id } } }")
     assert body["data"] is None
