@@ -90,3 +90,18 @@ def test_runbook_names_the_owning_application_and_manage_your_apps() -> None:
     assert any("Manage Your Apps" in step for step in book.navigation)
     assert any("legacy-erp" in step for step in book.navigation)
     assert CREDENTIALS["client_id"]  # the seller's own application holds the default credentials
+
+
+def test_only_the_published_path_versions_are_served() -> None:
+    import httpx
+
+    h = harness(two_app_demo())
+    for method, path in (
+        ("GET", "/notifications/v2/destinations"),
+        ("GET", "/notifications/v0/destinations"),
+        ("PUT", "/shipping/v1/carrierAccounts"),
+        ("PUT", "/shipping/v3/carrierAccounts"),
+    ):
+        answer = h.emulator.handle(httpx.Request(method, f"http://sandbox/amazon-sp{path}"), path)
+        assert answer.status_code == 404, path
+        assert answer.json()["errors"][0]["code"] == "NotFound"

@@ -77,3 +77,11 @@ def test_credential_hosts() -> None:
     sandbox = Account("a", "ebay", options={"sandbox": True})
     assert EbayProvider.credential_hosts(sandbox) == ("api.ebay.com", "api.sandbox.ebay.com")
     assert {row.resource for row in EbayProvider.capabilities.authority} == {"fulfillment_policy", "subscription"}
+
+
+def test_only_v1_is_served() -> None:
+    emulator = EbayEmulator(clock=lambda: 0.0)
+    emulator.load(demo())
+    for path in ("/ebay/sell/account/v2/fulfillment_policy", "/ebay/commerce/notification/v2/subscription"):
+        assert call(emulator, "GET", path, "v^1.1#demo").status_code == 404, path
+    assert call(emulator, "GET", SUBSCRIPTION, "v^1.1#demo").status_code == 200
