@@ -57,7 +57,7 @@ def apply(
     accept_fees: FeesOpt = False,
     allow_mass_cancel: MassOpt = False,
     max_plan_age: Annotated[
-        str, typer.Option("--max-plan-age", help="Refuse a saved plan older than this (24h, 90m, 2d).")
+        str, typer.Option("--max-plan-age", metavar="DURATION", help="Refuse a saved plan older than this (24h, 90m, 2d).")
     ] = "24h",
     target: TargetOpt = None,
     exclude: ExcludeOpt = None,

@@ -91,7 +91,7 @@ def backups_verify(
 @backups_app.command("prune")
 def backups_prune(
     older_than: Annotated[
-        str | None, typer.Option("--older-than", help="Remove backups older than this (90d, 12h).")
+        str | None, typer.Option("--older-than", metavar="DURATION", help="Remove backups older than this (90d, 12h).")
     ] = None,
     unfinished: Annotated[
         bool, typer.Option("--unfinished", help="Remove unfinished backups whose run was settled by a later apply.")
@@ -149,6 +149,7 @@ def backups_cat(
         str | None,
         typer.Option(
             "--identity",
+            metavar="REF",
             help='The age identity of an encrypted backup, by reference: "${file:PATH}" or "${env:NAME}".',
         ),
     ] = None,

@@ -67,6 +67,7 @@ ConfigOpt = Annotated[
     typer.Option(
         "--config",
         "-c",
+        metavar="FILE",
         help="tether.yaml to read (repeat for more files). Default: ./tether.yaml plus ./tether.d/*.yaml.",
     ),
 ]
@@ -76,8 +77,8 @@ LangOpt = Annotated[str | None, typer.Option("--lang", help="Language of human o
 FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", help="text for people, json for machines, markdown for pull requests.")
 ]
-TargetOpt = Annotated[list[str] | None, typer.Option("--target", help="Plan only this integration (repeatable).")]
-ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Leave this integration out (repeatable).")]
+TargetOpt = Annotated[list[str] | None, typer.Option("--target", metavar="NAME", help="Plan only this integration (repeatable).")]
+ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", metavar="NAME", help="Leave this integration out (repeatable).")]
 FeesOpt = Annotated[
     bool, typer.Option("--accept-fees", help="Allow cancels whose early-termination fee exceeds defaults.max_fee.")
 ]
@@ -101,6 +102,7 @@ TimeoutOpt = Annotated[
     str,
     typer.Option(
         "--timeout",
+        metavar="DURATION",
         help="Deadline of the whole run (90s, 15m, 1h). What is not listed by then is reported incomplete; "
         "apply starts no new cancel after it.",
     ),
@@ -109,6 +111,7 @@ AllowEndpointOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--allow-endpoint",
+        metavar="HOST",
         help="Allow a credential to be sent to this host besides its vendor's own (repeatable; "
         "or TETHER_ALLOW_ENDPOINTS). Never taken from tether.yaml, so a pull request cannot add one.",
     ),

@@ -38,7 +38,7 @@ EPILOG = examples(
 def import_bindings(
     addresses: Annotated[
         list[str] | None,
-        typer.Argument(help="Addresses of unmanaged bindings (account/kind/live-id, as `tether plan` prints them)."),
+        typer.Argument(metavar="ADDRESS", help="Addresses of unmanaged bindings (account/kind/live-id, as `tether plan` prints them)."),
     ] = None,
     import_all: Annotated[bool, typer.Option("--all", help="Import every unmanaged binding.")] = False,
     out_file: Annotated[
