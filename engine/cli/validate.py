@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.cli.common import AllowEndpointOpt, ConfigOpt, LangOpt, guard, load, out, workspace
+from engine.cli.common import AllowEndpointOpt, ConfigOpt, LangOpt, guard, load, out, store_for, workspace
 from engine.i18n import detect_lang
 
 
@@ -14,7 +14,12 @@ def validate(config: ConfigOpt = None, allow_endpoint: AllowEndpointOpt = None, 
     def body() -> int:
         from providers import registry
 
-        cfg = load(workspace(config), allow_endpoint)
+        ws = workspace(config)
+        cfg = load(ws, allow_endpoint)
+        if ws.state_path.is_file():  # an http vendor's host, pinned by an earlier apply (engine.endpoints)
+            from engine.endpoints import require_pins
+
+            require_pins(cfg, store_for(ws).read().hosts)
         for account in cfg.accounts.values():  # provider-specific options, still offline
             check = getattr(registry.provider_class(account.provider), "validate_account", None)
             if check is not None:

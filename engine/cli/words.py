@@ -20,7 +20,10 @@ EN = {
         "Note: {path} is not among the files tether reads by default (tether.yaml and tether.d/*.yaml); "
         "pass it with --config, or move it under tether.d/."
     ),
-    "import.incomplete": "Note: the plan was incomplete; bindings that could not be listed were not imported.",
+    "import.incomplete": (
+        "Note: the listing was incomplete ({gaps}): bindings there could not be seen, so none of them was "
+        "imported; run import again once they can be listed."
+    ),
     "prune.none": "No backup to remove.",
     "prune.would": "would remove",
     "prune.will": "remove",
@@ -42,7 +45,7 @@ ZH = {
     "import.outside": (
         "注意：{path} 不在 tether 默认读取的文件中（tether.yaml 和 tether.d/*.yaml）；请用 --config 传入，或移到 tether.d/ 下。"
     ),
-    "import.incomplete": "注意：计划不完整；未能列出的绑定没有被导入。",
+    "import.incomplete": "注意：列表不完整（{gaps}）：那里的绑定无法看到，因此都没有被导入；能够列出后请再次运行 import。",
     "prune.none": "没有需要删除的备份。",
     "prune.would": "将删除",
     "prune.will": "删除",

@@ -61,8 +61,12 @@ class Declaration:
 class ImportResult:
     path: Path
     declared: tuple[Declaration, ...]
-    plan_complete: bool
+    gaps: tuple[str, ...]  # what could not be listed ("account/kind", or "account"): nothing imported there
     outside_config: bool  # written where the next plan does not read it by default
+
+    @property
+    def plan_complete(self) -> bool:
+        return not self.gaps
 
 
 def importable(plan: Plan) -> list[PlannedAction]:
@@ -199,7 +203,8 @@ def run_import(
     _write_checked(target, text, kept, ws.root, allowed_hosts)
     reads = files if ws.config_paths and len(ws.config_paths) > 1 else default_paths(files[0])
     outside = not any(_same(target, path) for path in reads)
-    return ImportResult(target, tuple(declared), plan.is_complete, outside)
+    gaps = tuple(sorted({f"{g.account}/{g.kind}" if g.kind else g.account for g in plan.incomplete}))
+    return ImportResult(target, tuple(declared), gaps, outside)
 
 
 def _write_checked(target: Path, text: str, others: list[Path], root: Path, hosts: frozenset[str]) -> None:
