@@ -267,6 +267,7 @@ EN: dict[str, str] = {
     "reason.no-api": "no API can cancel this binding: follow the runbook",
     "reason.manual-pending": "waiting for a human to remove it in the vendor's back office; confirm it there, then the next plan will see it gone",
     "reason.foreign-owner": "owned by {app}: {provider} does not let this credential cancel it; follow the runbook",
+    "reason.foreign-owner.without-app": "owned by another app: {provider} does not let this credential cancel it; follow the runbook",
     "reason.not-visible": "cannot verify it is absent: this credential sees only the {kind} bindings of {visible_apps} on {account} ({blind}), so others' may still be live; {how_to_see}",
     "reason.not-visible.without-how_to_see": "cannot verify it is absent: this credential sees only the {kind} bindings of {visible_apps} on {account} ({blind}), so others' may still be live",
     "reason.listing-refused": "{account}: the vendor refused to list {kind} (missing right: {right})",

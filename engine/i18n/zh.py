@@ -253,6 +253,7 @@ ZH: dict[str, str] = {
     "reason.no-api": "没有可解除此绑定的 API：请按操作手册处理",
     "reason.manual-pending": "等待有人在服务商后台删除它；请在后台确认，下一次 plan 会发现它已消失",
     "reason.foreign-owner": "归 {app} 所有：{provider} 不允许当前凭证解除它；请按操作手册处理",
+    "reason.foreign-owner.without-app": "归另一个应用所有：{provider} 不允许当前凭证解除它；请按操作手册处理",
     "reason.not-visible": "无法核实它已不存在：当前凭证只能看到 {account} 上 {visible_apps} 的{kind}（{blind}），其他应用的可能仍在线；{how_to_see}",
     "reason.not-visible.without-how_to_see": "无法核实它已不存在：当前凭证只能看到 {account} 上 {visible_apps} 的{kind}（{blind}），其他应用的可能仍在线",
     "reason.listing-refused": "{account}：服务商拒绝列出{kind}（缺少权限：{right}）",
