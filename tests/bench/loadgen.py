@@ -1,8 +1,9 @@
 """A deliberately thin HTTP/1.1 load generator, to measure the sandbox and not the client.
 
 httpx spends more CPU per request than the sandbox does, so measuring the sandbox with it would
-measure httpx. This sends prepared request bytes over keep-alive connections and reads each
-answer by its Content-Length: tens of microseconds per request on the client side.
+measure httpx. This sends prepared request bytes (a GET, or a POST of a fixed body such as a
+GraphQL query) over keep-alive connections and reads each answer by its Content-Length: tens of
+microseconds per request on the client side.
 """
 
 from __future__ import annotations
@@ -46,17 +47,22 @@ async def _connection(host: str, port: int, payload: bytes, count: int, statuses
         await writer.wait_closed()
 
 
-def request_bytes(url: str, headers: dict[str, str]) -> bytes:
+def request_bytes(url: str, headers: dict[str, str], body: bytes | None = None) -> bytes:
+    """A GET, or with ``body`` a POST of it."""
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
-    lines = [f"GET {target} HTTP/1.1", f"Host: {parts.netloc}"]
+    lines = [f"{'GET' if body is None else 'POST'} {target} HTTP/1.1", f"Host: {parts.netloc}"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+    if body is not None:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + (body or b"")
 
 
-async def run_load(url: str, headers: dict[str, str], requests: int, connections: int) -> LoadResult:
+async def run_load(
+    url: str, headers: dict[str, str], requests: int, connections: int, *, body: bytes | None = None
+) -> LoadResult:
     parts = urlsplit(url)
-    payload = request_bytes(url, headers)
+    payload = request_bytes(url, headers, body)
     statuses: dict[int, int] = {}
     per = [requests // connections + (1 if i < requests % connections else 0) for i in range(connections)]
     cpu = time.process_time()

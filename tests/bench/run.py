@@ -1,8 +1,11 @@
 """``make bench``: refresh/plan benchmarks against the sandbox, one JSON line per case.
 
 For each case it generates a scenario and its tether.yaml (tests.bench.scenarios), starts the
-sandbox in its own process with latency (``python -m engine.cli sandbox serve``), runs
-``tether plan`` as a child process and prints one JSON line:
+sandbox in its own process with latency (``python -m providers.sandbox``), runs ``tether plan``
+as a child process and prints one JSON line. Every Shopify shop is its own host at Shopify
+(``{shop}.myshopify.com``), so the sandbox listens on one loopback address per shop
+(127.0.0.1, 127.0.0.2, ...) and each shop's endpoint names its own; SP-API sellers share their
+region's one host, so they share one origin here too. The line holds:
 
 - ``wall_s`` of the whole command (start-up, config, refresh, plan, JSON output) and
   ``refresh_s``, the refresh alone (from its ``refresh.done`` log event), of the fastest of
@@ -17,7 +20,8 @@ sandbox in its own process with latency (``python -m engine.cli sandbox serve``)
   output, which concurrency does not change) is added; ``speedup`` = sequential / wall and
   ``refresh_speedup`` = sequential refresh / refresh;
 - ``requests`` and ``sandbox_429`` as the sandbox counted them, ``surfaced_429`` when a 429 made
-  it into the plan's problems;
+  it into the plan's problems; ``requests_per_account`` (requests per shop for Shopify) and
+  ``operations``, the count of each GraphQL operation the sandbox logged;
 - ``peak_rss_mb`` and ``cpu_s`` of the tether process (``os.wait4``), ``bindings_per_cpu_s``.
 
 Two cases have no ``tether plan``: ``sandbox-rps`` (how many requests a second the sandbox answers
@@ -25,7 +29,9 @@ with no latency, and its CPU per request) and ``cpu-plan-N`` (``make_plan`` over
 process, tests.bench.cpu).
 
 Defaults fit a 2-core machine in a few minutes: 10, 100 and 500 shops, 20 SP-API sellers, 50 ms
-of latency, ``--parallelism 64``. ``--shops``/``--sellers`` take any sizes.
+of latency, ``--parallelism 64``; then the wide case, 200 shops of 300 webhooks each at 25 ms
+(``shopify-200x300-25ms``: many small accounts, where a client's own cost per request shows).
+``--shops``/``--sellers``/``--wide-*`` take any sizes.
 """
 
 from __future__ import annotations
@@ -42,12 +48,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from providers.sandbox import loopback_origins
+from providers.shopify import DEFAULT_API_VERSION
+from providers.shopify import queries as shopify_queries
 from tests.bench.floor import floor
 from tests.bench.loadgen import run_load
 from tests.bench.scenarios import SHOPIFY_TOKEN, Case, SellerShape, ShopShape, shopify_case, sp_api_case
@@ -78,6 +88,7 @@ def _proc_cpu(pid: int) -> float | None:
 @dataclass
 class Sandbox:
     url: str
+    urls: list[str]  # one per origin it listens on, ``url`` first
     process: subprocess.Popen[str]
 
     def get(self, path: str) -> Any:
@@ -95,13 +106,29 @@ class Sandbox:
         return _proc_cpu(self.process.pid)
 
 
+def origins_for(case: Case) -> int:
+    """How many origins the case's vendor has: one per shop for Shopify, one otherwise."""
+    return case.accounts if case.shape.get("provider") == "shopify" else 1
+
+
+def write_config(case: Case, folder: Path, urls: list[str]) -> Path:
+    """tether.yaml with the n-th account's endpoint on the n-th origin (round robin)."""
+    if len(urls) == 1:
+        return case.write_config(folder, urls[0])
+    pieces = case.config.split("{url}")
+    text = pieces[0] + "".join(urls[n % len(urls)] + piece for n, piece in enumerate(pieces[1:]))
+    config = folder / "tether.yaml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
 @contextmanager
-def sandbox(scenario: Path, latency_ms: float) -> Iterator[Sandbox]:
+def sandbox(scenario: Path, latency_ms: float, origins: int = 1) -> Iterator[Sandbox]:
     """The sandbox in its own process (its own GIL), stopped by its pid however the case ends."""
     port = _free_port()
     command = [
-        sys.executable, "-m", "engine.cli", "--log-level", "error", "sandbox", "serve",
-        "--port", str(port), "--scenario", str(scenario), "--latency-ms", str(latency_ms),
+        sys.executable, "-m", "providers.sandbox", "--port", str(port), "--scenario", str(scenario),
+        "--latency-ms", str(latency_ms), "--origins", str(origins),
     ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
@@ -109,7 +136,8 @@ def sandbox(scenario: Path, latency_ms: float) -> Iterator[Sandbox]:
         line = process.stdout.readline()
         if "listening" not in line:
             raise RuntimeError(f"the sandbox did not start (exit {process.poll()}): {line.strip()}")
-        yield Sandbox(f"http://127.0.0.1:{port}", process)
+        urls = [f"http://{address}:{port}" for address in loopback_origins(origins)]
+        yield Sandbox(urls[0], urls, process)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -221,16 +249,32 @@ def tether_plan(folder: Path, config: Path, env: dict[str, str], parallelism: in
     )
 
 
-def _plan_case(
-    case: Case, folder: Path, latency_ms: float, parallelism: int, repeat: int = 1
-) -> tuple[PlanRun, int, int, float | None, list[float]]:
+@dataclass
+class CaseRun:
+    """The fastest of a case's runs, with what the sandbox saw of it, and every run's wall."""
+
+    run: PlanRun
+    requests: int
+    throttled: int
+    server_cpu: float | None
+    operations: dict[str, int]
+    walls: list[float]
+
+
+def _operations(log: list[dict[str, Any]]) -> dict[str, int]:
+    """Requests per GraphQL operation name (``(anonymous)`` for an unnamed one), most first."""
+    counts = Counter(entry["operation"] or "(anonymous)" for entry in log if "operation" in entry)
+    return dict(counts.most_common())
+
+
+def _plan_case(case: Case, folder: Path, latency_ms: float, parallelism: int, repeat: int = 1) -> CaseRun:
     """Run ``tether plan`` for a case ``repeat`` times against one fresh sandbox (a plan changes
     nothing there) and keep the fastest run, as timeit does: on a shared machine the slower runs
-    measure the neighbours. Returns that run, its requests, 429s and server CPU, and every wall."""
-    scenario, config = case.write(folder, "http://placeholder")
-    runs: list[tuple[PlanRun, int, int, float | None]] = []
-    with sandbox(scenario, latency_ms) as box:
-        case.write_config(folder, box.url)
+    measure the neighbours."""
+    scenario, _ = case.write(folder, "http://placeholder")
+    runs: list[CaseRun] = []
+    with sandbox(scenario, latency_ms, origins_for(case)) as box:
+        config = write_config(case, folder, box.urls)
         for _ in range(max(1, repeat)):
             box.send("DELETE", "/_sandbox/requests")  # each run's own requests
             cpu_before = box.cpu()
@@ -238,21 +282,27 @@ def _plan_case(
             cpu_after = box.cpu()
             log = box.get("/_sandbox/requests")
             server_cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
-            runs.append((run, len(log), sum(1 for entry in log if entry.get("status") == 429), server_cpu))
-    fastest = min(runs, key=lambda r: r[0].wall_s)
-    return (*fastest, [round(r[0].wall_s, 3) for r in runs])
+            throttled = sum(1 for entry in log if entry.get("status") == 429)
+            runs.append(CaseRun(run, len(log), throttled, server_cpu, _operations(log), []))
+    fastest = min(runs, key=lambda r: r.run.wall_s)
+    fastest.walls = [round(r.run.wall_s, 3) for r in runs]
+    return fastest
 
 
 def plan_case(
     case: Case, out: Path, latency_ms: float, parallelism: int, sample: int, repeat: int = 1
 ) -> dict[str, Any]:
     note(f"{case.name}: {case.accounts} accounts, {case.bindings} bindings")
-    run, requests, throttled, server_cpu, walls = _plan_case(case, out / case.name, latency_ms, parallelism, repeat)
+    measured = _plan_case(case, out / case.name, latency_ms, parallelism, repeat)
+    run, requests, throttled, server_cpu, walls = (
+        measured.run, measured.requests, measured.throttled, measured.server_cpu, measured.walls,
+    )
     model = floor(case.loads, latency_ms / 1000, parallelism, PER_HOST)
 
     subset = case.subset(sample)
     note(f"{case.name}: sequential client (--parallelism 1) over {subset.accounts} of {case.accounts} accounts")
-    seq_run, seq_requests, _, _, _ = _plan_case(subset, out / f"{case.name}-sequential", latency_ms, 1)
+    sequential_case = _plan_case(subset, out / f"{case.name}-sequential", latency_ms, 1)
+    seq_run, seq_requests = sequential_case.run, sequential_case.requests
     # Only the refresh depends on the client's concurrency: scale the sample's refresh by the
     # request count, and add the full run's own start-up, config, plan and output time.
     scale = requests / seq_requests if seq_requests else math.nan
@@ -272,6 +322,8 @@ def plan_case(
         "accounts": case.accounts,
         "bindings": case.bindings,
         "requests": requests,
+        "requests_per_account": round(requests / case.accounts, 2) if case.accounts else None,
+        "operations": measured.operations,
         "latency_ms": latency_ms,
         "parallelism": parallelism,
         "wall_s": round(run.wall_s, 3),
@@ -310,23 +362,32 @@ def plan_case(
     }
     if run.exit_code not in (0, 2):
         line["error"] = run.stderr_tail
+    per_account = "shop" if case.shape.get("provider") == "shopify" else "account"
+    note(
+        f"{case.name}: {requests} requests, {line['requests_per_account']} per {per_account}, "
+        f"wall {line['wall_s']} s, {line['speedup']}x a sequential client"
+    )
     return line
 
 
 def sandbox_rps_case(out: Path, requests: int, connections: int) -> dict[str, Any]:
-    """The sandbox alone, no latency, rate limits off: answers per second and CPU per answer."""
+    """The sandbox alone, no latency, rate limits off: answers per second and CPU per answer, for
+    a small GraphQL query (the app's installation) and a page of 250 webhook subscriptions."""
     case = shopify_case(20, name="sandbox-rps")
     scenario, _ = case.write(out / "sandbox-rps", "http://placeholder")
     line: dict[str, Any] = {"case": "sandbox-rps", "connections": connections}
+    path = f"/shopify/bench-0001/admin/api/{DEFAULT_API_VERSION}/graphql.json"
+    webhook_page = shopify_queries.NEXT_PAGE[shopify_queries.WEBHOOKS.resource]
     with sandbox(scenario, 0) as box:
         box.send("POST", "/_sandbox/faults", {"rate_limits": False})
-        headers = {"X-Shopify-Access-Token": SHOPIFY_TOKEN}
-        for label, path, count in (
-            ("small", "/shopify/bench-0001/admin/api/2024-01/carrier_services.json", requests),
-            ("page250", "/shopify/bench-0001/admin/api/2024-01/webhooks.json?limit=250", max(1, requests // 4)),
+        headers = {"X-Shopify-Access-Token": SHOPIFY_TOKEN, "Content-Type": "application/json"}
+        for label, query, variables, count in (
+            ("small", shopify_queries.INSTALLATION, {}, requests),
+            ("page250", webhook_page, {"first": 250}, max(1, requests // 4)),
         ):
+            body = json.dumps({"query": query, "variables": variables}).encode()
             before = box.cpu()
-            result = asyncio.run(run_load(box.url + path, headers, count, connections))
+            result = asyncio.run(run_load(box.url + path, headers, count, connections, body=body))
             after = box.cpu()
             line[f"{label}_requests"] = count
             line[f"{label}_rps"] = round(result.rate)
@@ -380,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sequential-sample", type=int, default=10, help="accounts the sequential client runs")
     parser.add_argument("--cpu-bindings", type=int, default=100_000, help="0: no CPU-only case")
     parser.add_argument("--rps-requests", type=int, default=4000, help="0: no sandbox-rps case")
+    parser.add_argument("--wide-shops", type=int, default=200, help="the wide case's shops (0: no wide case)")
+    parser.add_argument("--wide-webhooks", type=int, default=300, help="the wide case's webhooks per shop")
+    parser.add_argument("--wide-latency-ms", type=float, default=25.0, help="the wide case's latency")
     parser.add_argument("--out-dir", type=Path, default=ROOT / ".bench")
     args = parser.parse_args(argv)
     _compile_tether()
@@ -398,6 +462,13 @@ def main(argv: list[str] | None = None) -> int:
     shape = ShopShape(webhooks=args.webhooks)
     for shops in _sizes(args.shops):
         emit(plan_case(shopify_case(shops, shape), out, args.latency_ms, args.parallelism, args.sequential_sample, args.repeat))
+    if args.wide_shops > 0:
+        wide = shopify_case(
+            args.wide_shops,
+            ShopShape(webhooks=args.wide_webhooks),
+            name=f"shopify-{args.wide_shops}x{args.wide_webhooks}-{args.wide_latency_ms:g}ms",
+        )
+        emit(plan_case(wide, out, args.wide_latency_ms, args.parallelism, args.sequential_sample, args.repeat))
     if args.sellers > 0:
         seller_shape = SellerShape(subscriptions_per_type=args.subscriptions)
         # Rate-limited: a sample would be bound by one seller's buckets, so the sequential client

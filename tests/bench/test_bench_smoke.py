@@ -14,9 +14,10 @@ import pytest
 
 from tests.bench import run
 from tests.bench.floor import AccountLoad, Bucket, Chain, floor
+from tests.bench.scenarios import ShopShape, shopify_case
 
 PLAN_FIELDS = {
-    "case", "provider", "accounts", "bindings", "requests", "latency_ms", "parallelism", "wall_s",
+    "case", "provider", "accounts", "bindings", "requests", "requests_per_account", "operations", "latency_ms", "parallelism", "wall_s",
     "refresh_s", "floor_s", "bound_by", "floor_terms", "model_requests", "ratio", "refresh_ratio",
     "sequential_s", "sequential_refresh_s", "sequential_sample_accounts", "sequential_sample_refresh_s",
     "sequential_sample_requests", "speedup", "refresh_speedup", "peak_rss_mb", "ru_maxrss_mb", "cpu_s",
@@ -31,14 +32,16 @@ def test_the_smallest_bench_prints_complete_lines(tmp_path: Path, capsys: pytest
     code = run.main([
         "--shops", "2", "--webhooks", "260", "--sellers", "1", "--subscriptions", "30",
         "--latency-ms", "2", "--sequential-sample", "1", "--cpu-bindings", "1000",
-        "--rps-requests", "40", "--repeat", "2", "--out-dir", str(tmp_path),
+        "--rps-requests", "40", "--repeat", "2", "--wide-shops", "3", "--wide-webhooks", "30",
+        "--wide-latency-ms", "1", "--out-dir", str(tmp_path),
     ])
     assert code == 0
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines() if line.startswith("{")]
     by_case = {line["case"]: line for line in lines}
-    assert set(by_case) == {"shopify-2", "sp-api-1", "sandbox-rps", "cpu-plan-1000"}
+    assert set(by_case) == {"shopify-2", "shopify-3x30-1ms", "sp-api-1", "sandbox-rps", "cpu-plan-1000"}
 
-    for name in ("shopify-2", "sp-api-1"):
+    for name in ("shopify-2", "shopify-3x30-1ms", "sp-api-1"):
         line = by_case[name]
         assert set(line) >= PLAN_FIELDS, PLAN_FIELDS - set(line)
         assert line["exit_code"] == 0 and line["incomplete"] == 0 and "error" not in line
@@ -59,18 +62,27 @@ def test_the_smallest_bench_prints_complete_lines(tmp_path: Path, capsys: pytest
         cpu = line["phases_cpu"]
         assert set(cpu) == set(phases) - {"other_s"} and min(cpu.values()) >= 0
         assert all(cpu[name] <= phases[name] + 0.05 for name in cpu), (cpu, phases)
-    shop = by_case["shopify-2"]
-    assert shop["sandbox_429"] == 0  # the client's leaky bucket keeps a 40-deep bucket clear
-    assert shop["bindings"] == 2 * (20 + 5 + 260 + 5) and shop["requests"] == 2 * 6  # 2 webhook pages
-    assert shop["sequential_sample_accounts"] == 1 and shop["sequential_sample_requests"] == 6
+        assert line["requests_per_account"] == round(line["requests"] / line["accounts"], 2)
+    for name, shops, webhooks in (("shopify-2", 2, 260), ("shopify-3x30-1ms", 3, 30)):
+        shop = by_case[name]
+        assert shop["accounts"] == shops
+        assert shop["sandbox_429"] == 0  # the client paces itself to the shop's cost budget
+        assert shop["bindings"] == shopify_case(shops, ShopShape(webhooks=webhooks)).bindings
+        # Shopify speaks GraphQL only: every request the sandbox logged names its operation.
+        assert sum(shop["operations"].values()) == shop["requests"] and "(anonymous)" not in shop["operations"]
+        assert shop["sequential_sample_accounts"] == 1
+        assert shop["sequential_sample_requests"] == shop["requests"] / shops  # every shop alike
+        assert f"{name}: {shop['requests']} requests, {shop['requests_per_account']} per shop" in captured.err
+    assert by_case["shopify-3x30-1ms"]["latency_ms"] == 1
     assert by_case["sp-api-1"]["bound_by"].startswith("rate_limit_s")
+    assert by_case["sp-api-1"]["operations"] == {}  # REST: no GraphQL operations
 
     rps = by_case["sandbox-rps"]
     assert rps["small_statuses"] == {"200": 40} and rps["page250_statuses"] == {"200": 10}
     cpu = by_case["cpu-plan-1000"]
     assert cpu["bindings"] == 1000 and cpu["actions"] > 0 and cpu["peak_rss_mb"] > 0
     assert set(cpu["render_cpu_s"]) == {"json", "text", "markdown"}
-    assert (tmp_path / "results.jsonl").read_text().count("\n") == 4
+    assert (tmp_path / "results.jsonl").read_text().count("\n") == 5
 
 
 def test_the_floor_takes_the_largest_term() -> None:
@@ -85,3 +97,19 @@ def test_the_floor_takes_the_largest_term() -> None:
     assert model["requests"] == 4
     assert model["terms"] == {"chain_s": 0.3, "rate_limit_s": 2.1, "global_parallelism_s": 0.2, "per_host_s": 0.4}
     assert model["floor_s"] == 2.1 and model["bound_by"] == "rate_limit_s (list)"
+
+
+def test_each_shop_gets_its_own_origin_and_sp_api_sellers_share_one(tmp_path: Path) -> None:
+    """Shopify shops are separate hosts at Shopify, so each gets its own loopback origin; the
+    endpoints keep their paths."""
+    case = shopify_case(3, ShopShape(webhooks=1))
+    assert run.origins_for(case) == 3
+    urls = ["http://127.0.0.1:9", "http://127.0.0.2:9", "http://127.0.0.3:9"]
+    text = run.write_config(case, tmp_path, urls).read_text()
+    assert "{url}" not in text
+    endpoints = [line.split('endpoint: "')[1].split('"')[0] for line in text.splitlines() if "endpoint:" in line]
+    assert [e.split("/shopify/")[0] for e in endpoints] == urls
+    assert len({e.split("/shopify/")[1] for e in endpoints}) == 3  # each shop keeps its own path
+    from tests.bench.scenarios import SellerShape, sp_api_case
+
+    assert run.origins_for(sp_api_case(2, SellerShape(subscriptions_per_type=1))) == 1
