@@ -120,8 +120,12 @@ def refresh_schema(directory: Path) -> list[str]:
     directory = Path(directory)
     schema = _copy_schema(directory)
     ignore = directory / ".tether" / ".gitignore"
-    if not ignore.exists() or "!config.schema.json" not in ignore.read_text(encoding="utf-8"):
+    if not ignore.exists():
         _gitignore(directory)
+    else:
+        kept = ignore.read_text(encoding="utf-8")
+        if "!config.schema.json" not in kept.splitlines():  # an older .gitignore: keep it, add the line
+            ignore.write_text(kept + ("" if kept.endswith("\n") or not kept else "\n") + "!config.schema.json\n")
     lines = [f"Wrote {schema} (the schema of this tether; keep it in git)."]
     files = [directory / "tether.yaml"]
     extra = directory / "tether.d"

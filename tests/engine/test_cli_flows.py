@@ -180,6 +180,11 @@ def test_init_links_the_schema_relatively_and_refreshes_it(tmp_path: Path) -> No
     assert (tmp_path / "tether.yaml").read_text(encoding="utf-8").splitlines()[0] == first
     assert schema.read_text(encoding="utf-8") == shipped
     assert not os.path.isabs(first.split("$schema=", 1)[1])
+    # an older .gitignore (before the schema was kept in git) gains the line and keeps the rest
+    ignore = tmp_path / ".tether" / ".gitignore"
+    ignore.write_text("# mine\n*\n!.gitignore\n!state.json", encoding="utf-8")
+    assert tether("init", "--dir", str(tmp_path), "--schema-only")[0] == 0
+    assert ignore.read_text(encoding="utf-8") == "# mine\n*\n!.gitignore\n!state.json\n!config.schema.json\n"
 
 
 def test_imported_file_links_the_schema_from_tether_d(repo: Path) -> None:
