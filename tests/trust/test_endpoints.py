@@ -40,6 +40,16 @@ accounts:
     endpoint: {endpoint}
     credentials:
       token: "${{env:ERP_TOKEN}}"
+    options:
+      vendor: erp
+      auth: {{header: Authorization, format: "Bearer {{token}}"}}
+      resources:
+        - kind: carrier
+          name: connections
+          list: {{path: /v1/connections, items: data}}
+          fields: {{id: id, name: name, status: state}}
+          get: {{path: "/v1/connections/{{id}}", item: data}}
+          cancel: {{method: DELETE, path: "/v1/connections/{{id}}", ok: [204]}}
 integrations: {{}}
 """
 
@@ -185,3 +195,18 @@ def test_the_catalog_names_the_host_each_credential_goes_to(tmp_path: Path, monk
             await http.aclose()
 
     assert asyncio.run(build()) == {"shop-eu": "demo-shop.myshopify.com"}
+
+
+def test_validate_refuses_a_moved_http_host_against_the_pinned_state(tmp_path: Path) -> None:
+    from states.local import LocalStateStore
+
+    path = write(tmp_path, HTTP_VENDOR.format(endpoint="https://api.new-erp.example/v1"))
+    runner = CliRunner()
+    assert runner.invoke(app, ["validate", "--config", str(path)]).exit_code == 0  # nothing pinned yet
+    store = LocalStateStore(tmp_path / ".tether" / "state.json")
+    (tmp_path / ".tether").mkdir()
+    store.persist(store.read().with_hosts({"erp": "api.erp.example"}))
+    refused = runner.invoke(app, ["validate", "--config", str(path)])
+    assert refused.exit_code == 1 and "pinned api.erp.example" in refused.output, refused.output
+    allowed = runner.invoke(app, ["validate", "--config", str(path), "--allow-endpoint", "api.new-erp.example"])
+    assert allowed.exit_code == 0, allowed.output
