@@ -1,9 +1,9 @@
 """A stateful property test: declarations, live changes, faults, crashes and applies interleaved
 at random, with SPEC section 9's invariants checked after every step.
 
-The Shopify emulator is mounted in-process (``Sandbox.transport()``) and driven through
-``engine.runner.build_plan`` / ``run_apply`` exactly as the CLI drives them. Hypothesis picks the
-sequence; each step is one of:
+The Shopify emulator is mounted in-process (the sandbox behind an ``httpx.MockTransport`` that can
+fail one named GraphQL operation) and driven through ``engine.runner.build_plan`` / ``run_apply``
+exactly as the CLI drives them. Hypothesis picks the sequence; each step is one of:
 
 - declare a webhook or carrier service present, absent, or absent-and-protected; or forget it;
 - add or remove a live webhook or carrier service behind tether's back (a person in the admin);
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import re
+import json
 import shutil
 import tempfile
 from collections import Counter
@@ -68,31 +68,35 @@ TOKEN = "shpat_property_admin"
 SLOTS = 3
 WEBHOOK = "webhook"
 CARRIER = "carrier"
-DELETED = re.compile(r"/admin/api/2024-01/(carrier_services|webhooks)/(\d+)\.json$")
+DELETES = frozenset({"TetherWebhookDelete", "TetherCarrierDelete"})
+APP = "Prop Ops"
 
 SCENARIO: dict[str, Any] = {
     "shopify": {
         "prop-shop": {
-            "tokens": {TOKEN: ["read_shipping", "write_shipping", "read_fulfillments", "read_orders"]},
-            "carrier_services": [{"id": 1, "name": "DPD Rates", "active": True, "callback_url": "https://rates.dpd.example/q"}],
+            "apps": {"prop": {"title": APP, "tokens": {TOKEN: ["read_shipping", "write_shipping", "read_fulfillments", "read_orders"]}}},
+            "carrier_services": [
+                {"id": 1, "name": "DPD Rates", "active": True, "callbackUrl": "https://rates.dpd.example/q", "app": "prop"}
+            ],
             "fulfillment_services": [],
-            "webhooks": [],
-            "recurring_application_charges": [],
+            "webhook_subscriptions": [],
+            "app_subscriptions": [],
             "orders": [
-                {"id": 501, "name": "#1001", "total_price": "19.90", "currency": "EUR"},
-                {"id": 502, "name": "#1002", "total_price": "42.00", "currency": "EUR"},
+                {"id": 501, "name": "#1001", "totalPrice": "19.90 EUR"},
+                {"id": 502, "name": "#1002", "totalPrice": "42.00 EUR"},
             ],
         }
     }
 }
 
+OWN = ", ".join(["DPD Rates", *(f"Carrier {slot}" for slot in range(SLOTS))])
 HEADER = f"""\
 version: 1
 accounts:
   shop:
     provider: shopify
     endpoint: http://127.0.0.1/shopify/prop-shop
-    options: {{shop: prop-shop.myshopify.com, api_version: "2024-01"}}
+    options: {{shop: prop-shop.myshopify.com, api_version: "2026-10", own_services: [{OWN}]}}
     credentials: {{access_token: "${{env:{TOKEN_ENV}}}"}}
 defaults: {{undeclared: report, cancel_at: now, max_cancels: 20}}
 integrations:
@@ -136,13 +140,44 @@ class ApplyMachine(RuleBasedStateMachine):
         self.sandbox = Sandbox([ShopifyEmulator(clock=lambda: float(next(ticks)))])
         self.sandbox.load_scenario(SCENARIO)
         self.sandbox.set_faults(rate_limits=False)
-        self.transport = self.sandbox.transport()
+        self.transport = httpx.MockTransport(self._handle)
+        self.faults: list[dict[str, Any]] = []
+        self.mutations: list[tuple[str, str, bool]] = []  # (operation, live id, deleted by it)
         self.store = LocalStateStore(self.root / ".tether" / "state.json")
         self.declared: dict[tuple[str, int], str] = {}  # (kind, slot) -> present | absent | protected
         self.next_id = 1000
         self.protected_deletes: list[str] = []
         self.changed = True  # something changed since the last apply: a plain apply is worth a step
         self._write_config()
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        """The sandbox, with the step's faults on named GraphQL operations: a status answered
+        instead of the shop, or the shop's answer dropped after it acted."""
+        body = json.loads(request.content or b"{}")
+        operation = str(body.get("operationName") or "")
+        for fault in self.faults:
+            if operation not in fault["operations"]:
+                continue
+            fault["seen"] += 1
+            if fault["seen"] <= fault["after"] or fault["fired"] >= fault["count"]:
+                continue
+            fault["fired"] += 1
+            if "status" in fault:
+                return httpx.Response(fault["status"], json={"errors": "Service Unavailable"})
+            self._record(operation, body, self.sandbox.handle(request))
+            raise httpx.ReadError("the connection dropped before the answer came", request=request)
+        response = self.sandbox.handle(request)
+        self._record(operation, body, response)
+        return response
+
+    def _record(self, operation: str, body: dict[str, Any], response: httpx.Response) -> None:
+        if operation not in DELETES:
+            return
+        live_id = str((body.get("variables") or {}).get("id", "")).rsplit("/", 1)[-1]
+        data = (json.loads(response.content or b"{}").get("data") or {}) if response.status_code == 200 else {}
+        payload = next(iter(data.values()), None) or {}
+        deleted = bool(payload.get("deletedWebhookSubscriptionId") or payload.get("deletedId")) and not payload.get("userErrors")
+        self.mutations.append((operation, live_id, deleted))
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -153,7 +188,7 @@ class ApplyMachine(RuleBasedStateMachine):
         self.changed = True
         lines = [HEADER]
         for (kind, slot), how in sorted(self.declared.items()):
-            match = f'{{address: "{address(slot)}"}}' if kind == WEBHOOK else f'{{name: "{carrier_name(slot)}"}}'
+            match = f'{{app: {APP}, uri: "{address(slot)}"}}' if kind == WEBHOOK else f'{{name: "{carrier_name(slot)}"}}'
             ensure = "present" if how == "present" else "absent"
             extra = ", protect: true" if how == "protected" else ""
             extra += ", backup: [orders]" if kind == WEBHOOK and ensure == "absent" else ""
@@ -169,12 +204,12 @@ class ApplyMachine(RuleBasedStateMachine):
 
     def _live(self) -> dict[str, dict[str, Any]]:
         shop = self._shop()
-        return {str(o["id"]): o for o in shop["webhooks"] + shop["carrier_services"]}
+        return {str(o["id"]): o for o in shop["webhook_subscriptions"] + shop["carrier_services"]}
 
     def _matches(self, kind: str, slot: int) -> list[str]:
         shop = self._shop()
         if kind == WEBHOOK:
-            return [str(o["id"]) for o in shop["webhooks"] if o["address"] == address(slot)]
+            return [str(o["id"]) for o in shop["webhook_subscriptions"] if o["uri"] == address(slot)]
         return [str(o["id"]) for o in shop["carrier_services"] if o["name"] == carrier_name(slot)]
 
     def _has_work(self) -> bool:
@@ -195,12 +230,7 @@ class ApplyMachine(RuleBasedStateMachine):
 
     def _deletes(self) -> Counter[str]:
         """Ids the shop deleted on tether's request (a dropped response still deleted)."""
-        done: Counter[str] = Counter()
-        for entry in self.sandbox.requests():
-            found = DELETED.search(entry["path"])
-            if entry["method"] == "DELETE" and found and entry["status"] == 200:
-                done[found.group(2)] += 1
-        return done
+        return Counter(live_id for _, live_id, deleted in self.mutations if deleted)
 
     @initialize(
         hows=st.lists(
@@ -235,10 +265,13 @@ class ApplyMachine(RuleBasedStateMachine):
         shop = self._shop()
         self.next_id += 1
         if kind == WEBHOOK:
-            shop["webhooks"].append({"id": self.next_id, "topic": "orders/create", "address": address(slot), "format": "json"})
+            shop["webhook_subscriptions"].append(
+                {"id": self.next_id, "topic": "ORDERS_CREATE", "uri": address(slot), "format": "JSON", "app": "prop"}
+            )
         else:
             shop["carrier_services"].append(
-                {"id": self.next_id, "name": carrier_name(slot), "active": True, "callback_url": f"https://c{slot}.example/rates"}
+                {"id": self.next_id, "name": carrier_name(slot), "active": True,
+                 "callbackUrl": f"https://c{slot}.example/rates", "app": "prop"}
             )
         self._set_shop(shop)
 
@@ -255,7 +288,7 @@ class ApplyMachine(RuleBasedStateMachine):
         if not ids:
             return
         shop = self._shop()
-        collection = "webhooks" if kind == WEBHOOK else "carrier_services"
+        collection = "webhook_subscriptions" if kind == WEBHOOK else "carrier_services"
         shop[collection] = [o for o in shop[collection] if str(o["id"]) != ids[0]]
         self._set_shop(shop)
 
@@ -269,17 +302,18 @@ class ApplyMachine(RuleBasedStateMachine):
     @precondition(lambda self: self._has_work())
     @rule(after=st.integers(0, 1))
     def apply_with_a_cancel_answered_503(self, after: int) -> None:
-        self._run_apply(faults=[{"method": "DELETE", "path": "*", "status": 503, "after": after}], crash=None)
+        self._run_apply(faults=[{"operations": DELETES, "status": 503, "after": after}], crash=None)
 
     @precondition(lambda self: self._has_work())
     @rule(after=st.integers(0, 1))
     def apply_with_a_cancel_response_lost(self, after: int) -> None:
-        self._run_apply(faults=[{"method": "DELETE", "path": "*", "action": "drop", "after": after}], crash=None)
+        self._run_apply(faults=[{"operations": DELETES, "action": "drop", "after": after}], crash=None)
 
     @precondition(lambda self: self._has_work() and not self._recreated())
     @rule()
     def apply_with_the_webhook_listing_failing(self) -> None:
-        self._run_apply(faults=[{"method": "GET", "path": "*/webhooks.json", "status": 503, "count": 50}], crash=None)
+        listing = {"TetherListing", "TetherListWebhooks", "TetherWebhookPage"}
+        self._run_apply(faults=[{"operations": listing, "status": 503, "count": 50}], crash=None)
 
     @precondition(lambda self: self._has_work())
     @rule(point=st.sampled_from(POINTS), nth=st.sampled_from([1, 1, 2]))
@@ -294,7 +328,7 @@ class ApplyMachine(RuleBasedStateMachine):
     def _run_apply(self, faults: list[dict[str, Any]], crash: tuple[str, int] | None) -> None:
         clean = not faults and crash is None
         self.changed = not clean  # a fault or a crash leaves work for the next apply
-        self.sandbox.set_faults(rules=faults)
+        self.faults = [{"count": 1, "after": 0, **fault, "seen": 0, "fired": 0} for fault in faults]
         protected = {i for (kind, slot), how in self.declared.items() if how == "protected" for i in self._matches(kind, slot)}
         before = self._deletes()
         original = engine.apply.failpoint
@@ -307,8 +341,8 @@ class ApplyMachine(RuleBasedStateMachine):
             result, crashed = None, True
         finally:
             engine.apply.failpoint = original
-            fired = [r for r in self.sandbox.faults()["rules"] if r["remaining"] < r["count"]]
-            self.sandbox.set_faults(rules=[])
+            fired = [r for r in self.faults if r["fired"]]
+            self.faults = []
         deleted_now = self._deletes() - before
         self.protected_deletes += [i for i in deleted_now if i in protected]
         STATS["applies"] += 1
@@ -316,7 +350,8 @@ class ApplyMachine(RuleBasedStateMachine):
         STATS["clean applies"] += clean
         STATS["bindings deleted"] += sum(deleted_now.values())
         for fault in fired:
-            STATS[f"faults fired: {fault['method']} {fault.get('status') or fault.get('action')}"] += 1
+            what = "cancel" if fault["operations"] == DELETES else "listing"
+            STATS[f"faults fired: {what} {fault.get('status') or fault.get('action')}"] += 1
         if result is not None:
             for outcome in result.results:  # what apply says about each binding is true
                 if outcome.outcome is Outcome.ALREADY_GONE:
@@ -379,13 +414,10 @@ class ApplyMachine(RuleBasedStateMachine):
     @invariant()
     def nothing_deleted_twice_or_while_protected(self) -> None:
         done: set[str] = set()
-        for entry in self.sandbox.requests():
-            found = DELETED.search(entry["path"])
-            if entry["method"] != "DELETE" or not found:
-                continue
-            assert found.group(2) not in done, f"a DELETE was sent again after {found.group(2)} was deleted"
-            if entry["status"] == 200:
-                done.add(found.group(2))
+        for operation, live_id, deleted in self.mutations:
+            assert live_id not in done, f"{operation} was sent again after {live_id} was deleted"
+            if deleted:
+                done.add(live_id)
         assert not self.protected_deletes, f"protected bindings deleted: {self.protected_deletes}"
 
     @invariant()
@@ -409,7 +441,7 @@ def test_interleaved_declarations_live_changes_faults_crashes_and_applies(monkey
     run_state_machine_as_test(
         ApplyMachine,
         settings=settings(
-            max_examples=12,
+            max_examples=24,
             stateful_step_count=20,
             derandomize=True,
             database=None,
@@ -422,4 +454,4 @@ def test_interleaved_declarations_live_changes_faults_crashes_and_applies(monkey
     )
     print(dict(STATS))
     assert STATS["crashes"] and STATS["clean applies"] and STATS["bindings deleted"] >= 5
-    assert {"faults fired: DELETE 503", "faults fired: DELETE drop", "faults fired: GET 503"} <= set(STATS)
+    assert {"faults fired: cancel 503", "faults fired: cancel drop", "faults fired: listing 503"} <= set(STATS)
