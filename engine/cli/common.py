@@ -24,7 +24,6 @@ from rich.text import Text
 from engine import __version__
 from engine.errors import USER_ERRORS
 from engine.i18n import t
-from engine.runner import DEFAULT_TIMEOUT_S
 from providers.http import DEFAULT_PARALLELISM
 
 if TYPE_CHECKING:
@@ -38,7 +37,7 @@ log = structlog.get_logger("tether.cli")
 
 __all__ = [
     "DEFAULT_PARALLELISM",
-    "DEFAULT_TIMEOUT_S",
+    "DEFAULT_TIMEOUT",
     "Format",
     "err",
     "examples",
@@ -116,7 +115,8 @@ AllowEndpointOpt = Annotated[
         "or TETHER_ALLOW_ENDPOINTS). Never taken from tether.yaml, so a pull request cannot add one.",
     ),
 ]
-DEFAULT_TIMEOUT = "15m"
+DEFAULT_TIMEOUT = "15m"  # engine.runner.DEFAULT_TIMEOUT_S, as a person writes it (not imported: plan and apply
+# only need the runner once they run, and ``tether --version`` or ``validate`` not at all)
 
 
 def examples(*lines: str) -> str:

@@ -136,3 +136,10 @@ def test_a_long_plain_report_into_a_closed_pipe_ends_quietly_too() -> None:
     done = _into_closed_pipe([sys.executable, "-c", code], ROOT, BUFFERED)
     assert done.stderr == b""
     assert done.returncode == 1
+
+
+def test_the_cli_default_timeout_is_the_engine_default() -> None:
+    from engine.cli.common import DEFAULT_TIMEOUT, parse_duration
+    from engine.runner import DEFAULT_TIMEOUT_S
+
+    assert parse_duration(DEFAULT_TIMEOUT, default_unit="s") == DEFAULT_TIMEOUT_S
