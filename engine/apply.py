@@ -45,6 +45,7 @@ from engine.failpoints import failpoint
 from engine.journal import JsonlLog, close_interrupted, interrupted
 from engine.model import Action, CancelAt, Kind, LiveBinding, Runbook
 from engine.plan import Plan, PlannedAction, execution_order, record_key
+from engine.settle import settle_lost
 from providers.sdk import CancelRequest, CancelStatus, Provider, ResponseLostError
 from states.model import Record, RecordStatus, State
 
@@ -324,9 +325,10 @@ class Applier:
                 outcome = await provider.cancel(CancelRequest(binding, side, cancel_at, ikey))
             except ResponseLostError as exc:
                 self._journal("outcome", {**base, "side": side, "status": "lost", "error": str(exc)})
-                settled = await self._settle_lost(action, binding, provider, side, exc)
+                self.report("settling", {"address": action.address, "side": side})
+                settled = await settle_lost(provider, binding, side, exc, several_sides=len(action.sides) > 1)
                 self._journal("settled", {**base, "side": side, "status": settled.status})
-                if settled.status == "live" or settled.status == "unknown":
+                if not settled.happened:
                     if sides_done:
                         self.records[key] = replace(
                             record, status=RecordStatus.PARTIAL, sides_done=tuple(sides_done), backup_id=backup_id
@@ -392,32 +394,6 @@ class Applier:
             return BindingResult(action, Outcome.ALREADY_GONE, "was already gone", backup_id)
         return BindingResult(action, Outcome.CANCELLED, "cancelled and verified", backup_id)
 
-    async def _settle_lost(
-        self, action: PlannedAction, binding: LiveBinding, provider: Provider, side: str, lost: ResponseLostError
-    ) -> _Settled:
-        """Whether a cancel whose answer was lost happened: one re-read, never a second cancel."""
-        self.report("settling", {"address": action.address, "side": side})
-        what = f"the answer to the cancel on {side} was lost ({lost})"
-        try:
-            after = await provider.fetch(binding)
-        except TetherError as exc:
-            return _Settled(
-                "unknown",
-                f"{what}, and re-reading the binding failed too ({exc}). The cancel was not sent "
-                "again; the next plan shows whether it took effect.",
-            )
-        if after is None:
-            return _Settled("gone", f"{what}; re-read: the binding is gone, so the cancel took effect")
-        if after.pending_cancel:
-            return _Settled("scheduled", f"{what}; re-read: its cancel is scheduled")
-        if len(action.sides) > 1 and side not in after.sides:
-            return _Settled("gone", f"{what}; re-read: it is no longer live on {side}, so that cancel took effect")
-        return _Settled(
-            "live",
-            f"{what}; re-read: the binding is still live, so the cancel did not take effect. It was "
-            "not sent again; run tether apply again to retry it safely.",
-        )
-
     async def _backup(
         self, action: PlannedAction, binding: LiveBinding, provider: Provider, backup_id: str
     ) -> str:
@@ -469,12 +445,6 @@ class Applier:
     def _journal(self, event: str, fields: Mapping[str, Any]) -> None:
         assert self.journal is not None
         self.journal.write({"event": event, **fields})
-
-
-@dataclass(frozen=True)
-class _Settled:
-    status: str  # "gone" | "scheduled": it happened; "live": it did not; "unknown": re-read failed
-    detail: str
 
 
 def _cancel_at(action: PlannedAction, default: CancelAt) -> str:
