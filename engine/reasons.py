@@ -194,6 +194,10 @@ _ENGLISH_EMPTY: dict[tuple[ReasonCode, str], str] = {
         "cannot verify it is absent: this credential sees only the {kind} bindings of "
         "{visible_apps} on {account} ({blind}), so others' may still be live"
     ),
+    (ReasonCode.FOREIGN_OWNER, "app"): (
+        "owned by another app: {provider} does not let this credential cancel it; follow the runbook"
+    ),
+    (ReasonCode.DATASET_UNSUPPORTED, "offered"): "{provider} cannot back up {datasets}; it offers: the binding only",
 }
 
 _WHOLE_ACCOUNT = "its bindings"  # a gap of the whole account

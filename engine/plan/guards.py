@@ -38,7 +38,7 @@ def blocked_by_rules(
             {
                 "provider": binding.provider,
                 "datasets": ", ".join(unsupported),
-                "offered": ", ".join(sorted(caps.datasets)) or "the binding only",
+                "offered": ", ".join(sorted(caps.datasets)),
             },
         )
     bad_sides = [s for s in sides if s not in caps.sides]

@@ -424,7 +424,7 @@ class _Planner:
             if pending:
                 why = Reason(ReasonCode.MANUAL_PENDING)
             elif not binding.cancellable:
-                why = Reason(ReasonCode.FOREIGN_OWNER, {"app": binding.app or "another app", "provider": binding.provider})
+                why = Reason(ReasonCode.FOREIGN_OWNER, {"app": binding.app or "", "provider": binding.provider})
             else:
                 why = Reason(ReasonCode.NO_API)
             self.actions.append(
