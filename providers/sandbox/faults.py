@@ -11,7 +11,7 @@ from typing import Any
 
 from providers.sandbox.errors import SandboxError
 
-_RULE_KEYS = frozenset({"method", "path", "status", "action", "count", "after"})
+_RULE_KEYS = frozenset({"method", "path", "operation", "status", "action", "count", "after"})
 _FAULT_KEYS = frozenset({"latency_ms", "error_rate", "rate_limits", "rules"})
 
 
@@ -27,6 +27,7 @@ class FaultRule:
 
     method: str = "*"
     path: str = "*"
+    operation: str = "*"  # a glob on the GraphQL operation name (every GraphQL call shares a path)
     status: int | None = None
     action: str | None = None  # "drop": the emulator acts, the response is lost
     count: int = 1
@@ -60,17 +61,25 @@ class FaultRule:
                 raise SandboxError(f"{where}: status must be an HTTP status (200-599), got {status}")
         if action is not None and action != "drop":
             raise SandboxError(f"{where}: the only action is 'drop', got {action!r}")
+        operation = raw.get("operation", "*")
+        if not isinstance(operation, str) or not operation:
+            raise SandboxError(f"{where}: operation must be a GraphQL operation name or glob, e.g. 'Tether*Delete'")
         return cls(
             method=method.upper(),
             path=path,
+            operation=operation,
             status=status,
             action=action,
             count=_integer(raw.get("count", 1), f"{where}: count", minimum=1),
             after=_integer(raw.get("after", 0), f"{where}: after", minimum=0),
         )
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method == "*" or self.method == method) and fnmatch.fnmatchcase(path, self.path)
+    def matches(self, method: str, path: str, operation: str | None = None) -> bool:
+        return (
+            (self.method == "*" or self.method == method)
+            and fnmatch.fnmatchcase(path, self.path)
+            and (self.operation == "*" or fnmatch.fnmatchcase(operation or "", self.operation))
+        )
 
     def fires(self) -> bool:
         """Count one matching request; true when this one is to fail."""
@@ -82,6 +91,8 @@ class FaultRule:
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"method": self.method, "path": self.path}
+        if self.operation != "*":
+            out["operation"] = self.operation
         if self.status is not None:
             out["status"] = self.status
         else:

@@ -34,7 +34,7 @@ import httpx
 
 from providers.sandbox.errors import SandboxError
 from providers.sandbox.faults import Faults, parse_faults
-from providers.sandbox.requestlog import Arrival, RequestLog
+from providers.sandbox.requestlog import Arrival, RequestLog, graphql_operation
 from providers.sandbox.scenario import as_scenario, plain_copy, read_scenario
 from providers.sdk.errors import ConfigError, Diagnostic, TetherError
 
@@ -331,8 +331,10 @@ class Sandbox:
 
     def _dispatch(self, request: httpx.Request, method: str, path: str) -> tuple[httpx.Response, bool]:
         drop = False
+        named = any(rule.operation != "*" for rule in self._faults.rules)
+        operation = graphql_operation(request)[1] if named else None
         for rule in self._faults.rules:
-            if rule.matches(method, path) and rule.fires():
+            if rule.matches(method, path, operation) and rule.fires():
                 if rule.status is not None:
                     return _fault_response(rule.status), False
                 drop = True
