@@ -27,7 +27,6 @@ ENDPOINT = "http://127.0.0.1:8787/ebay"
 DEMO_TOKEN = "v^1.1#demo"
 READONLY_TOKEN = "v^1.1#readonly"
 DEMO_FILE = Path(__file__).resolve().parent / "single_app.yaml"  # one application
-TWO_APP_DEMO = Path(__file__).resolve().parents[3] / "providers" / "ebay" / "demo.yaml"
 # Noon on a winter day in California, so PST (UTC-8) holds for both the client and the emulator.
 NOON_PACIFIC = datetime(2026, 1, 15, 12, 0, tzinfo=ZoneInfo("America/Los_Angeles")).timestamp()
 

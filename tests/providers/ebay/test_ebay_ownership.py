@@ -4,17 +4,18 @@ policies are the seller's. The demo names two applications (lumen-ops and legacy
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
-from conftest import TWO_APP_DEMO
 
 from providers.ebay.client import EbayProvider
 from providers.ebay.emulator import EbayEmulator
 from providers.sdk import Account, BlindReason, Kind
 
 SUBSCRIPTION = "/ebay/commerce/notification/v1/subscription"
+TWO_APP_DEMO = Path(__file__).resolve().parents[3] / "providers" / "ebay" / "demo.yaml"
 
 
 def demo() -> dict[str, Any]:
