@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
+from providers.emulation import Rate, Throttle
 from providers.sandbox import path_segments
 from providers.stripe.answers import ApiError as _ApiError
 from providers.stripe.answers import Call as _Call
@@ -106,7 +107,7 @@ class StripeEmulator(Handlers):
         self.write_rate = {True: 100.0, False: 25.0}
         self._tenants: dict[str, Tenant] = {}
         self._keys: dict[str, ApiKey] = {}
-        self._buckets: dict[tuple[str, bool, str], list[float]] = {}
+        self._throttle = Throttle(clock)  # Stripe counts per account and mode, reads apart from writes
         self._faults: list[_Fault] = []
         self._served = 0
         self.received: deque[dict[str, Any]] = deque(maxlen=2000)
@@ -131,7 +132,7 @@ class StripeEmulator(Handlers):
                 if connected not in tenants:
                     raise scenario_error(f"{tenant.account}.connected_accounts names {connected}, which the scenario does not define")
         self._tenants, self._keys = tenants, keys
-        self._buckets.clear()
+        self._throttle.reset()
         self._faults.clear()
 
     def dump(self) -> dict[str, Any]:
@@ -262,18 +263,13 @@ class StripeEmulator(Handlers):
             return
         kind = "read" if method == "GET" else "write"
         rate = (self.read_rate if kind == "read" else self.write_rate)[key.livemode]
-        now = self._clock()
-        bucket = self._buckets.setdefault((key.account, key.livemode, kind), [rate, now])
-        bucket[0] = min(rate, bucket[0] + (now - bucket[1]) * rate)
-        bucket[1] = now
-        if bucket[0] < 1:
+        if self._throttle.admit((key.account, key.livemode, kind), Rate(rate, int(rate))):
             raise _ApiError(
                 429,
                 "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
                 code="rate_limit",
                 headers={"Stripe-Should-Retry": "true"},
             )
-        bucket[0] -= 1
 
     def _params(self, request: httpx.Request, method: str) -> dict[str, Any]:
         pairs = parse_qsl(request.url.query.decode("ascii", "replace"), keep_blank_values=True)
