@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from providers.http import json_body
+from providers.http import json_body, retry_after_seconds
 from providers.sdk import (
     CancelOutcome,
     CancelRequest,
@@ -280,11 +280,14 @@ class ShopifyProvider:
             try:
                 body = json_body(response)
             except ValueError:
-                raise ProviderError(
-                    f"shopify {self.account}: {operation} answered {status} with a body that is not JSON",
-                    status=status,
-                    request_id=request_id,
-                ) from None
+                if status == 429:  # a throttle in front of the API answers without GraphQL's body
+                    body = {}
+                else:
+                    raise ProviderError(
+                        f"shopify {self.account}: {operation} answered {status} with a body that is not JSON",
+                        status=status,
+                        request_id=request_id,
+                    ) from None
             if not isinstance(body, dict):
                 raise ProviderError(f"shopify {self.account}: {operation} answered {status} without a JSON object")
             requested = self.budget.observe(operation, body)
@@ -298,7 +301,8 @@ class ShopifyProvider:
                         status=status,
                         request_id=request_id,
                     )
-                await self._api.factory.sleep(self.budget.throttled_wait(requested))
+                asked = retry_after_seconds(response) if status == 429 else None
+                await self._api.factory.sleep(asked if asked is not None else self.budget.throttled_wait(requested))
                 continue
             data = body.get("data")
             return Answer(data if isinstance(data, dict) else {}, errors, request_id)

@@ -316,3 +316,16 @@ def test_a_listing_with_a_cursor_loop_is_a_gap(wire: Wire, clock: FakeClock) -> 
     _, found = listing(wire, clock, frozenset({Kind.WEBHOOK}))
     assert [(g.kind, g.reason) for g in found.gaps] == [(Kind.WEBHOOK, GapReason.CURSOR_LOOP)]
     assert not [b for b in found.bindings if b.kind is Kind.WEBHOOK]
+
+
+def test_a_plain_429_is_waited_out_as_it_asks_then_retried(wire: Wire, clock: FakeClock) -> None:
+    answered: list[int] = []
+
+    def once(req: httpx.Request) -> httpx.Response | None:
+        answered.append(1)
+        return httpx.Response(429, text="Too Many Requests", headers={"Retry-After": "2"}) if len(answered) == 1 else None
+
+    wire.fault = once
+    _, found = listing(wire, clock)
+    assert found.complete and len(answered) == 2
+    assert clock.sleeps == [2.0]
