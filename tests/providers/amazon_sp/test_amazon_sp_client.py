@@ -205,6 +205,10 @@ def test_a_missing_role_is_a_problem_and_leaves_granted() -> None:
         assert "carrier accounts" in listing.problems[0] and "Unauthorized" in listing.problems[0]
         assert "lacks sellingpartnerapi::shipping" in listing.problems[0]
         assert {b.kind for b in listing.bindings} == {Kind.WEBHOOK}
+        (gap,) = listing.gaps  # only carriers are withheld; webhooks were listed in full
+        assert gap.kind is Kind.CARRIER and gap.reason is GapReason.REFUSED
+        assert gap.params == {"right": SHIPPING_ROLE}
+        assert listing.complete_for(Kind.WEBHOOK)
         assert listing.granted == frozenset({NOTIFICATIONS_ROLE})
         assert await provider.granted() == frozenset({NOTIFICATIONS_ROLE})
         carrier = LiveBinding(
