@@ -377,6 +377,10 @@ def test_a_missing_scope_on_one_api_makes_the_listing_partial(harness, scenario)
     assert len(listing.problems) == 1
     assert "errorId 1100" in listing.problems[0] and api.SCOPE_NOTIFICATION_READONLY in listing.problems[0]
     assert {b.kind for b in listing.bindings} == {Kind.CARRIER}
+    (gap,) = listing.gaps  # only webhooks are withheld, naming the scope eBay wants
+    assert gap.kind is Kind.WEBHOOK and gap.reason is GapReason.REFUSED
+    assert gap.params == {"right": api.SCOPE_NOTIFICATION_READONLY}
+    assert listing.complete_for(Kind.CARRIER)
     assert listing.granted == frozenset({api.SCOPE_SELL_ACCOUNT_READONLY})
 
 
