@@ -279,3 +279,27 @@ def test_apply_timeout_is_the_deadline_of_planning_and_applying_together(
     monkeypatch.setattr(applying, "run_apply", run_apply)
     tether("apply", "--auto-approve", "--timeout", "60s")
     assert 50.0 < seen["timeout_s"] <= 60.0 - 0.3
+
+
+def test_an_encrypted_backup_is_read_back_with_the_identity_by_reference(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pyrage = pytest.importorskip("pyrage")
+    identity = pyrage.x25519.Identity.generate()
+    config = CONFIG.replace("refuse: [webhook]", "refuse: []") + (
+        f"defaults:\n  backups:\n    encrypt_to: [{identity.to_public()}]\n"
+    )
+    (repo / "tether.yaml").write_text(config, encoding="utf-8")
+    assert tether("apply", "--auto-approve")[0] == 0
+    backup = next(p for p in (repo / ".tether" / "backups").iterdir() if (p / "binding.json.age").is_file())
+    assert not (backup / "binding.json").exists()  # nothing in the clear
+    code, output = tether("backups", "cat", backup.name, "binding.json")
+    assert code == 1 and "--identity" in output
+    monkeypatch.setenv("BACKUP_KEY", str(identity))
+    code, output = tether("backups", "cat", backup.name, "binding.json", "--identity", "${env:BACKUP_KEY}")
+    assert code == 0, output
+    assert json.loads(output)["name"] in {"Old ERP", "orders/create"}
+    assert str(identity) not in output
+    code, output = tether("backups", "cat", backup.name, "binding.json", "--identity", str(identity))
+    assert code == 1 and "reference" in output and str(identity) not in output  # a literal key is refused
+    assert tether("backups", "verify")[0] == 0  # no key needed
