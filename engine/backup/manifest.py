@@ -138,7 +138,7 @@ class Unfinished:
 
     def describe(self) -> str:
         """One line for ``backups list`` and ``backups verify``."""
-        text = f"unfinished: begun by run {self.run_id or '?'}"
+        text = f"begun by run {self.run_id or '?'}"
         if self.address:
             text += f" for {self.address}"
         if self.settled_by is None:

@@ -222,7 +222,8 @@ def _verify_open(dir_fd: int, backup_id: str, problems: list[str]) -> Verificati
     except FileNotFoundError:
         found = _without_manifest(dir_fd, backup_id)
         if found.state is BackupState.UNFINISHED:
-            return Verification(backup_id, found.state, tuple(problems), found.problem)
+            note = found.unfinished.describe() if found.unfinished else "nothing was written in it"
+            return Verification(backup_id, found.state, tuple(problems), note)
         return Verification(backup_id, damaged, (*problems, found.problem))
     except OSError as exc:
         return Verification(backup_id, damaged, (*problems, f"{MANIFEST}: cannot be read ({exc.strerror}); is it a symlink?"))
