@@ -421,7 +421,7 @@ class ShopifyProvider:
                 return first
             more = await self._graphql(
                 queries.NEXT_PAGE[collection.resource],
-                {"first": queries.NEXT_PAGE_SIZE, "after": cursor},
+                {"first": queries.page_size(collection.resource), "after": cursor},
             )
             following = _dig(more.data, path)  # each page query answers in the listing's shape
             if following is None:

@@ -33,6 +33,14 @@ cost near 160 points, well under the 1,000 a single query may cost
 NEXT_PAGE_SIZE = 250
 """Nodes per page when one connection is walked on its own (250 is the largest ``first``)."""
 
+PAGE_SIZES = {"app_subscriptions": 100}
+"""Smaller pages where a node costs more than one point: a subscription with its line items and
+pricing costs about 5, so 250 of them would ask for more than the 1,000 points one query may cost."""
+
+
+def page_size(resource: str) -> int:
+    return PAGE_SIZES.get(resource, NEXT_PAGE_SIZE)
+
 WEBHOOK_FIELDS = "id topic uri format createdAt updatedAt"
 CARRIER_FIELDS = "id name formattedName active callbackUrl supportsServiceDiscovery"
 FULFILLMENT_FIELDS = "id handle serviceName callbackUrl trackingSupport inventoryManagement type"

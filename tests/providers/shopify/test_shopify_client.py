@@ -329,3 +329,28 @@ def test_a_plain_429_is_waited_out_as_it_asks_then_retried(wire: Wire, clock: Fa
     _, found = listing(wire, clock)
     assert found.complete and len(answered) == 2
     assert clock.sleeps == [2.0]
+
+
+def test_no_query_the_client_sends_asks_for_more_than_a_query_may_cost() -> None:
+    from providers.shopify.cost import MAX_QUERY_COST, requested_cost
+
+    listing_cost = requested_cost(SCHEMA, queries.listing_query(ALL), {"first": queries.FIRST_PAGE})
+    assert listing_cost <= MAX_QUERY_COST
+    for resource, document in queries.NEXT_PAGE.items():
+        assert requested_cost(SCHEMA, document, {"first": queries.page_size(resource)}) <= MAX_QUERY_COST, resource
+    assert requested_cost(SCHEMA, queries.ORDERS, {"first": queries.NEXT_PAGE_SIZE}) <= MAX_QUERY_COST
+
+
+def test_subscriptions_beyond_the_first_page(emulator: ShopifyEmulator, clock: FakeClock) -> None:
+    section = demo_section()
+    section["demo-shop"]["app_subscriptions"] = [
+        {"id": 7_000_000 + n, "name": f"Plan {n}", "status": "ACTIVE", "price": "1.00 EUR",
+         "interval": "EVERY_30_DAYS", "app": "lumen-ops"}
+        for n in range(130)
+    ]
+    emulator.load(section)
+    wire = Wire(emulator)
+    _, found = listing(wire, clock, frozenset({Kind.SUBSCRIPTION}))
+    assert found.complete, found.gaps
+    assert len([b for b in found.bindings if b.kind is Kind.SUBSCRIPTION]) == 130
+    assert wire.operations() == ["TetherListing", "TetherSubscriptionPage"]
