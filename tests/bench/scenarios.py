@@ -3,7 +3,9 @@ request model the floor is computed from.
 
 Every case is built from one seeded description so the scenario the sandbox serves, the
 declarations tether plans against, and the requests the floor model counts cannot disagree.
-Shops are Shopify tenants (``/shopify/bench-NNNN``); sellers are SP-API tenants, each with its
+Shops are Shopify tenants (``/shopify/bench-NNNN``) in the GraphQL Admin API's field names, each
+with one app ("Bench Ops") whose token tether holds and which owns everything on the shop (the
+agency view: all of it visible and cancellable by API); sellers are SP-API tenants, each with its
 own LWA application so their grantless buckets are separate, as the emulator keys them.
 """
 
@@ -17,21 +19,22 @@ from pathlib import Path
 from typing import Any
 
 from providers.amazon_sp.operations import DEFAULT_NOTIFICATION_TYPES, OPERATIONS
-from providers.shopify import BUCKET_SIZE, LEAK_PER_SECOND
-from providers.shopify.client import PAGE_SIZE as SHOPIFY_PAGE
+from providers.sdk.model import Kind
+from providers.shopify import queries as shopify_queries
+from providers.shopify.cost import DEFAULT_PLAN, PLANS
 from tests.bench.floor import AccountLoad, Bucket, Chain
 
 SHOPIFY_TOKEN = "shpat_bench_admin"
+SHOPIFY_APP = "Bench Ops"
 SHOPIFY_SCOPES = [
     "read_shipping",
     "write_shipping",
     "read_fulfillments",
     "write_fulfillments",
     "read_orders",
-    "read_products",
 ]
 SP_PAGE = 100  # the provider asks getSubscriptions for its largest page
-TOPICS = ("orders/create", "orders/updated", "products/update", "customers/create", "app/uninstalled")
+TOPICS = ("ORDERS_CREATE", "ORDERS_UPDATED", "PRODUCTS_UPDATE", "CUSTOMERS_CREATE", "APP_UNINSTALLED")
 
 
 @dataclass(frozen=True)
@@ -120,36 +123,47 @@ def _shop(index: int, shape: ShopShape) -> dict[str, Any]:
             "id": base + i,
             "name": f"Carrier {i:03d}",
             "active": i % 7 != 3,  # a few inactive ones drift against expect: active: true
-            "callback_url": f"https://rates{i}.carrier.example/shop{index}",
+            "callbackUrl": f"https://rates{i}.carrier.example/shop{index}",
+            "app": "bench",
         }
         for i in range(shape.carriers)
     ]
     fulfillment = [
-        {"id": base + 1000 + i, "name": f"Warehouse {i:02d}", "callback_url": f"https://wh{i}.example/cb"}
+        {
+            "id": base + 1000 + i,
+            "serviceName": f"Warehouse {i:02d}",
+            "handle": f"warehouse-{i:02d}",
+            "callbackUrl": f"https://wh{i}.example/cb",
+            "app": "bench",
+        }
         for i in range(shape.fulfillment)
     ]
     hooks = [
         {
             "id": base + 2000 + i,
             "topic": TOPICS[i % len(TOPICS)],
-            "address": (
+            "uri": (
                 f"https://legacy.example/{index}/{i}"
                 if i < shape.cancelled_hooks
                 else f"https://hooks{i % 50}.example/{index}/{i}"
             ),
+            "app": "bench",
         }
         for i in range(shape.webhooks)
     ]
     charges = [
-        {"id": base + 5000 + i, "name": f"Plan {i}", "price": "9.00", "status": "active"}
+        {"id": base + 5000 + i, "name": f"Plan {i}", "price": "9.00 EUR", "interval": "EVERY_30_DAYS",
+         "status": "ACTIVE", "app": "bench"}
         for i in range(shape.charges)
     ]
     return {
-        "tokens": {SHOPIFY_TOKEN: list(SHOPIFY_SCOPES)},
+        "name": f"Bench shop {index}",
+        "plan": DEFAULT_PLAN,
+        "apps": {"bench": {"title": SHOPIFY_APP, "tokens": {SHOPIFY_TOKEN: list(SHOPIFY_SCOPES)}}},
         "carrier_services": carriers,
         "fulfillment_services": fulfillment,
-        "webhooks": hooks,
-        "recurring_application_charges": charges,
+        "webhook_subscriptions": hooks,
+        "app_subscriptions": charges,
     }
 
 
@@ -169,12 +183,14 @@ def _shop_integrations(index: int, shape: ShopShape) -> list[str]:
     for i in range(shape.cancelled_hooks, shape.cancelled_hooks + shape.declared_hooks):
         lines.append(
             f"  s{index:04d}-hook-{i:03d}: {{account: {account}, kind: webhook, "
-            f'match: {{address: "https://hooks{i % 50}.example/{index}/{i}"}}}}'
+            f'match: {{uri: "https://hooks{i % 50}.example/{index}/{i}"}}}}'
         )
     if shape.cancelled_hooks:
+        # Narrowed to the app whose token tether holds: it sees its own webhooks in full, so the
+        # absence is verifiable (other apps' webhooks would be invisible to it).
         lines.append(
             f"  s{index:04d}-legacy: {{account: {account}, kind: webhook, ensure: absent, "
-            f'match: {{address: "https://legacy.example/{index}/*"}}}}'
+            f'match: {{app: {SHOPIFY_APP}, uri: "https://legacy.example/{index}/*"}}}}'
         )
     for i in range(shape.charges):
         lines.append(
@@ -184,19 +200,52 @@ def _shop_integrations(index: int, shape: ShopShape) -> list[str]:
     return lines
 
 
+def _more_pages(count: int, first_page: int, page: int) -> int:
+    """Pages of a connection after the first, which the listing query brought."""
+    return max(0, math.ceil((count - first_page) / page))
+
+
 def shopify_load(shape: ShopShape, account: str) -> AccountLoad:
-    """Requests one shop's refresh needs: every collection is its own chain; webhook pages follow
-    each other; the rights read (access_scopes) is independent of the listing."""
-    pages = max(1, math.ceil(shape.webhooks / SHOPIFY_PAGE))
-    chains = [
-        Chain("carrier_services", ("carrier_services",)),
-        Chain("fulfillment_services", ("fulfillment_services",)),
-        Chain("webhooks", ("webhooks",) * pages),
-        Chain("recurring_application_charges", ("recurring_application_charges",)),
-        Chain("access_scopes", ("access_scopes",)),
+    """Requests one shop's refresh needs: one GraphQL query lists the first page of every
+    collection (and the app with its scopes, which are the rights); each collection with more
+    nodes is walked on by cursor, one page after another, all of them after the listing. The
+    shop's calculated-cost bucket is counted in requests of the cheapest page a shop sends
+    (a lower bound: no request costs less), so the floor stays a floor."""
+    first = shopify_queries.FIRST_PAGE
+    walks = {
+        "webhook_subscriptions": _more_pages(shape.webhooks, first, shopify_queries.page_size("webhook_subscriptions")),
+        "carrier_services": _more_pages(shape.carriers, first, shopify_queries.page_size("carrier_services")),
+        "app_subscriptions": _more_pages(shape.charges, first, shopify_queries.page_size("app_subscriptions")),
+    }
+    chains = [Chain("listing", ("TetherListing",))]
+    for resource, pages in walks.items():
+        if pages:
+            operation = shopify_queries.name_of(shopify_queries.NEXT_PAGE[resource])
+            chains.append(Chain(resource, ("TetherListing",) + (operation,) * pages))
+    limits = PLANS[DEFAULT_PLAN]
+    cheapest = CHEAPEST_SHOPIFY_QUERY
+    bucket = Bucket("calculated query cost", limits.restore_rate / cheapest, limits.maximum_available / cheapest, None)
+    return AccountLoad(
+        account, host=f"/shopify/{account}", chains=tuple(chains), buckets=(bucket,), once=("TetherListing",)
+    )
+
+
+def _cheapest_shopify_query() -> float:
+    """The smallest requested cost among the queries a refresh sends (Shopify's published rules)."""
+    from graphql import build_schema
+
+    from providers.shopify.cost import requested_cost
+
+    schema = build_schema((Path(shopify_queries.__file__).with_name("schema.graphql")).read_text(encoding="utf-8"))
+    costs = [requested_cost(schema, shopify_queries.listing_query(frozenset(Kind)), {"first": shopify_queries.FIRST_PAGE})]
+    costs += [
+        requested_cost(schema, document, {"first": shopify_queries.page_size(resource)})
+        for resource, document in shopify_queries.NEXT_PAGE.items()
     ]
-    bucket = Bucket("leaky bucket", LEAK_PER_SECOND, BUCKET_SIZE, None)  # every operation counts
-    return AccountLoad(account, host=f"/shopify/{account}", chains=tuple(chains), buckets=(bucket,))
+    return float(min(costs))
+
+
+CHEAPEST_SHOPIFY_QUERY = _cheapest_shopify_query()
 
 
 def shopify_case(shops: int, shape: ShopShape = ShopShape(), name: str | None = None) -> Case:
@@ -210,7 +259,7 @@ def shopify_case(shops: int, shape: ShopShape = ShopShape(), name: str | None = 
     for i in range(shops):
         lines.append(
             f"  shop-{i:04d}: {{provider: shopify, endpoint: \"{{url}}/shopify/{_shop_handle(i)}\", "
-            f'options: {{shop: {_shop_handle(i)}.myshopify.com, api_version: "2024-01"}}, '
+            f'options: {{shop: {_shop_handle(i)}.myshopify.com, api_version: "2026-10"}}, '
             'credentials: {access_token: "${env:BENCH_SHOPIFY_TOKEN}"}}'
         )
     lines += [
@@ -221,8 +270,8 @@ def shopify_case(shops: int, shape: ShopShape = ShopShape(), name: str | None = 
         integrations += _shop_integrations(i, shape)
     lines += [
         "ignore:",
-        "  - match: {kind: webhook, topic: \"app/*\"}",
-        '    reason: "installed by the storefront theme"',
+        "  - match: {kind: webhook, topic: \"APP_*\"}",
+        '    reason: "the app\'s own uninstall notice"',
         "    owner: ops@example.com",
         "    expires: 2099-01-31",
         "",
