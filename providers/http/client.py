@@ -125,18 +125,21 @@ class ApiClient:
     async def _attempt(self, request: httpx.Request, host_slots: Any) -> httpx.Response:
         """Send once and read the body whole, within the host's and the run's slots."""
         factory = self.factory
-        client = factory.http_client(str(request.url))
+        pools = factory.pools(str(request.url))
         # The host's slot first: waiting for a busy host must not hold a global slot that a
         # request to another host could use.
         async with host_slots:
             await factory.slots.acquire(self.priority)
+            shard = pools.pick()
+            pools.busy[shard] += 1
             try:
                 factory.count_request()
-                response = await client.send(request, stream=True)
+                response = await pools.clients[shard].send(request, stream=True)
                 what = f"{self.provider} {self.account}: {request.method} {urlsplit(str(request.url)).path}"
                 await read_limited(response, factory.max_response_bytes, factory.redactor(what))
                 return response
             finally:
+                pools.busy[shard] -= 1
                 factory.slots.release()
 
     async def request(

@@ -182,6 +182,38 @@ def test_busy_connections_are_reused_while_the_server_keeps_them() -> None:
         assert connections == [1] and server.count("GET") == 5
 
 
+def test_concurrent_requests_to_one_origin_fill_small_pools_up_to_the_host_limit() -> None:
+    """One origin's connections are split over pools of ``pool_size`` (CPU per request grows with
+    the square of a pool's size in httpcore); pools are made only as the earlier ones fill, and
+    never more connections than ``per_host``."""
+
+    def slow_ok(conn: socket.socket, request: Received) -> bool:
+        time.sleep(0.1)
+        return ok(conn, request)
+
+    with wire(slow_ok) as server:
+        shape: list[object] = []
+
+        async def run() -> None:
+            factory = HttpFactory(per_host=10, pool_size=4)
+            try:
+                api = factory.client(server.url(), provider="vendor", account="acct")
+                await api.request("GET", "/warm")
+                shape.append(len(factory.pools(server.url()).clients))  # one request: one pool
+                answers = await asyncio.gather(*(api.request("GET", f"/x/{n}") for n in range(25)))
+                assert {a.status_code for a in answers} == {200}
+                pools = factory.pools(server.url())
+                sizes = [len(c._transport._pool.connections) for c in pools.clients]  # type: ignore[attr-defined]
+                shape.extend([len(pools.clients), max(sizes), sum(sizes)])
+            finally:
+                await factory.aclose()
+
+        asyncio.run(run())
+        assert shape[0] == 1
+        assert shape[1] == 3 and shape[2] <= 4 and shape[3] <= 10  # ceil(10 / 4) pools
+        assert server.count("GET") == 26
+
+
 # -- a change whose answer is lost -------------------------------------------------------------
 
 
