@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -434,6 +435,10 @@ class ApplyMachine(RuleBasedStateMachine):
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 def test_interleaved_declarations_live_changes_faults_crashes_and_applies(monkeypatch: pytest.MonkeyPatch) -> None:
     STATS.clear()
+    # An earlier in-process CLI run may have pointed structlog at a stream that is closed now;
+    # this test logs (a failed listing is a warning), so it starts from structlog's defaults.
+    saved = structlog.get_config()
+    structlog.reset_defaults()
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     monkeypatch.setattr(RetryPolicy, "backoff", lambda self, attempt: 0.0)
     context = httpx.create_ssl_context()  # tens of ms each; every plan and apply would load it again
@@ -452,6 +457,7 @@ def test_interleaved_declarations_live_changes_faults_crashes_and_applies(monkey
             phases=(Phase.explicit, Phase.generate),
         ),
     )
+    structlog.configure(**saved)
     print(dict(STATS))
     assert STATS["crashes"] and STATS["clean applies"] and STATS["bindings deleted"] >= 5
     assert {"faults fired: cancel 503", "faults fired: cancel drop", "faults fired: listing 503"} <= set(STATS)
