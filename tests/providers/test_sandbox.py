@@ -650,6 +650,23 @@ def test_concurrent_httpx_clients_share_the_server() -> None:
     assert len(items.tenants["acme"]) == 42
 
 
+def test_the_request_log_over_http_shows_what_the_client_sent_but_no_secret() -> None:
+    sandbox, _ = make_sandbox()
+    with SandboxServer(sandbox) as server:
+        sent = httpx.post(
+            f"{server.url}/shop/acme/items?refresh_token=canary-secret&page=2",
+            json={"id": 77},
+            headers={"X-Shopify-Access-Token": "canary-secret", "X-Request-Tag": "t"},
+        )
+        assert sent.status_code == 201
+        log = httpx.get(f"{server.url}/_sandbox/requests")
+    assert "canary" not in log.text
+    (entry,) = log.json()
+    assert entry["query"] == "refresh_token=***&page=2"
+    assert {"x-shopify-access-token", "x-request-tag", "host", "user-agent"} <= set(entry["headers"])
+    assert "operation" not in entry
+
+
 def test_the_server_listens_on_one_loopback_origin_per_tenant_when_asked() -> None:
     """Real tenants are separate origins (a shop is its own host), and a client keeps one pool per
     origin: with ``origins`` the sandbox answers on as many loopback addresses, one port."""
