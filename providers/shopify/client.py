@@ -31,12 +31,8 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import httpx
-
-from providers.http import json_body, retry_after_seconds
 from providers.sdk import (
     CancelOutcome,
     CancelRequest,
@@ -48,25 +44,27 @@ from providers.sdk import (
     collect,
     paginate,
 )
-from providers.sdk.errors import AuthError, ConfigError, ProviderError, RateLimitError
+from providers.sdk.errors import AuthError, ConfigError, ProviderError
 from providers.sdk.model import Account, CancelAt, Gap, GapReason, Kind, Listing, LiveBinding, Runbook
 from providers.shopify import DEFAULT_API_VERSION, TOKEN_HEADER, mapping, queries
-
-try:
-    from providers.shopify.authority import AUTHORITY
-except ImportError:  # written beside the emulator; until it lands, no rows
-    AUTHORITY = ()
+from providers.shopify.authority import AUTHORITY
 from providers.shopify.queries import APP_RESOURCE, COLLECTIONS, MUTATIONS
 from providers.shopify.throttle import CostBudget
+from providers.shopify.transport import (
+    AdminGraphQL,
+    Answer,
+    GraphQLError,
+    describe_error,
+    dig,
+    is_gone,
+    page_of,
+)
 
 _SHOP = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 _HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # Shopify releases a version each quarter (January, April, July, October) and an ``unstable`` one:
 # https://shopify.dev/docs/api/usage/versioning
 _VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
-_SCOPE_IN_MESSAGE = re.compile(r"`([a-z_]+)`")
-_GONE_WORDS = ("not found", "does not exist", "doesn't exist", "could not find", "couldn't find", "invalid id")
-MAX_THROTTLED = 6
 
 # Where each collection sits in the listing's answer.
 _PATHS: dict[str, tuple[str, ...]] = {
@@ -98,69 +96,6 @@ def implied_scopes(handles: Collection[str]) -> frozenset[str]:
         elif handle.startswith("unauthenticated_write_"):
             rights.add("unauthenticated_read_" + handle[len("unauthenticated_write_") :])
     return frozenset(rights)
-
-
-def describe_error(response: httpx.Response) -> str:
-    """Shopify's ``{"errors": "..."}`` or ``{"errors": [{"message": ...}]}`` as one line."""
-    try:
-        body = json_body(response)
-    except ValueError:
-        return " ".join(response.text.split())[:200] or f"HTTP {response.status_code}"
-    errors: Any = body.get("errors") if isinstance(body, dict) else body
-    if isinstance(errors, list):
-        text = "; ".join(str(e.get("message") if isinstance(e, dict) else e) for e in errors)
-    elif errors is None:
-        text = response.text
-    else:
-        text = str(errors)
-    return " ".join(text.split())[:300] or f"HTTP {response.status_code}"
-
-
-@dataclass(frozen=True)
-class GraphQLError:
-    message: str
-    code: str
-    path: tuple[str, ...]
-    required: str  # the access scope named by an ACCESS_DENIED error, where it says
-
-
-@dataclass(frozen=True)
-class Answer:
-    data: Mapping[str, Any]
-    errors: tuple[GraphQLError, ...]
-    request_id: str | None
-
-
-def _errors_of(body: Mapping[str, Any]) -> tuple[GraphQLError, ...]:
-    found: list[GraphQLError] = []
-    raw = body.get("errors")
-    if isinstance(raw, str):
-        return (GraphQLError(raw, "", (), ""),)
-    for item in raw if isinstance(raw, list) else []:
-        if not isinstance(item, Mapping):
-            continue
-        message = str(item.get("message") or "")
-        extensions = item.get("extensions")
-        ext: Mapping[str, Any] = extensions if isinstance(extensions, Mapping) else {}
-        path = tuple(str(p) for p in item.get("path") or [] if isinstance(p, str))
-        required = str(ext.get("requiredAccess") or "")
-        scope = _SCOPE_IN_MESSAGE.search(required or message)
-        found.append(GraphQLError(message, str(ext.get("code") or ""), path, scope.group(1) if scope else ""))
-    return tuple(found)
-
-
-def _dig(data: Mapping[str, Any], path: Sequence[str]) -> Any:
-    node: Any = data
-    for part in path:
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
-
-
-def _is_gone(message: str) -> bool:
-    lowered = message.lower()
-    return any(word in lowered for word in _GONE_WORDS)
 
 
 class ShopifyProvider:
@@ -195,8 +130,7 @@ class ShopifyProvider:
             raise ConfigError(
                 f"account {self.account}: credentials.access_token is required for provider shopify"
             )
-        self._path = f"/admin/api/{version}/graphql.json"
-        self._api = ctx.http.client(
+        api = ctx.http.client(
             (account.endpoint or f"https://{self.shop}").rstrip("/"),
             provider=self.name,
             account=self.account,
@@ -206,6 +140,8 @@ class ShopifyProvider:
             request_id_header="x-request-id",
         )
         self.budget = CostBudget(clock, ctx.http.sleep)
+        self._gql = AdminGraphQL(api, account=self.account, shop=self.shop, api_version=version, budget=self.budget)
+        self._graphql = self._gql.send
         # Carrier and fulfillment services this app created (names or ids): Shopify lists the
         # shop's whole list without saying who created each, and only the creator may delete one.
         own = options.get("own_services") or []
@@ -215,7 +151,6 @@ class ShopifyProvider:
                 "the carrier and fulfillment services this app created"
             )
         self.own_services = frozenset(str(x) for x in own)
-        self.requests = 0  # GraphQL requests sent, for the bench
         self._own_app: str | None = None
         self._scopes: list[str] | None = None
 
@@ -243,93 +178,6 @@ class ShopifyProvider:
     @property
     def own_app(self) -> str:
         return self._own_app or "this app"
-
-    # -- GraphQL over HTTP -------------------------------------------------------------------
-
-    async def _graphql(
-        self,
-        document: str,
-        variables: Mapping[str, Any],
-        *,
-        change: bool = False,
-        audit: Mapping[str, Any] | None = None,
-    ) -> Answer:
-        """One GraphQL request: waits for the cost bucket, retries a THROTTLED answer after the
-        restore time, raises AuthError for a refused token; returns data and errors."""
-        operation = queries.name_of(document)
-        throttled = 0
-        while True:
-            await self.budget.before(operation, document, variables)
-            self.requests += 1
-            # A lost answer to a mutation raises ResponseLostError: apply settles it.
-            response = await self._api.request(
-                "POST",
-                self._path,
-                operation=operation,
-                json={"query": document, "variables": dict(variables), "operationName": operation},
-                headers={"Content-Type": "application/json"},
-                # A query is a read (safe to repeat); a mutation is sent once.
-                idempotent=not change,
-                mutating=change,
-                accept=(401, 402, 403, 404, 423, 429),
-                audit=audit,
-            )
-            request_id = response.headers.get("x-request-id")
-            status = response.status_code
-            self._refuse(status, response, request_id)
-            try:
-                body = json_body(response)
-            except ValueError:
-                if status == 429:  # a throttle in front of the API answers without GraphQL's body
-                    body = {}
-                else:
-                    raise ProviderError(
-                        f"shopify {self.account}: {operation} answered {status} with a body that is not JSON",
-                        status=status,
-                        request_id=request_id,
-                    ) from None
-            if not isinstance(body, dict):
-                raise ProviderError(f"shopify {self.account}: {operation} answered {status} without a JSON object")
-            requested = self.budget.observe(operation, body)
-            errors = _errors_of(body)
-            if status == 429 or any(e.code == "THROTTLED" for e in errors):
-                throttled += 1
-                if throttled > MAX_THROTTLED:
-                    raise RateLimitError(
-                        f"shopify {self.account}: {operation} was throttled {throttled} times in a row "
-                        "(calculated query cost); run it again later",
-                        status=status,
-                        request_id=request_id,
-                    )
-                asked = retry_after_seconds(response) if status == 429 else None
-                await self._api.factory.sleep(asked if asked is not None else self.budget.throttled_wait(requested))
-                continue
-            data = body.get("data")
-            return Answer(data if isinstance(data, dict) else {}, errors, request_id)
-
-    def _refuse(self, status: int, response: httpx.Response, request_id: str | None) -> None:
-        if status == 401:
-            raise AuthError(
-                f"the access token for {self.account} was refused by {self.shop} (401): check "
-                "credentials.access_token; an uninstalled app's token stops working",
-                status=401,
-                request_id=request_id,
-            )
-        if status in (402, 403, 423):
-            raise AuthError(
-                f"{self.shop} refused the GraphQL Admin API to {self.account} ({status}): "
-                f"{describe_error(response)}",
-                status=status,
-                request_id=request_id,
-            )
-        if status == 404:
-            raise ProviderError(
-                f"{self.shop} does not serve the GraphQL Admin API at {self._path} (404): check "
-                f"options.shop and options.api_version ({self.api_version!r}; Shopify supports each "
-                "version for at least twelve months)",
-                status=404,
-                request_id=request_id,
-            )
 
     # -- listing -----------------------------------------------------------------------------
 
@@ -405,12 +253,12 @@ class ShopifyProvider:
     async def _walk(self, collection: queries.Collection, answer: Answer) -> tuple[list[LiveBinding], Gap | None]:
         """Every node of one collection: the first page from the listing, the rest by cursor."""
         path = _PATHS[collection.resource]
-        node = _dig(answer.data, path)
+        node = dig(answer.data, path)
         if node is None:
             return [], self._gap(collection.kind, answer.errors, path, collection.label)
         first: Page[Mapping[str, Any]]
         if collection.paged:
-            first = _page_of(node, collection.label)
+            first = page_of(node, collection.label)
         elif isinstance(node, list):
             first = Page([n for n in node if isinstance(n, Mapping)], None)
         else:
@@ -423,11 +271,11 @@ class ShopifyProvider:
                 queries.NEXT_PAGE[collection.resource],
                 {"first": queries.page_size(collection.resource), "after": cursor},
             )
-            following = _dig(more.data, path)  # each page query answers in the listing's shape
+            following = dig(more.data, path)  # each page query answers in the listing's shape
             if following is None:
                 gap = self._gap(collection.kind, more.errors, path, collection.label)
                 raise _GapError(gap)
-            return _page_of(following, collection.label)
+            return page_of(following, collection.label)
 
         try:
             nodes = await collect(fetch, what=collection.label, identity=lambda n: str(n.get("id")))
@@ -505,7 +353,7 @@ class ShopifyProvider:
                 raise ProviderError(
                     f"{self.shop}: orders not exported: {'; '.join(e.message for e in answer.errors) or 'no data'}"
                 )
-            return _page_of(node, "orders")
+            return page_of(node, "orders")
 
         async for record in paginate(fetch, what="orders", identity=lambda n: str(n.get("id"))):
             yield record
@@ -553,14 +401,14 @@ class ShopifyProvider:
                     request_id=answer.request_id,
                 )
             text = "; ".join(e.message for e in answer.errors) or "no payload in the answer"
-            if _is_gone(text):
+            if is_gone(text):
                 return CancelOutcome(CancelStatus.ALREADY_GONE, f"already gone: {text}", answer.request_id)
             raise ProviderError(f"{self.shop}: {mutation.payload} failed for {binding.id}: {text}",
                                 request_id=answer.request_id)
         user_errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
         if user_errors:
             text = "; ".join(str(e.get("message") or "") for e in user_errors)
-            if any(_is_gone(str(e.get("message") or "")) or e.get("code") == "NOT_FOUND" for e in user_errors):
+            if any(is_gone(str(e.get("message") or "")) or e.get("code") == "NOT_FOUND" for e in user_errors):
                 return CancelOutcome(CancelStatus.ALREADY_GONE, f"already gone: {text}", answer.request_id)
             raise ProviderError(
                 f"{self.shop} refused {mutation.payload} of {binding.resource} {binding.id}: {text}",
@@ -596,7 +444,7 @@ class ShopifyProvider:
         answer = await self._graphql(queries.NODE[collection.resource], {"id": ident})
         node = answer.data.get("node")
         if node is None:
-            if answer.errors and not all(_is_gone(e.message) for e in answer.errors):
+            if answer.errors and not all(is_gone(e.message) for e in answer.errors):
                 raise ProviderError(
                     f"{self.shop}: {binding.resource} {binding.id} not read back: "
                     + "; ".join(e.message for e in answer.errors)
@@ -618,16 +466,6 @@ class _GapError(Exception):
     def __init__(self, gap: Gap) -> None:
         super().__init__(gap.detail)
         self.gap = gap
-
-
-def _page_of(node: Any, label: str) -> Page[Mapping[str, Any]]:
-    if not isinstance(node, Mapping) or not isinstance(node.get("nodes"), list):
-        raise ProviderError(f"{label}: the answer is not a connection with nodes")
-    info = node.get("pageInfo")
-    info = info if isinstance(info, Mapping) else {}
-    cursor = info.get("endCursor") if info.get("hasNextPage") else None
-    nodes = [n for n in node["nodes"] if isinstance(n, Mapping)]
-    return Page(nodes, str(cursor) if cursor else None)
 
 
 def _merge_gaps(gaps: list[Gap]) -> list[Gap]:
