@@ -94,6 +94,9 @@ def test_own_webhooks_cancelled_the_rest_unverifiable_the_foreign_carrier_manual
     mutations = [r for r in repo.mutating_requests()]
     assert len(mutations) == len(OWN_HOOKS), mutations  # never a delete Shopify would refuse
 
+    shopify = {(r["method"], r["path"]) for r in repo.server.sandbox.requests() if r["path"].startswith("/shopify/")}
+    assert shopify == {("POST", "/shopify/golden-shop/admin/api/2026-10/graphql.json")}  # GraphQL only, no REST
+
     audit = repo.tether("audit")
     assert audit.exit_code == 2, audit.output
     assert "unverifiable" in audit.output.lower() and "legacy-freight" in audit.output
