@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import structlog
 
 from providers.http import ApiClient, json_body, retry_after_seconds
 from providers.sdk import Page
@@ -26,6 +27,9 @@ from providers.shopify.throttle import CostBudget
 SCOPE_IN_MESSAGE = re.compile(r"`([a-z_]+)`")
 GONE_WORDS = ("not found", "does not exist", "doesn't exist", "could not find", "couldn't find", "invalid id")
 MAX_THROTTLED = 6
+VERSION_HEADER = "X-Shopify-API-Version"  # the version that answered: https://shopify.dev/docs/api/usage/versioning
+
+log = structlog.get_logger("tether.shopify")
 
 
 def describe_error(response: httpx.Response) -> str:
@@ -113,6 +117,7 @@ class AdminGraphQL:
         self.path = f"/admin/api/{api_version}/graphql.json"
         self.budget = budget
         self.requests = 0  # GraphQL requests sent, for the bench
+        self.served_version: str | None = None  # what answered, when Shopify fell forward
 
     async def send(
         self,
@@ -144,6 +149,7 @@ class AdminGraphQL:
             )
             request_id = response.headers.get("x-request-id")
             status = response.status_code
+            self._note_version(response)
             self._refuse(status, response, request_id)
             try:
                 body = json_body(response)
@@ -174,6 +180,20 @@ class AdminGraphQL:
                 continue
             data = body.get("data")
             return Answer(data if isinstance(data, dict) else {}, errors, request_id)
+
+    def _note_version(self, response: httpx.Response) -> None:
+        """Shopify answers a retired version with the oldest supported one ("falls forward") and
+        names it in a header: say so once, since the answers follow that version's schema."""
+        served = response.headers.get(VERSION_HEADER)
+        if served and served != self.api_version and self.served_version is None:
+            self.served_version = served
+            log.warning(
+                "shopify.version_fell_forward",
+                account=self.account,
+                asked=self.api_version,
+                served=served,
+                hint="options.api_version is no longer supported; set a supported version",
+            )
 
     def _refuse(self, status: int, response: httpx.Response, request_id: str | None) -> None:
         if status == 401:

@@ -354,3 +354,13 @@ def test_subscriptions_beyond_the_first_page(emulator: ShopifyEmulator, clock: F
     assert found.complete, found.gaps
     assert len([b for b in found.bindings if b.kind is Kind.SUBSCRIPTION]) == 130
     assert wire.operations() == ["TetherListing", "TetherSubscriptionPage"]
+
+
+def test_a_retired_version_is_answered_by_a_newer_one_and_the_client_notes_it(wire: Wire, clock: FakeClock) -> None:
+    provider = make_provider(make_factory(wire, clock), clock, options={"shop": "demo-shop", "api_version": "2023-01"})
+    found = run(provider.list_bindings(ALL))
+    assert found.complete
+    assert provider._gql.served_version not in (None, "2023-01")
+    current = make_provider(make_factory(wire, clock), clock, options={"shop": "demo-shop"})
+    run(current.list_bindings(ALL))
+    assert current._gql.served_version is None
