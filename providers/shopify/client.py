@@ -450,8 +450,10 @@ class ShopifyProvider:
                     + "; ".join(e.message for e in answer.errors)
                 )
             return None
-        if not isinstance(node, Mapping):
+        if not isinstance(node, Mapping) or node.get("__typename") != collection.typename:
             raise ProviderError(f"{self.shop}: {binding.resource} {binding.id} read back as something else")
+        # The object as the listing gives it (the same fields), so its fingerprint compares.
+        node = {key: value for key, value in node.items() if key != "__typename"}
         own = self._own_app or (binding.app if binding.kind in (Kind.WEBHOOK, Kind.SUBSCRIPTION) else None)
         return mapping.binding_of(
             collection, node, account=self.account, own_app=own or "this app", own_services=self.own_services

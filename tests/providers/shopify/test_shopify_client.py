@@ -364,3 +364,15 @@ def test_a_retired_version_is_answered_by_a_newer_one_and_the_client_notes_it(wi
     current = make_provider(make_factory(wire, clock), clock, options={"shop": "demo-shop"})
     run(current.list_bindings(ALL))
     assert current._gql.served_version is None
+
+
+@pytest.mark.parametrize("token", [ADMIN, LEGACY])
+def test_a_binding_read_back_is_the_object_the_listing_gave(wire: Wire, clock: FakeClock, token: str) -> None:
+    provider, found = listing(wire, clock, token=token)
+    assert found.bindings
+    for binding in found.bindings:
+        again = run(provider.fetch(binding))
+        assert again is not None, binding
+        assert (again.raw, again.fingerprint, again.app, again.cancellable) == (
+            binding.raw, binding.fingerprint, binding.app, binding.cancellable
+        ), binding
