@@ -11,11 +11,4 @@ the calling app's own subscriptions and the app itself, and cancels them by muta
 from __future__ import annotations
 
 DEFAULT_API_VERSION = "2026-10"
-BUCKET_SIZE = 40
-LEAK_PER_SECOND = 2.0
-CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
-TOKEN_HEADER = "X-Shopify-Access-Token"
-
-# Charges in these states no longer bind the shop to anything: they are history, not bindings.
-# "rejected" is the pre-2016 name of "declined", still seen in old payloads.
-ENDED_CHARGE_STATUSES = frozenset({"cancelled", "declined", "expired", "rejected"})
+TOKEN_HEADER = "X-Shopify-Access-Token"  # https://shopify.dev/docs/api/admin-graphql#authentication
