@@ -11,4 +11,4 @@ the calling app's own subscriptions and the app itself, and cancels them by muta
 from __future__ import annotations
 
 DEFAULT_API_VERSION = "2026-10"
-TOKEN_HEADER = "X-Shopify-Access-Token"  # https://shopify.dev/docs/api/admin-graphql#authentication
+TOKEN_HEADER = "X-Shopify-Access-Token"  # https://shopify.dev/api/admin/getting-started (Authentication)
