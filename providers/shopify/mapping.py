@@ -29,7 +29,6 @@ ENDED_SUBSCRIPTION_STATUSES = frozenset({"CANCELLED", "DECLINED", "EXPIRED"})
 (https://shopify.dev/docs/api/admin-graphql/latest/enums/AppSubscriptionStatus)."""
 
 ADMIN_PATH = ("Shopify admin", "Settings", "Apps and sales channels")
-UNINSTALL_SOURCE = "https://help.shopify.com/en/manual/apps/uninstalling-apps"
 
 
 def numeric_id(gid: str) -> str:
