@@ -145,7 +145,8 @@ class Repo:
 
     @property
     def live(self) -> dict[str, Any]:
-        return self.server.sandbox.state()["shopify"]["golden-shop"]
+        shop: dict[str, Any] = self.server.sandbox.state()["shopify"]["golden-shop"]
+        return shop
 
     def live_ids(self) -> set[str]:
         return shop_live_ids(self.live)

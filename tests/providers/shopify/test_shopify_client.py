@@ -296,7 +296,7 @@ def test_default_version_is_2026_10(wire: Wire, clock: FakeClock) -> None:
 
 
 def test_a_listing_with_a_cursor_loop_is_a_gap(wire: Wire, clock: FakeClock) -> None:
-    page = {"nodes": [{"id": "gid://shopify/WebhookSubscription/1", "topic": "ORDERS_CREATE", "uri": "https://a"}],
+    page: dict[str, Any] = {"nodes": [{"id": "gid://shopify/WebhookSubscription/1", "topic": "ORDERS_CREATE", "uri": "https://a"}],
             "pageInfo": {"hasNextPage": True, "endCursor": "same"}}
 
     def loop(req: httpx.Request) -> httpx.Response | None:
