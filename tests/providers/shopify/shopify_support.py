@@ -7,13 +7,14 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import structlog
 import yaml
 
 from providers.http import HttpFactory, RetryPolicy
@@ -133,6 +134,16 @@ def graphql_answer(data: Any, errors: list[dict[str, Any]] | None = None, *, ava
     if errors:
         body["errors"] = errors
     return httpx.Response(status, json=body)
+
+
+@pytest.fixture
+def fresh_logs() -> Iterator[None]:
+    """structlog at its defaults for a test that logs: an earlier in-process CLI run may have left
+    it writing to a stream that is closed now."""
+    saved = structlog.get_config()
+    structlog.reset_defaults()
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from tests.providers.shopify.shopify_support import (  # noqa: F401 - fixtures b
     clock,
     demo_section,
     emulator,
+    fresh_logs,
     graphql_answer,
     make_factory,
     make_provider,
@@ -356,7 +357,9 @@ def test_subscriptions_beyond_the_first_page(emulator: ShopifyEmulator, clock: F
     assert wire.operations() == ["TetherListing", "TetherSubscriptionPage"]
 
 
-def test_a_retired_version_is_answered_by_a_newer_one_and_the_client_notes_it(wire: Wire, clock: FakeClock) -> None:
+def test_a_retired_version_is_answered_by_a_newer_one_and_the_client_notes_it(
+    wire: Wire, clock: FakeClock, fresh_logs: None
+) -> None:
     provider = make_provider(make_factory(wire, clock), clock, options={"shop": "demo-shop", "api_version": "2023-01"})
     found = run(provider.list_bindings(ALL))
     assert found.complete
