@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
-from providers.sandbox.server import SandboxServer, check_bind_host, loopback_origins, main_serve, serve
+from providers.sandbox.process import main_serve
+from providers.sandbox.server import SandboxServer, check_bind_host, loopback_origins, serve
 
 __all__ = ["SandboxServer", "check_bind_host", "loopback_origins", "main_serve", "serve"]

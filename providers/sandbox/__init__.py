@@ -8,7 +8,8 @@ Modules, each depending only on those above it:
 - ``faults``: latency, error rates and scripted fault rules;
 - ``requestlog``: what arrived, without secrets or bodies;
 - ``router``: ``Sandbox``, which routes to the emulators and answers the ``/_sandbox`` admin paths;
-- ``server``: the sandbox over HTTP (asyncio + h11), on one or many loopback origins.
+- ``server``: the sandbox over HTTP (asyncio + h11), on one or many loopback origins;
+- ``process``: the sandbox as a process (``main_serve``), optionally as several workers.
 
 ``python -m providers.sandbox`` serves it (``--origins N`` for one origin per tenant).
 """
@@ -17,10 +18,11 @@ from __future__ import annotations
 
 from providers.sandbox.errors import SandboxError
 from providers.sandbox.faults import FaultRule, Faults, parse_faults
+from providers.sandbox.process import main_serve
 from providers.sandbox.requestlog import REQUEST_LOG_LIMIT, RequestLog, graphql_operation, redact_query
 from providers.sandbox.router import ADMIN_PREFIX, Pending, Reply, Sandbox, path_segments
 from providers.sandbox.scenario import DEMO_ROOT, as_scenario, demo_scenario, plain_copy, read_scenario
-from providers.sandbox.server import SandboxServer, check_bind_host, loopback_origins, main_serve, serve
+from providers.sandbox.server import SandboxServer, check_bind_host, loopback_origins, serve
 
 __all__ = [
     "ADMIN_PREFIX",

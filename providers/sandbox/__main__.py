@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from providers.sandbox.server import main_serve
+from providers.sandbox.process import main_serve
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -17,9 +17,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--origins", type=int, default=1, help="listen on this many loopback addresses")
+    parser.add_argument("--workers", type=int, default=1, help="processes sharing the origins (needs --port)")
     args = parser.parse_args(argv)
     main_serve(
-        args.port, args.scenario, args.latency_ms, args.error_rate, args.host, seed=args.seed, origins=args.origins
+        args.port, args.scenario, args.latency_ms, args.error_rate, args.host, seed=args.seed, origins=args.origins,
+        workers=args.workers,
     )
 
 

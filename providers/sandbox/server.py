@@ -20,13 +20,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import gc
 import ipaddress
 import logging
-import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from email.utils import formatdate
 from typing import Any
 
@@ -302,16 +300,20 @@ async def serve(
     stop: asyncio.Event | None = None,
     allow_remote: bool = False,
     origins: int = 1,
+    addresses: Sequence[str] | None = None,
 ) -> None:
     """Serve until ``stop`` is set or the task is cancelled; ``ready`` gets the bound port.
 
     ``origins`` above 1 listens on that many loopback addresses (``loopback_origins``) on the
-    same port; ``host`` must then be 127.0.0.1.
+    same port; ``host`` must then be 127.0.0.1. ``addresses`` names the addresses to listen on
+    instead (a worker's share of the origins, see ``providers.sandbox.process``).
     """
     check_bind_host(host, allow_remote)
     if origins > 1 and host != "127.0.0.1":
         raise SandboxError("several origins are loopback addresses: use them with host 127.0.0.1")
-    hosts = loopback_origins(origins) if origins > 1 else [host]
+    hosts = list(addresses) if addresses else loopback_origins(origins) if origins > 1 else [host]
+    for address in hosts:
+        check_bind_host(address, allow_remote)
     state = _Server(sandbox, host, port)
     loop = asyncio.get_running_loop()
     servers: list[asyncio.Server] = []
@@ -449,48 +451,3 @@ class SandboxServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-
-def main_serve(
-    port: int = 8787,
-    scenario: str = "demo",
-    latency_ms: float = 0.0,
-    error_rate: float = 0.0,
-    host: str = "127.0.0.1",
-    *,
-    allow_remote: bool = False,
-    seed: int = 0,
-    origins: int = 1,
-) -> None:
-    """``tether sandbox serve``: load, announce, serve until Ctrl-C or SIGTERM, exit cleanly."""
-    check_bind_host(host, allow_remote)
-    sandbox = Sandbox(seed=seed)
-    sandbox.load_scenario_source(scenario)
-    sandbox.set_faults(latency_ms=latency_ms, error_rate=error_rate)
-    # The loaded world lives as long as the server: keep the cyclic GC from rescanning it
-    # (hundreds of thousands of objects for a large scenario) while it answers requests.
-    gc.collect()
-    gc.freeze()
-
-    def announce(bound: int) -> None:
-        more = f" and {origins - 1} more loopback addresses up to {loopback_origins(origins)[-1]}" if origins > 1 else ""
-        print(
-            f"tether sandbox listening on http://{_url_host(host)}:{bound}{more} (scenario: {scenario})", flush=True
-        )
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        handled: list[signal.Signals] = []
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, stop.set)
-                handled.append(sig)
-        try:
-            await serve(sandbox, host, port, ready=announce, stop=stop, allow_remote=allow_remote, origins=origins)
-        finally:
-            for sig in handled:
-                loop.remove_signal_handler(sig)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())

@@ -5,7 +5,9 @@ sandbox in its own process with latency (``python -m providers.sandbox``), runs 
 as a child process and prints one JSON line. Every Shopify shop is its own host at Shopify
 (``{shop}.myshopify.com``), so the sandbox listens on one loopback address per shop
 (127.0.0.1, 127.0.0.2, ...) and each shop's endpoint names its own; SP-API sellers share their
-region's one host, so they share one origin here too. The line holds:
+region's one host, so they share one origin here too. A vendor answers from many servers: the
+shops' origins are shared by ``--sandbox-workers`` sandbox processes (2), so the bench measures
+tether rather than one emulator process. The line holds:
 
 - ``wall_s`` of the whole command (start-up, config, refresh, plan, JSON output) and
   ``refresh_s``, the refresh alone (from its ``refresh.done`` log event), of the fastest of
@@ -19,7 +21,8 @@ region's one host, so they share one origin here too. The line holds:
   (``sequential_refresh_s``) and the full run's non-refresh time (start-up, config, plan,
   output, which concurrency does not change) is added; ``speedup`` = sequential / wall and
   ``refresh_speedup`` = sequential refresh / refresh;
-- ``requests`` and ``sandbox_429`` as the sandbox counted them, ``surfaced_429`` when a 429 made
+- ``requests`` and ``sandbox_429`` as the sandbox counted them (``sandbox_cpu_s`` its CPU,
+  every worker's, ``sandbox_workers`` how many), ``surfaced_429`` when a 429 made
   it into the plan's problems; ``requests_per_account`` (requests per shop for Shopify) and
   ``operations``, the count of each GraphQL operation the sandbox logged;
 - ``peak_rss_mb`` and ``cpu_s`` of the tether process (``os.wait4``), ``bindings_per_cpu_s``.
@@ -90,20 +93,34 @@ class Sandbox:
     url: str
     urls: list[str]  # one per origin it listens on, ``url`` first
     process: subprocess.Popen[str]
+    workers: list[int]  # the worker processes' pids; none when the sandbox is one process
 
-    def get(self, path: str) -> Any:
-        with urllib.request.urlopen(self.url + path, timeout=120) as answer:
+    def get(self, path: str, url: str | None = None) -> Any:
+        with urllib.request.urlopen((url or self.url) + path, timeout=120) as answer:
             return json.loads(answer.read())
 
-    def send(self, method: str, path: str, body: Any = None) -> Any:
+    def send(self, method: str, path: str, body: Any = None, url: str | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request = urllib.request.Request((url or self.url) + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
         with urllib.request.urlopen(request, timeout=120) as answer:
             return json.loads(answer.read())
 
+    def worker_urls(self) -> list[str]:
+        """One address of each worker (worker w serves origin w first): each keeps its own log."""
+        return self.urls[: max(1, len(self.workers))]
+
+    def requests(self) -> list[dict[str, Any]]:
+        return [entry for url in self.worker_urls() for entry in self.get("/_sandbox/requests", url)]
+
+    def clear_requests(self) -> None:
+        for url in self.worker_urls():
+            self.send("DELETE", "/_sandbox/requests", url=url)
+
     def cpu(self) -> float | None:
-        return _proc_cpu(self.process.pid)
+        """CPU seconds of the sandbox and its workers so far."""
+        times = [_proc_cpu(pid) for pid in (self.process.pid, *self.workers)]
+        return None if any(t is None for t in times) else sum(t for t in times if t is not None)
 
 
 def origins_for(case: Case) -> int:
@@ -123,12 +140,14 @@ def write_config(case: Case, folder: Path, urls: list[str]) -> Path:
 
 
 @contextmanager
-def sandbox(scenario: Path, latency_ms: float, origins: int = 1) -> Iterator[Sandbox]:
-    """The sandbox in its own process (its own GIL), stopped by its pid however the case ends."""
+def sandbox(scenario: Path, latency_ms: float, origins: int = 1, workers: int = 1) -> Iterator[Sandbox]:
+    """The sandbox in its own process (its own GIL), with ``workers`` processes sharing its
+    origins when it has several, stopped by its pid however the case ends."""
     port = _free_port()
+    workers = max(1, min(workers, origins))
     command = [
         sys.executable, "-m", "providers.sandbox", "--port", str(port), "--scenario", str(scenario),
-        "--latency-ms", str(latency_ms), "--origins", str(origins),
+        "--latency-ms", str(latency_ms), "--origins", str(origins), "--workers", str(workers),
     ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
@@ -137,7 +156,8 @@ def sandbox(scenario: Path, latency_ms: float, origins: int = 1) -> Iterator[San
         if "listening" not in line:
             raise RuntimeError(f"the sandbox did not start (exit {process.poll()}): {line.strip()}")
         urls = [f"http://{address}:{port}" for address in loopback_origins(origins)]
-        yield Sandbox(urls[0], urls, process)
+        pids = [int(pid) for pid in line.split("workers: ", 1)[1].split(")")[0].split(",")] if workers > 1 else []
+        yield Sandbox(urls[0], urls, process, pids)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -267,20 +287,26 @@ def _operations(log: list[dict[str, Any]]) -> dict[str, int]:
     return dict(counts.most_common())
 
 
-def _plan_case(case: Case, folder: Path, latency_ms: float, parallelism: int, repeat: int = 1) -> CaseRun:
+SANDBOX_WORKERS = 2
+"""Sandbox processes sharing the origins of a case with several (``--sandbox-workers``)."""
+
+
+def _plan_case(
+    case: Case, folder: Path, latency_ms: float, parallelism: int, repeat: int = 1, workers: int = SANDBOX_WORKERS
+) -> CaseRun:
     """Run ``tether plan`` for a case ``repeat`` times against one fresh sandbox (a plan changes
     nothing there) and keep the fastest run, as timeit does: on a shared machine the slower runs
     measure the neighbours."""
     scenario, _ = case.write(folder, "http://placeholder")
     runs: list[CaseRun] = []
-    with sandbox(scenario, latency_ms, origins_for(case)) as box:
+    with sandbox(scenario, latency_ms, origins_for(case), workers) as box:
         config = write_config(case, folder, box.urls)
         for _ in range(max(1, repeat)):
-            box.send("DELETE", "/_sandbox/requests")  # each run's own requests
+            box.clear_requests()  # each run's own requests
             cpu_before = box.cpu()
             run = tether_plan(folder, config, case.env, parallelism)
             cpu_after = box.cpu()
-            log = box.get("/_sandbox/requests")
+            log = box.requests()
             server_cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
             throttled = sum(1 for entry in log if entry.get("status") == 429)
             runs.append(CaseRun(run, len(log), throttled, server_cpu, _operations(log), []))
@@ -290,10 +316,16 @@ def _plan_case(case: Case, folder: Path, latency_ms: float, parallelism: int, re
 
 
 def plan_case(
-    case: Case, out: Path, latency_ms: float, parallelism: int, sample: int, repeat: int = 1
+    case: Case,
+    out: Path,
+    latency_ms: float,
+    parallelism: int,
+    sample: int,
+    repeat: int = 1,
+    workers: int = SANDBOX_WORKERS,
 ) -> dict[str, Any]:
     note(f"{case.name}: {case.accounts} accounts, {case.bindings} bindings")
-    measured = _plan_case(case, out / case.name, latency_ms, parallelism, repeat)
+    measured = _plan_case(case, out / case.name, latency_ms, parallelism, repeat, workers)
     run, requests, throttled, server_cpu, walls = (
         measured.run, measured.requests, measured.throttled, measured.server_cpu, measured.walls,
     )
@@ -301,7 +333,7 @@ def plan_case(
 
     subset = case.subset(sample)
     note(f"{case.name}: sequential client (--parallelism 1) over {subset.accounts} of {case.accounts} accounts")
-    sequential_case = _plan_case(subset, out / f"{case.name}-sequential", latency_ms, 1)
+    sequential_case = _plan_case(subset, out / f"{case.name}-sequential", latency_ms, 1, 1, workers)
     seq_run, seq_requests = sequential_case.run, sequential_case.requests
     # Only the refresh depends on the client's concurrency: scale the sample's refresh by the
     # request count, and add the full run's own start-up, config, plan and output time.
@@ -350,6 +382,7 @@ def plan_case(
         "phases_cpu": run.phases_cpu,
         "bindings_per_cpu_s": round(case.bindings / run.cpu_s) if run.cpu_s else None,
         "sandbox_cpu_s": round(server_cpu, 3) if server_cpu is not None else None,
+        "sandbox_workers": max(1, min(workers, origins_for(case))),
         "sandbox_429": throttled,
         "retries": run.retries,
         "surfaced_429": any("429" in p for p in problems)
@@ -444,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wide-shops", type=int, default=200, help="the wide case's shops (0: no wide case)")
     parser.add_argument("--wide-webhooks", type=int, default=300, help="the wide case's webhooks per shop")
     parser.add_argument("--wide-latency-ms", type=float, default=25.0, help="the wide case's latency")
+    parser.add_argument("--sandbox-workers", type=int, default=SANDBOX_WORKERS,
+                        help="sandbox processes sharing a case's origins (one per shop for Shopify)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / ".bench")
     args = parser.parse_args(argv)
     _compile_tether()
@@ -461,19 +496,19 @@ def main(argv: list[str] | None = None) -> int:
 
     shape = ShopShape(webhooks=args.webhooks)
     for shops in _sizes(args.shops):
-        emit(plan_case(shopify_case(shops, shape), out, args.latency_ms, args.parallelism, args.sequential_sample, args.repeat))
+        emit(plan_case(shopify_case(shops, shape), out, args.latency_ms, args.parallelism, args.sequential_sample, args.repeat, args.sandbox_workers))
     if args.wide_shops > 0:
         wide = shopify_case(
             args.wide_shops,
             ShopShape(webhooks=args.wide_webhooks),
             name=f"shopify-{args.wide_shops}x{args.wide_webhooks}-{args.wide_latency_ms:g}ms",
         )
-        emit(plan_case(wide, out, args.wide_latency_ms, args.parallelism, args.sequential_sample, args.repeat))
+        emit(plan_case(wide, out, args.wide_latency_ms, args.parallelism, args.sequential_sample, args.repeat, args.sandbox_workers))
     if args.sellers > 0:
         seller_shape = SellerShape(subscriptions_per_type=args.subscriptions)
         # Rate-limited: a sample would be bound by one seller's buckets, so the sequential client
         # runs every seller.
-        emit(plan_case(sp_api_case(args.sellers, seller_shape), out, args.latency_ms, args.parallelism, args.sellers, args.repeat))
+        emit(plan_case(sp_api_case(args.sellers, seller_shape), out, args.latency_ms, args.parallelism, args.sellers, args.repeat, args.sandbox_workers))
     if args.rps_requests > 0:
         note("sandbox-rps: the sandbox alone, no latency")
         emit(sandbox_rps_case(out, args.rps_requests, 16))

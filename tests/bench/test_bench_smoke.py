@@ -22,7 +22,7 @@ PLAN_FIELDS = {
     "sequential_s", "sequential_refresh_s", "sequential_sample_accounts", "sequential_sample_refresh_s",
     "sequential_sample_requests", "speedup", "refresh_speedup", "peak_rss_mb", "ru_maxrss_mb", "cpu_s",
     "bindings_per_cpu_s", "sandbox_cpu_s", "sandbox_429", "retries", "surfaced_429", "exit_code",
-    "incomplete", "actions", "progress_first_s", "progress_max_gap_s", "phases", "phases_cpu",
+    "incomplete", "actions", "progress_first_s", "progress_max_gap_s", "phases", "phases_cpu", "sandbox_workers",
     "wall_runs_s",
 }
 
@@ -74,6 +74,8 @@ def test_the_smallest_bench_prints_complete_lines(tmp_path: Path, capsys: pytest
         assert shop["sequential_sample_requests"] == shop["requests"] / shops  # every shop alike
         assert f"{name}: {shop['requests']} requests, {shop['requests_per_account']} per shop" in captured.err
     assert by_case["shopify-3x30-1ms"]["latency_ms"] == 1
+    # Two sandbox processes share the shops' origins; the requests they logged are summed above.
+    assert by_case["shopify-2"]["sandbox_workers"] == 2 and by_case["sp-api-1"]["sandbox_workers"] == 1
     assert by_case["sp-api-1"]["bound_by"].startswith("rate_limit_s")
     assert by_case["sp-api-1"]["operations"] == {}  # REST: no GraphQL operations
 

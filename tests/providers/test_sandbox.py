@@ -802,3 +802,44 @@ def test_main_serve_refuses_a_remote_host_before_loading_anything(tmp_path: Path
 
     with pytest.raises(SandboxError, match="refusing to listen on 0.0.0.0"):
         main_serve(8787, str(tmp_path / "never-read.yaml"), 0, 0.0, "0.0.0.0")
+
+
+def test_workers_share_the_origins_each_with_its_own_log_and_all_stop_on_sigterm(tmp_path: Path) -> None:
+    """``--workers 2 --origins 4``: worker 0 answers on 127.0.0.1 and .3, worker 1 on .2 and .4;
+    a tenant always reaches the same worker, and SIGTERM to the parent stops them all."""
+    scenario = tmp_path / "empty.yaml"
+    scenario.write_text("{}\n")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "providers.sandbox", "--port", str(port), "--scenario", str(scenario)]
+    with subprocess.Popen(
+        [*command, "--origins", "4", "--workers", "2"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": pythonpath},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline().strip()
+            assert line.startswith(f"tether sandbox listening on http://127.0.0.1:{port} and 3 more"), line
+            pids = [int(pid) for pid in line.rsplit("workers: ", 1)[1].rstrip(")").split(",")]
+            assert len(pids) == 2 and process.pid not in pids
+            urls = [f"http://127.0.0.{n}:{port}" for n in (1, 2, 3, 4)]
+            for n, url in enumerate(urls):
+                assert httpx.get(f"{url}/nowhere/{n}", timeout=5).status_code == 404
+            first = [e["path"] for e in httpx.get(urls[0] + "/_sandbox/requests", timeout=5).json()]
+            second = [e["path"] for e in httpx.get(urls[1] + "/_sandbox/requests", timeout=5).json()]
+            assert first == ["/nowhere/0", "/nowhere/2"] and second == ["/nowhere/1", "/nowhere/3"]
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=10)
+            assert process.returncode == 0, stderr
+            for pid in pids:  # reaped by the parent: gone, not zombies of ours
+                with pytest.raises(ProcessLookupError):
+                    os.kill(pid, 0)
+        finally:
+            if process.poll() is None:
+                process.kill()
