@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import structlog
@@ -28,7 +28,7 @@ def configure(level: str = "warning", fmt: str | None = None, redact: Callable[[
     for noisy in ("httpx", "httpcore", "asyncio"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
 
-    def mask(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    def mask(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         if redact is None:
             return event
         return {k: redact(v) if isinstance(v, str) else v for k, v in event.items()}
@@ -47,6 +47,12 @@ def configure(level: str = "warning", fmt: str | None = None, redact: Callable[[
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # stderr as it is when a logger is made, not as it was here: a caller that swaps it (a
+        # test runner capturing output) and closes it later leaves no logger writing to a closed file.
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+
+
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.stderr)
