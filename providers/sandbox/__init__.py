@@ -9,9 +9,10 @@ Modules, each depending only on those above it:
 - ``requestlog``: what arrived, without secrets or bodies;
 - ``router``: ``Sandbox``, which routes to the emulators and answers the ``/_sandbox`` admin paths;
 - ``server``: the sandbox over HTTP (asyncio + h11), on one or many loopback origins;
-- ``process``: the sandbox as a process (``main_serve``), optionally as several workers.
+- ``process``: the sandbox as a process (``main_serve``), on one address, N origins or a given list.
 
-``python -m providers.sandbox`` serves it (``--origins N`` for one origin per tenant).
+``python -m providers.sandbox`` serves it (``--origins N`` for one origin per tenant,
+``--addresses`` for one process's share of them).
 """
 
 from __future__ import annotations

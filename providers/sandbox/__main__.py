@@ -1,5 +1,5 @@
 """``python -m providers.sandbox``: serve the sandbox, as ``tether sandbox serve`` does, with the
-options only a benchmark needs (``--origins``)."""
+options only a benchmark needs (``--origins``, ``--addresses``)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--origins", type=int, default=1, help="listen on this many loopback addresses")
-    parser.add_argument("--workers", type=int, default=1, help="processes sharing the origins (needs --port)")
+    parser.add_argument(
+        "--addresses",
+        default="",
+        help="comma-separated loopback addresses to listen on instead of --origins (one process's share)",
+    )
     args = parser.parse_args(argv)
     main_serve(
         args.port, args.scenario, args.latency_ms, args.error_rate, args.host, seed=args.seed, origins=args.origins,
-        workers=args.workers,
+        addresses=args.addresses.split(",") if args.addresses else (),
     )
 
 

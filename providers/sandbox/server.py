@@ -306,7 +306,7 @@ async def serve(
 
     ``origins`` above 1 listens on that many loopback addresses (``loopback_origins``) on the
     same port; ``host`` must then be 127.0.0.1. ``addresses`` names the addresses to listen on
-    instead (a worker's share of the origins, see ``providers.sandbox.process``).
+    instead (one process's share of the origins, see ``providers.sandbox.process``).
     """
     check_bind_host(host, allow_remote)
     if origins > 1 and host != "127.0.0.1":

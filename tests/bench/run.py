@@ -6,8 +6,9 @@ as a child process and prints one JSON line. Every Shopify shop is its own host 
 (``{shop}.myshopify.com``), so the sandbox listens on one loopback address per shop
 (127.0.0.1, 127.0.0.2, ...) and each shop's endpoint names its own; SP-API sellers share their
 region's one host, so they share one origin here too. A vendor answers from many servers: the
-shops' origins are shared by ``--sandbox-workers`` sandbox processes (2), so the bench measures
-tether rather than one emulator process. The line holds:
+shops' origins are split among ``--sandbox-processes`` independent sandbox processes (2), each
+serving its own shops on its own addresses and port, so the bench measures tether rather than
+one emulator process. The line holds:
 
 - ``wall_s`` of the whole command (start-up, config, refresh, plan, JSON output) and
   ``refresh_s``, the refresh alone (from its ``refresh.done`` log event), of the fastest of
@@ -22,7 +23,7 @@ tether rather than one emulator process. The line holds:
   output, which concurrency does not change) is added; ``speedup`` = sequential / wall and
   ``refresh_speedup`` = sequential refresh / refresh;
 - ``requests`` and ``sandbox_429`` as the sandbox counted them (``sandbox_cpu_s`` its CPU,
-  every worker's, ``sandbox_workers`` how many), ``surfaced_429`` when a 429 made
+  every process's, ``sandbox_processes`` how many), ``surfaced_429`` when a 429 made
   it into the plan's problems; ``requests_per_account`` (requests per shop for Shopify) and
   ``operations``, the count of each GraphQL operation the sandbox logged;
 - ``peak_rss_mb`` and ``cpu_s`` of the tether process (``os.wait4``), ``bindings_per_cpu_s``.
@@ -201,19 +202,19 @@ def _operations(log: list[dict[str, Any]]) -> dict[str, int]:
     return dict(counts.most_common())
 
 
-SANDBOX_WORKERS = 2
-"""Sandbox processes sharing the origins of a case with several (``--sandbox-workers``)."""
+SANDBOX_PROCESSES = 2
+"""Sandbox processes splitting the origins of a case with several (``--sandbox-processes``)."""
 
 
 def _plan_case(
-    case: Case, folder: Path, latency_ms: float, parallelism: int, repeat: int = 1, workers: int = SANDBOX_WORKERS
+    case: Case, folder: Path, latency_ms: float, parallelism: int, repeat: int = 1, processes: int = SANDBOX_PROCESSES
 ) -> CaseRun:
     """Run ``tether plan`` for a case ``repeat`` times against one fresh sandbox (a plan changes
     nothing there) and keep the fastest run, as timeit does: on a shared machine the slower runs
     measure the neighbours."""
     scenario, _ = case.write(folder, "http://placeholder")
     runs: list[CaseRun] = []
-    with sandbox(scenario, latency_ms, origins_for(case), workers) as box:
+    with sandbox(scenario, latency_ms, origins_for(case), processes) as box:
         config = write_config(case, folder, box.urls)
         for _ in range(max(1, repeat)):
             box.clear_requests()  # each run's own requests
@@ -236,10 +237,10 @@ def plan_case(
     parallelism: int,
     sample: int,
     repeat: int = 1,
-    workers: int = SANDBOX_WORKERS,
+    processes: int = SANDBOX_PROCESSES,
 ) -> dict[str, Any]:
     note(f"{case.name}: {case.accounts} accounts, {case.bindings} bindings")
-    measured = _plan_case(case, out / case.name, latency_ms, parallelism, repeat, workers)
+    measured = _plan_case(case, out / case.name, latency_ms, parallelism, repeat, processes)
     run, requests, throttled, server_cpu, walls = (
         measured.run, measured.requests, measured.throttled, measured.server_cpu, measured.walls,
     )
@@ -247,7 +248,7 @@ def plan_case(
 
     subset = case.subset(sample)
     note(f"{case.name}: sequential client (--parallelism 1) over {subset.accounts} of {case.accounts} accounts")
-    sequential_case = _plan_case(subset, out / f"{case.name}-sequential", latency_ms, 1, 1, workers)
+    sequential_case = _plan_case(subset, out / f"{case.name}-sequential", latency_ms, 1, 1, processes)
     seq_run, seq_requests = sequential_case.run, sequential_case.requests
     # Only the refresh depends on the client's concurrency: scale the sample's refresh by the
     # request count, and add the full run's own start-up, config, plan and output time.
@@ -296,7 +297,7 @@ def plan_case(
         "phases_cpu": run.phases_cpu,
         "bindings_per_cpu_s": round(case.bindings / run.cpu_s) if run.cpu_s else None,
         "sandbox_cpu_s": round(server_cpu, 3) if server_cpu is not None else None,
-        "sandbox_workers": max(1, min(workers, origins_for(case))),
+        "sandbox_processes": max(1, min(processes, origins_for(case))),
         "sandbox_429": throttled,
         "retries": run.retries,
         "surfaced_429": any("429" in p for p in problems)
@@ -391,8 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wide-shops", type=int, default=200, help="the wide case's shops (0: no wide case)")
     parser.add_argument("--wide-webhooks", type=int, default=300, help="the wide case's webhooks per shop")
     parser.add_argument("--wide-latency-ms", type=float, default=25.0, help="the wide case's latency")
-    parser.add_argument("--sandbox-workers", type=int, default=SANDBOX_WORKERS,
-                        help="sandbox processes sharing a case's origins (one per shop for Shopify)")
+    parser.add_argument("--sandbox-processes", type=int, default=SANDBOX_PROCESSES,
+                        help="sandbox processes splitting a case's origins (one per shop for Shopify)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / ".bench")
     args = parser.parse_args(argv)
     _compile_tether()
@@ -410,19 +411,19 @@ def main(argv: list[str] | None = None) -> int:
 
     shape = ShopShape(webhooks=args.webhooks)
     for shops in _sizes(args.shops):
-        emit(plan_case(shopify_case(shops, shape), out, args.latency_ms, args.parallelism, args.sequential_sample, args.repeat, args.sandbox_workers))
+        emit(plan_case(shopify_case(shops, shape), out, args.latency_ms, args.parallelism, args.sequential_sample, args.repeat, args.sandbox_processes))
     if args.wide_shops > 0:
         wide = shopify_case(
             args.wide_shops,
             ShopShape(webhooks=args.wide_webhooks),
             name=f"shopify-{args.wide_shops}x{args.wide_webhooks}-{args.wide_latency_ms:g}ms",
         )
-        emit(plan_case(wide, out, args.wide_latency_ms, args.parallelism, args.sequential_sample, args.repeat, args.sandbox_workers))
+        emit(plan_case(wide, out, args.wide_latency_ms, args.parallelism, args.sequential_sample, args.repeat, args.sandbox_processes))
     if args.sellers > 0:
         seller_shape = SellerShape(subscriptions_per_type=args.subscriptions)
         # Rate-limited: a sample would be bound by one seller's buckets, so the sequential client
         # runs every seller.
-        emit(plan_case(sp_api_case(args.sellers, seller_shape), out, args.latency_ms, args.parallelism, args.sellers, args.repeat, args.sandbox_workers))
+        emit(plan_case(sp_api_case(args.sellers, seller_shape), out, args.latency_ms, args.parallelism, args.sellers, args.repeat, args.sandbox_processes))
     if args.rps_requests > 0:
         note("sandbox-rps: the sandbox alone, no latency")
         emit(sandbox_rps_case(out, args.rps_requests, 16))

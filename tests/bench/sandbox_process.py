@@ -1,5 +1,8 @@
-"""The sandbox in its own process for the bench: started on a free port with its scenario, its
-latency, its origins and workers; read (request logs, CPU) and stopped by its pid."""
+"""The sandbox for the bench: one or more ordinary ``python -m providers.sandbox`` processes,
+started with subprocess on free ports with the case's scenario and latency. With several origins
+and ``processes`` above 1, process ``k`` serves the origins ``k, k + processes, ...`` on its own
+addresses and port, so every tenant lives in exactly one process, as on separate vendor hosts.
+Read (request logs, CPU) and stopped by their pids."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,60 +39,55 @@ def _proc_cpu(pid: int) -> float | None:
         return None
 
 
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=120) as answer:
+        return json.loads(answer.read())
+
+
+def _send(method: str, url: str, body: Any = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        return json.loads(answer.read())
+
+
 @dataclass
 class Sandbox:
     url: str
-    urls: list[str]  # one per origin it listens on, ``url`` first
-    process: subprocess.Popen[str]
-    workers: list[int]  # the worker processes' pids; none when the sandbox is one process
+    urls: list[str]  # one per origin, in origin order, ``url`` first
+    processes: list[subprocess.Popen[str]]
+    first_urls: list[str]  # one address of each process: each keeps its own log and faults
 
     def get(self, path: str, url: str | None = None) -> Any:
-        with urllib.request.urlopen((url or self.url) + path, timeout=120) as answer:
-            return json.loads(answer.read())
+        return _get((url or self.url) + path)
 
     def send(self, method: str, path: str, body: Any = None, url: str | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request((url or self.url) + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=120) as answer:
-            return json.loads(answer.read())
+        return _send(method, (url or self.url) + path, body)
 
-    def worker_urls(self) -> list[str]:
-        """One address of each worker (worker w serves origin w first): each keeps its own log."""
-        return self.urls[: max(1, len(self.workers))]
+    def send_all(self, method: str, path: str, body: Any = None) -> None:
+        """The same admin request to every process (faults, for instance)."""
+        for url in self.first_urls:
+            _send(method, url + path, body)
 
     def requests(self) -> list[dict[str, Any]]:
-        return [entry for url in self.worker_urls() for entry in self.get("/_sandbox/requests", url)]
+        return [entry for url in self.first_urls for entry in _get(url + "/_sandbox/requests")]
 
     def clear_requests(self) -> None:
-        for url in self.worker_urls():
-            self.send("DELETE", "/_sandbox/requests", url=url)
+        self.send_all("DELETE", "/_sandbox/requests")
 
     def cpu(self) -> float | None:
-        """CPU seconds of the sandbox and its workers so far."""
-        times = [_proc_cpu(pid) for pid in (self.process.pid, *self.workers)]
+        """CPU seconds of every sandbox process so far."""
+        times = [_proc_cpu(process.pid) for process in self.processes]
         return None if any(t is None for t in times) else sum(t for t in times if t is not None)
 
 
 @contextmanager
-def sandbox(scenario: Path, latency_ms: float, origins: int = 1, workers: int = 1) -> Iterator[Sandbox]:
-    """The sandbox in its own process (its own GIL), with ``workers`` processes sharing its
-    origins when it has several, stopped by its pid however the case ends."""
-    port = _free_port()
-    workers = max(1, min(workers, origins))
-    command = [
-        sys.executable, "-m", "providers.sandbox", "--port", str(port), "--scenario", str(scenario),
-        "--latency-ms", str(latency_ms), "--origins", str(origins), "--workers", str(workers),
-    ]
+def _process(command: list[str]) -> Iterator[subprocess.Popen[str]]:
+    """One sandbox process, started and announced, stopped by its pid however the case ends."""
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if "listening" not in line:
-            raise RuntimeError(f"the sandbox did not start (exit {process.poll()}): {line.strip()}")
-        urls = [f"http://{address}:{port}" for address in loopback_origins(origins)]
-        pids = [int(pid) for pid in line.split("workers: ", 1)[1].split(")")[0].split(",")] if workers > 1 else []
-        yield Sandbox(urls[0], urls, process, pids)
+        yield process
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -100,3 +98,32 @@ def sandbox(scenario: Path, latency_ms: float, origins: int = 1, workers: int = 
                 process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+def _wait_listening(process: subprocess.Popen[str]) -> None:
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if "listening" not in line:
+        raise RuntimeError(f"the sandbox did not start (exit {process.poll()}): {line.strip()}")
+
+
+@contextmanager
+def sandbox(scenario: Path, latency_ms: float, origins: int = 1, processes: int = 1) -> Iterator[Sandbox]:
+    """The sandbox in ``processes`` independent processes (each its own GIL) sharing ``origins``
+    loopback addresses, origin ``n`` served by process ``n % processes`` on that process's port."""
+    count = max(1, min(processes, origins))
+    addresses = loopback_origins(origins)
+    base = [sys.executable, "-m", "providers.sandbox", "--scenario", str(scenario), "--latency-ms", str(latency_ms)]
+    ports = [_free_port() for _ in range(count)]
+    with ExitStack() as stack:
+        started = []
+        for k, port in enumerate(ports):
+            if count == 1:
+                where = ["--origins", str(origins)]
+            else:
+                where = ["--addresses", ",".join(addresses[k::count])]
+            started.append(stack.enter_context(_process([*base, "--port", str(port), *where])))
+        for process in started:  # all load their scenario at once, on their own cores
+            _wait_listening(process)
+        urls = [f"http://{address}:{ports[n % count]}" for n, address in enumerate(addresses)]
+        yield Sandbox(urls[0], urls, started, urls[:count])

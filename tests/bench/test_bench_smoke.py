@@ -22,7 +22,7 @@ PLAN_FIELDS = {
     "sequential_s", "sequential_refresh_s", "sequential_sample_accounts", "sequential_sample_refresh_s",
     "sequential_sample_requests", "speedup", "refresh_speedup", "peak_rss_mb", "ru_maxrss_mb", "cpu_s",
     "bindings_per_cpu_s", "sandbox_cpu_s", "sandbox_429", "retries", "surfaced_429", "exit_code",
-    "incomplete", "actions", "progress_first_s", "progress_max_gap_s", "phases", "phases_cpu", "sandbox_workers",
+    "incomplete", "actions", "progress_first_s", "progress_max_gap_s", "phases", "phases_cpu", "sandbox_processes",
     "wall_runs_s",
 }
 
@@ -75,7 +75,7 @@ def test_the_smallest_bench_prints_complete_lines(tmp_path: Path, capsys: pytest
         assert f"{name}: {shop['requests']} requests, {shop['requests_per_account']} per shop" in captured.err
     assert by_case["shopify-3x30-1ms"]["latency_ms"] == 1
     # Two sandbox processes share the shops' origins; the requests they logged are summed above.
-    assert by_case["shopify-2"]["sandbox_workers"] == 2 and by_case["sp-api-1"]["sandbox_workers"] == 1
+    assert by_case["shopify-2"]["sandbox_processes"] == 2 and by_case["sp-api-1"]["sandbox_processes"] == 1
     assert by_case["sp-api-1"]["bound_by"].startswith("rate_limit_s")
     assert by_case["sp-api-1"]["operations"] == {}  # REST: no GraphQL operations
 
@@ -115,3 +115,30 @@ def test_each_shop_gets_its_own_origin_and_sp_api_sellers_share_one(tmp_path: Pa
     from tests.bench.scenarios import SellerShape, sp_api_case
 
     assert run.origins_for(sp_api_case(2, SellerShape(subscriptions_per_type=1))) == 1
+
+
+def test_each_sandbox_process_serves_only_its_own_origins(tmp_path: Path) -> None:
+    """Two independent sandbox processes split three origins: origin n is answered (and logged)
+    by process n % 2 on that process's own port, never by the other; both stop with the case."""
+    import httpx
+
+    from tests.bench.sandbox_process import sandbox
+
+    scenario = tmp_path / "empty.yaml"
+    scenario.write_text("{}\n")
+    with sandbox(scenario, 0, origins=3, processes=2) as box:
+        assert len(box.processes) == 2 and len({p.pid for p in box.processes}) == 2
+        hosts = [url.split("//")[1].split(":")[0] for url in box.urls]
+        assert hosts == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+        ports = [url.rsplit(":", 1)[1] for url in box.urls]
+        assert ports[0] == ports[2] != ports[1]
+        for n, url in enumerate(box.urls):
+            assert httpx.get(f"{url}/nowhere/{n}", timeout=5).status_code == 404
+        with pytest.raises(httpx.ConnectError):  # origin 1's address is not served on process 0's port
+            httpx.get(f"http://127.0.0.2:{ports[0]}/nowhere", timeout=5)
+        logs = [[e["path"] for e in box.get("/_sandbox/requests", url)] for url in box.first_urls]
+        assert logs == [["/nowhere/0", "/nowhere/2"], ["/nowhere/1"]]
+        assert sorted(e["path"] for e in box.requests()) == ["/nowhere/0", "/nowhere/1", "/nowhere/2"]
+        assert box.cpu() is None or box.cpu() > 0
+        processes = box.processes
+    assert all(p.returncode == 0 for p in processes)

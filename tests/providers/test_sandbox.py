@@ -804,9 +804,10 @@ def test_main_serve_refuses_a_remote_host_before_loading_anything(tmp_path: Path
         main_serve(8787, str(tmp_path / "never-read.yaml"), 0, 0.0, "0.0.0.0")
 
 
-def test_workers_share_the_origins_each_with_its_own_log_and_all_stop_on_sigterm(tmp_path: Path) -> None:
-    """``--workers 2 --origins 4``: worker 0 answers on 127.0.0.1 and .3, worker 1 on .2 and .4;
-    a tenant always reaches the same worker, and SIGTERM to the parent stops them all."""
+def test_addresses_serve_one_share_of_the_origins_and_stop_on_sigterm(tmp_path: Path) -> None:
+    """``--addresses 127.0.0.2,127.0.0.4``: an ordinary process listening on exactly those
+    loopback addresses (one share of the origins, as a bench gives each of its sandbox processes),
+    not on the others; it logs what reached it and exits 0 on SIGTERM, with no child left."""
     scenario = tmp_path / "empty.yaml"
     scenario.write_text("{}\n")
     with socket.socket() as probe:
@@ -815,7 +816,7 @@ def test_workers_share_the_origins_each_with_its_own_log_and_all_stop_on_sigterm
     pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "providers.sandbox", "--port", str(port), "--scenario", str(scenario)]
     with subprocess.Popen(
-        [*command, "--origins", "4", "--workers", "2"],
+        [*command, "--addresses", "127.0.0.2,127.0.0.4"],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": pythonpath},
         stdout=subprocess.PIPE,
@@ -825,21 +826,32 @@ def test_workers_share_the_origins_each_with_its_own_log_and_all_stop_on_sigterm
         try:
             assert process.stdout is not None
             line = process.stdout.readline().strip()
-            assert line.startswith(f"tether sandbox listening on http://127.0.0.1:{port} and 3 more"), line
-            pids = [int(pid) for pid in line.rsplit("workers: ", 1)[1].rstrip(")").split(",")]
-            assert len(pids) == 2 and process.pid not in pids
-            urls = [f"http://127.0.0.{n}:{port}" for n in (1, 2, 3, 4)]
-            for n, url in enumerate(urls):
-                assert httpx.get(f"{url}/nowhere/{n}", timeout=5).status_code == 404
-            first = [e["path"] for e in httpx.get(urls[0] + "/_sandbox/requests", timeout=5).json()]
-            second = [e["path"] for e in httpx.get(urls[1] + "/_sandbox/requests", timeout=5).json()]
-            assert first == ["/nowhere/0", "/nowhere/2"] and second == ["/nowhere/1", "/nowhere/3"]
+            assert line.startswith(f"tether sandbox listening on http://127.0.0.2:{port} and 1 more: 127.0.0.4"), line
+            for n in (2, 4):
+                assert httpx.get(f"http://127.0.0.{n}:{port}/nowhere/{n}", timeout=5).status_code == 404
+            for n in (1, 3):  # the other shares' addresses belong to other processes
+                with pytest.raises(httpx.ConnectError):
+                    httpx.get(f"http://127.0.0.{n}:{port}/nowhere/{n}", timeout=5)
+            logged = [e["path"] for e in httpx.get(f"http://127.0.0.4:{port}/_sandbox/requests", timeout=5).json()]
+            assert logged == ["/nowhere/2", "/nowhere/4"]
+            children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+            if children.exists():
+                assert children.read_text().split() == []  # one ordinary process, no workers
             process.send_signal(signal.SIGTERM)
             _, stderr = process.communicate(timeout=10)
             assert process.returncode == 0, stderr
-            for pid in pids:  # reaped by the parent: gone, not zombies of ours
-                with pytest.raises(ProcessLookupError):
-                    os.kill(pid, 0)
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+def test_addresses_must_be_loopback_and_not_mixed_with_origins(tmp_path: Path) -> None:
+    from providers.sandbox import main_serve
+
+    never = str(tmp_path / "never-read.yaml")
+    with pytest.raises(SandboxError, match="refusing to listen on 0.0.0.0"):
+        main_serve(8787, never, addresses=["127.0.0.2", "0.0.0.0"])
+    with pytest.raises(SandboxError, match="not both"):
+        main_serve(8787, never, origins=3, addresses=["127.0.0.2"])
+    with pytest.raises(SandboxError, match="--port"):
+        main_serve(0, never, addresses=["127.0.0.2", "127.0.0.3"])
