@@ -27,10 +27,10 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeGuard
 
 import httpx
 from graphql import (
@@ -86,6 +86,11 @@ def _requested(query: str, variables: str, name: str | None) -> int:
     document, _ = _prepared(query)
     assert document is not None
     return pricing.query_cost(schema(), document, json.loads(variables), name)
+
+
+def _never_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
+    """Every resolver here is synchronous: graphql-core need not inspect each value it gets."""
+    return False
 
 
 def _response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> httpx.Response:
@@ -191,7 +196,14 @@ class ShopifyEmulator:
             return 200, self._refused(requested, bucket, _throttled_error())
         if not self.enforce_rate_limits:
             bucket.take(min(requested, bucket.available))
-        result = execute(the_schema, document, variable_values=variables, operation_name=name, context_value=call)
+        result = execute(
+            the_schema,
+            document,
+            variable_values=variables,
+            operation_name=name,
+            context_value=call,
+            is_awaitable=_never_awaitable,
+        )
         assert not hasattr(result, "__await__")  # every resolver is synchronous
         actual = self._actual(the_schema, document, variables, name, operation, result.data, requested)
         bucket.refund(requested - actual)

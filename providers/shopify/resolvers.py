@@ -154,15 +154,21 @@ def connection(
     chosen = window[:first] if first is not None else window
     if last is not None:
         chosen = chosen[-last:] if last else []
-    edges = [{"cursor": _cursor(keys[i]), "node": render(ordered[i])} for i in chosen]
+    nodes = [render(ordered[i]) for i in chosen]
+
+    def edges(_info: Info) -> list[dict[str, Any]]:
+        """Edges, each with its cursor, made only when a query selects them (most ask for
+        ``nodes`` and ``pageInfo``: one cursor per page, not one per item)."""
+        return [{"cursor": _cursor(keys[i]), "node": node} for i, node in zip(chosen, nodes)]
+
     return {
         "edges": edges,
-        "nodes": [edge["node"] for edge in edges],
+        "nodes": nodes,
         "pageInfo": {
             "hasNextPage": (chosen[-1] + 1 if chosen else start) < end,
             "hasPreviousPage": (chosen[0] if chosen else start) > 0,
-            "startCursor": edges[0]["cursor"] if edges else None,
-            "endCursor": edges[-1]["cursor"] if edges else None,
+            "startCursor": _cursor(keys[chosen[0]]) if chosen else None,
+            "endCursor": _cursor(keys[chosen[-1]]) if chosen else None,
         },
     }
 
