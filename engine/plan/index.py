@@ -59,12 +59,6 @@ def binding_matches(selector: Mapping[str, Any], binding: LiveBinding) -> bool:
 SCANS_BEFORE_SORTING = 4
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
-
-
 class Index:
     """Live bindings of one (account, kind), looked up by exact field value in O(1), or by the
     literal prefix of a glob: the first few globs of a field by a scan, later ones in a sorted
@@ -81,14 +75,46 @@ class Index:
         if key is None:
             return [b for b in self._glob_candidates(selector) if binding_matches(selector, b)]
         name, text = key
-        if name not in self._by_field:
-            table: dict[str, list[LiveBinding]] = {}
-            for binding in self.bindings:
-                value = field_of(binding, name)
-                if value is not None and not isinstance(value, (dict, list)):
-                    table.setdefault(_text(value), []).append(binding)
-            self._by_field[name] = table
-        return [b for b in self._by_field[name].get(text, ()) if binding_matches(selector, b)]
+        table = self._by_field.get(name)
+        if table is None:
+            table = self._by_field[name] = self._table(name)
+        found = table.get(text)
+        if not found:
+            return []
+        expected = selector[name]
+        if type(expected) is str:
+            # The table holds a binding under ``text`` exactly when a string ``expected`` matches
+            # its field (booleans, which no string matches, are left out of it): only the other
+            # keys are left to check.
+            if len(selector) == 1:
+                return list(found)
+            rest = {k: v for k, v in selector.items() if k != name}
+            return [b for b in found if binding_matches(rest, b)]
+        return [b for b in found if binding_matches(selector, b)]
+
+    def _table(self, name: str) -> dict[str, list[LiveBinding]]:
+        """The bindings by the text of one field. A boolean, a missing value, a list or a mapping
+        never equals a looked-up value (``index_key`` never gives a boolean), so they are left
+        out."""
+        table: dict[str, list[LiveBinding]] = {}
+        if name in _ATTRIBUTES:
+            values = [getattr(b, name) for b in self.bindings]
+        else:
+            values = [field_of(b, name) for b in self.bindings]
+        for binding, value in zip(self.bindings, values):
+            kind = type(value)
+            if kind is str:
+                text = value
+            elif value is None or kind is bool or isinstance(value, (dict, list)):
+                continue
+            else:
+                text = str(value)
+            bucket = table.get(text)
+            if bucket is None:
+                table[text] = [binding]
+            else:
+                bucket.append(binding)
+        return table
 
     def _glob_candidates(self, selector: Mapping[str, Any]) -> list[LiveBinding]:
         """The bindings that can match a glob of the selector (in listing order): those whose
@@ -145,6 +171,37 @@ def rule_matcher(rule: IgnoreRule) -> Callable[[LiveBinding], bool]:
             if not check(actual):
                 return False
         return True
+
+    return matches
+
+
+def _always(binding: LiveBinding) -> bool:
+    return True
+
+
+def group_rule_matcher(
+    rule: IgnoreRule, account: str, kind: str, provider: str
+) -> Callable[[LiveBinding], bool] | None:
+    """``rule_matcher(rule)`` for the bindings of one account, kind (its text) and provider: the
+    keys naming that identity are decided once for all of them. None when one of those refuses
+    them all; else a predicate over the rule's other keys (one that is always true if none)."""
+    identity = {"account": account, "kind": kind, "provider": provider}
+    checks: list[tuple[str, Callable[[Any], bool]]] = []
+    for key, value in rule.match.items():
+        check = _check(value)
+        if key in identity:
+            if not check(identity[key]):
+                return None
+        else:
+            checks.append((key, check))
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        (key, check), = checks
+        return lambda binding: check(field_of(binding, key))
+
+    def matches(binding: LiveBinding) -> bool:
+        return all(check(field_of(binding, key)) for key, check in checks)
 
     return matches
 

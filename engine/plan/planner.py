@@ -13,7 +13,7 @@ usual); a kind the credential sees only in part (a ``BlindSpot``) makes an absen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.diff import drift
@@ -22,6 +22,7 @@ from engine.model import (
     BlindSpot,
     Config,
     Ensure,
+    IgnoreRule,
     Integration,
     Kind,
     Listing,
@@ -36,7 +37,7 @@ from engine.plan.guards import (
     mass_cancel_guards,
     terms_detail,
 )
-from engine.plan.index import Index, describe_selector, rule_matcher
+from engine.plan.index import Index, describe_selector, group_rule_matcher, rule_matcher
 from engine.plan.records import carry_over, new_record
 from engine.plan.types import (
     KIND_ORDER,
@@ -64,6 +65,19 @@ def make_plan(
 
 def _record_key(record: Record) -> str:
     return f"{record.account}/{record.kind}/{record.live_id}"
+
+
+# Reasons without parameters, one value each: a plan gives one to every binding it keeps or
+# reports, and they are never changed.
+_PRESENT = Reason(ReasonCode.PRESENT)
+_UNDECLARED = Reason(ReasonCode.UNDECLARED)
+_DECLARED_ABSENT = Reason(ReasonCode.DECLARED_ABSENT)
+_UNDECLARED_CANCEL = Reason(ReasonCode.UNDECLARED_CANCEL)
+_NO_API = Reason(ReasonCode.NO_API)
+_MANUAL_PENDING = Reason(ReasonCode.MANUAL_PENDING)
+_CANCEL_SCHEDULED_UNDATED = Reason(ReasonCode.CANCEL_SCHEDULED_UNDATED)
+
+IgnoreRules = list[tuple[int, IgnoreRule, Callable[[LiveBinding], bool]]]
 
 
 class _Planner:
@@ -102,13 +116,26 @@ class _Planner:
         ]
         self.live_ids: dict[str, set[tuple[str, str]]] = {}
 
-    def _order(self, action: PlannedAction) -> tuple[Any, ...]:
+    def _ordered(self, actions: list[PlannedAction]) -> tuple[PlannedAction, ...]:
         """The plan's order is apply's order: per account, dependants before what they depend
         on (the provider's cancel_order), and the app itself last."""
-        info = self.catalog.get(action.account)
-        ranking = info.capabilities.cancel_order if info else ()
-        rank = ranking.index(action.resource) if action.resource in ranking else len(ranking)
-        return (action.account, KIND_ORDER.get(action.kind, 9), rank, action.address)
+        ranks: dict[str, tuple[dict[str, int], int]] = {}
+        for account, info in self.catalog.items():
+            ranking = info.capabilities.cancel_order
+            # The first place of each resource, as ``ranking.index`` gives it.
+            ranks[account] = ({r: i for i, r in reversed(list(enumerate(ranking)))}, len(ranking))
+        unranked: tuple[dict[str, int], int] = ({}, 0)
+
+        def key(action: PlannedAction) -> tuple[str, int, int, str]:
+            rank, last = ranks.get(action.account, unranked)
+            return (
+                action.account,
+                KIND_ORDER.get(action.kind, 9),
+                rank.get(action.resource, last),
+                action.address,
+            )
+
+        return tuple(sorted(actions, key=key))
 
     # -- main --------------------------------------------------------------------------------
 
@@ -135,7 +162,7 @@ class _Planner:
             config_sha256=self.config.sha256,
             lineage=self.state.lineage,
             serial=self.state.serial,
-            actions=tuple(sorted(self.actions, key=self._order)),
+            actions=self._ordered(self.actions),
             records=tuple(sorted(self.records.values(), key=_record_key)),
             accept_fees=self.options.accept_fees,
             allow_mass_cancel=self.options.allow_mass_cancel,
@@ -219,7 +246,7 @@ class _Planner:
                     action=Action.DRIFT if found else Action.KEEP,
                     why=Reason(ReasonCode.DRIFT, {"fields": ", ".join(sorted(found)), "count": len(found)})
                     if found
-                    else Reason(ReasonCode.PRESENT),
+                    else _PRESENT,
                     live_id=binding.id,
                     name=binding.name,
                     resource=binding.resource,
@@ -259,7 +286,7 @@ class _Planner:
                         action=Action.KEEP,
                         why=Reason(ReasonCode.CANCEL_SCHEDULED, {"date": when})
                         if when
-                        else Reason(ReasonCode.CANCEL_SCHEDULED_UNDATED),
+                        else _CANCEL_SCHEDULED_UNDATED,
                         live_id=binding.id,
                         name=binding.name,
                         resource=binding.resource,
@@ -298,27 +325,36 @@ class _Planner:
         if policy is Undeclared.IGNORE and not self.options.audit:
             return
         claimed = self.claimed
+        protected = self.protected
+        actions = self.actions
+        cancel = policy is Undeclared.CANCEL
+        unmanaged = Action.UNMANAGED
         for account, listing in sorted(self.listings.items()):
+            rules = self._rules_by_kind(account, listing)
+            provider = listing.provider
             for binding in listing.bindings:
-                key = f"{account}/{KIND_TEXT[binding.kind]}/{binding.id}"  # record_key, inlined
+                kind = KIND_TEXT[binding.kind]
+                key = f"{account}/{kind}/{binding.id}"  # record_key, inlined
                 if key in claimed or binding.pending_cancel:
                     continue
-                if self.ignore_rules and self._ignored(binding, key):
-                    self.ignored += 1
-                    continue
-                if policy is Undeclared.CANCEL or key in self.protected:
+                if rules:
+                    applicable = rules.get(kind)
+                    if applicable and self._ignored(binding, key, applicable):
+                        self.ignored += 1
+                        continue
+                if cancel or key in protected:
                     self._record(binding, key, None)
-                if policy is Undeclared.CANCEL:
+                if cancel:
                     self._plan_cancel(binding, key, None)
                     continue
-                self.actions.append(
+                actions.append(
                     PlannedAction(
                         address=key,
                         account=account,
-                        provider=listing.provider,
+                        provider=provider,
                         kind=binding.kind,
-                        action=Action.UNMANAGED,
-                        why=Reason(ReasonCode.UNDECLARED),
+                        action=unmanaged,
+                        why=_UNDECLARED,
                         live_id=binding.id,
                         name=binding.name,
                         resource=binding.resource,
@@ -327,8 +363,28 @@ class _Planner:
                     )
                 )
 
-    def _ignored(self, binding: LiveBinding, key: str) -> bool:
-        for number, rule, matches in self.ignore_rules:
+    def _rules_by_kind(self, account: str, listing: Listing) -> dict[str, IgnoreRules]:
+        """The ignore rules that may hide a binding of this listing, by kind text, with the keys
+        naming the account, kind and provider decided once per kind rather than per binding.
+        Empty when there are no rules."""
+        if not self.ignore_rules:
+            return {}
+        kinds = {KIND_TEXT[kind] for kind in Kind}
+        if any(b.account != account or b.provider != listing.provider for b in listing.bindings):
+            # A listing holding another account's or provider's binding: every rule, every key,
+            # binding by binding.
+            return {kind: self.ignore_rules for kind in kinds}
+        found: dict[str, IgnoreRules] = {}
+        for kind in kinds:
+            found[kind] = []
+            for number, rule, _ in self.ignore_rules:
+                matches = group_rule_matcher(rule, account, kind, listing.provider)
+                if matches is not None:
+                    found[kind].append((number, rule, matches))
+        return found
+
+    def _ignored(self, binding: LiveBinding, key: str, rules: IgnoreRules) -> bool:
+        for number, rule, matches in rules:
             if not matches(binding):
                 continue
             if rule.active_on(self.options.today):
@@ -422,11 +478,11 @@ class _Planner:
             # human ends it the real way, and tether never sends that cancel (invariant 10).
             pending = previous is not None and previous.status is RecordStatus.PENDING_MANUAL
             if pending:
-                why = Reason(ReasonCode.MANUAL_PENDING)
+                why = _MANUAL_PENDING
             elif not binding.cancellable:
                 why = Reason(ReasonCode.FOREIGN_OWNER, {"app": binding.app or "", "provider": binding.provider})
             else:
-                why = Reason(ReasonCode.NO_API)
+                why = _NO_API
             self.actions.append(
                 PlannedAction(
                     action=Action.MANUAL,
@@ -442,9 +498,9 @@ class _Planner:
         if previous is not None and resuming:
             why = Reason(ReasonCode.RESUME_CANCEL, {"sides_done": ", ".join(previous.sides_done)})
         elif integration is not None:
-            why = Reason(ReasonCode.DECLARED_ABSENT)
+            why = _DECLARED_ABSENT
         else:
-            why = Reason(ReasonCode.UNDECLARED_CANCEL)
+            why = _UNDECLARED_CANCEL
         self.actions.append(PlannedAction(action=Action.CANCEL, why=why, fee=fee, steps=tuple(steps), **base))
 
     # -- records -----------------------------------------------------------------------------
