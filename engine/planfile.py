@@ -7,6 +7,7 @@ is refused with one clear message before apply touches anything.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -37,6 +38,12 @@ _VALUES: dict[Any, str] = {member: member.value for enum in (Kind, Action) for m
 
 
 def action_to_json(action: PlannedAction) -> dict[str, Any]:
+    return _action(action, action.why.english(), dict(action.why.params), [])
+
+
+def _action(action: PlannedAction, reason: str, params: Any, no_steps: Any) -> dict[str, Any]:
+    """``action_to_json`` with the reason's text and params given, and the value to write for
+    no steps (``dump_bytes`` shares them between actions: it only writes them out)."""
     out: dict[str, Any] = {
         "address": action.address,
         "integration": action.integration,
@@ -47,13 +54,13 @@ def action_to_json(action: PlannedAction) -> dict[str, Any]:
         "name": action.name,
         "resource": action.resource,
         "action": _VALUES[action.action],
-        "reason": action.why.english(),
+        "reason": reason,
         "reason_code": action.why.code.value,
-        "reason_params": dict(action.why.params),
+        "reason_params": params,
         "fingerprint": action.fingerprint,
         "diff": action.diff,
         "fee": action.fee.to_json() if action.fee else None,
-        "steps": [s.to_json() for s in action.steps] if action.steps else [],
+        "steps": [s.to_json() for s in action.steps] if action.steps else no_steps,
     }
     if action.app is not None:
         out["app"] = action.app
@@ -88,6 +95,10 @@ def _reason(code: str, params: dict[str, str | int], source: str) -> Reason:
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
+    return _document(plan, [action_to_json(a) for a in plan.actions], [r.to_json() for r in plan.records])
+
+
+def _document(plan: Plan, actions: Any, records: Any) -> dict[str, Any]:
     return {
         "format_version": plan.format_version,
         "tether_version": plan.tether_version,
@@ -101,7 +112,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
             "excludes": list(plan.excludes),
             "cancel_at": plan.cancel_at.value,
         },
-        "actions": [action_to_json(a) for a in plan.actions],
+        "actions": actions,
         "summary": plan.summary,
         "problems": [_finding(p) for p in plan.problems],
         "notes": [_finding(n) for n in plan.notes],
@@ -109,7 +120,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "incomplete": [_gap(g) for g in plan.incomplete],
         "refreshed": dict(plan.refreshed),
         "hosts": dict(plan.hosts),
-        "records": [r.to_json() for r in plan.records],
+        "records": records,
     }
 
 
@@ -117,9 +128,37 @@ def dump_bytes(plan: Plan) -> bytes:
     """The plan as indented JSON with sorted keys and a final newline, UTF-8: the same text
     ``json.dumps(indent=2, sort_keys=True, ensure_ascii=False)`` gives, written by orjson. A plan
     over a hundred thousand bindings is tens of megabytes, which the json module's indenting
-    encoder (pure Python) takes seconds to write."""
+    encoder (pure Python) takes seconds to write.
+
+    The actions and records go to orjson as they are, and each is turned into its JSON object
+    only when orjson reaches it (``default``), so the objects of a hundred thousand actions are
+    never all alive at once; a reason shared by many actions is rendered once."""
+    texts: dict[int, tuple[str, Any]] = {}  # id(reason) -> its text and params, for this call
+    no_steps: tuple[()] = ()
+
+    def default(value: Any) -> Any:
+        kind = type(value)
+        if kind is PlannedAction:
+            why = value.why
+            known = texts.get(id(why))
+            if known is None:
+                params = why.params if type(why.params) is dict else dict(why.params)
+                known = texts[id(why)] = (why.english(), params)
+            return _action(value, known[0], known[1], no_steps)
+        if kind is Record:
+            return value.to_json()
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            # What orjson writes for a dataclass by itself: its fields, by name.
+            return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        raise TypeError(f"cannot write {kind.__name__} into a plan")
+
     return orjson.dumps(
-        plan_to_json(plan), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+        _document(plan, plan.actions, plan.records),
+        default=default,
+        option=orjson.OPT_INDENT_2
+        | orjson.OPT_SORT_KEYS
+        | orjson.OPT_APPEND_NEWLINE
+        | orjson.OPT_PASSTHROUGH_DATACLASS,
     )
 
 

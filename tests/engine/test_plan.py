@@ -464,3 +464,37 @@ def test_resumed_cancels_and_pending_manual_steps_say_so_by_code():
     assert why["dpd"] == Reason(ReasonCode.MANUAL_PENDING)
     assert {a.address: a.actionable for a in p.actions} == {"old": True, "dpd": False, "shop/webhook/3": False}
     assert_reasons_well_formed(p)
+
+
+def test_the_written_plan_is_the_json_of_plan_to_json_for_every_action_shape():
+    """``dump_bytes`` turns actions and records into JSON one at a time and renders a shared
+    reason once: its text must be that of ``plan_to_json`` written by the json module."""
+    import json
+
+    from engine.planfile import dump_bytes
+
+    cfg = config(
+        integration("dpd", Kind.CARRIER, ensure=Ensure.ABSENT, match={"name": "DPD"}),
+        integration("foreign", Kind.CARRIER, ensure=Ensure.ABSENT, match={"name": "Theirs"}),
+        integration("pro", Kind.SUBSCRIPTION, ensure=Ensure.ABSENT, terms=Terms(date(2027, 3, 31), fee("49.00 EUR"))),
+        integration("hooks", match={"address": "https://erp/*"}),
+        integration("kept", Kind.CARRIER, match={"name": "Kept"}, expect={"active": False}),
+        integration("gone", Kind.CARRIER, match={"name": "Nowhere"}),
+        ignore=(IgnoreRule(match={"kind": "webhook", "topic": "app/*"}, reason="theme", owner="ops@x", expires=date(2026, 1, 1)),),
+    )
+    live = listing(
+        binding(1, Kind.CARRIER, "DPD"),
+        binding(2, Kind.CARRIER, "Theirs", app="LegacyERP", cancellable=False),
+        binding(3, Kind.SUBSCRIPTION, "pro"),
+        binding(4, address="https://erp/a"),
+        binding(5, address="https://erp/b"),
+        binding(6, Kind.CARRIER, "Kept", active=True),
+        binding(7, topic="app/uninstalled", name="ünï"),
+        binding(8, topic="orders/create"),
+        binding(9, topic="orders/paid"),
+    )
+    p = plan(cfg, live)
+    assert {a.action for a in p.actions} >= {Action.CANCEL, Action.MANUAL, Action.BLOCKED, Action.AMBIGUOUS, Action.DRIFT, Action.MISSING, Action.UNMANAGED}
+    assert sum(a.action is Action.UNMANAGED for a in p.actions) >= 2  # one shared reason, written twice
+    expected = json.dumps(plan_to_json(p), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert dump_bytes(p).decode("utf-8") == expected
