@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -23,11 +24,12 @@ def _mib(size: int) -> str:
     return f"{size / MIB:g} MiB"
 
 
-async def read_limited(response: httpx.Response, limit: int, what: str) -> None:
+async def read_limited(response: httpx.Response, limit: int, what: str | Callable[[], str]) -> None:
     """Read a streamed ``response`` whole (decoded, as ``response.content`` gives it), or refuse it
     as soon as it is known to be larger than ``limit`` bytes: by its Content-Length before reading
     anything, else by counting as it arrives. The stream is closed either way, so a refused
-    answer's connection is dropped rather than drained."""
+    answer's connection is dropped rather than drained. ``what`` names the request in that error
+    (a function making the name is called only then)."""
     try:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -46,9 +48,9 @@ async def read_limited(response: httpx.Response, limit: int, what: str) -> None:
         await response.aclose()
 
 
-def _too_large(what: str, limit: int, how: str) -> ResponseTooLargeError:
+def _too_large(what: str | Callable[[], str], limit: int, how: str) -> ResponseTooLargeError:
     return ResponseTooLargeError(
-        f"{what}: the answer is larger than {_mib(limit)} ({how}), so it was refused without "
+        f"{what if isinstance(what, str) else what()}: the answer is larger than {_mib(limit)} ({how}), so it was refused without "
         "being read further; if this vendor really sends answers this large, raise "
         "options.max_response_mb for this account"
     )

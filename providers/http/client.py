@@ -135,8 +135,12 @@ class ApiClient:
             try:
                 factory.count_request()
                 response = await pools.clients[shard].send(request, stream=True)
-                what = f"{self.provider} {self.account}: {request.method} {urlsplit(str(request.url)).path}"
-                await read_limited(response, factory.max_response_bytes, factory.redactor(what))
+
+                def what() -> str:  # named only in the error of an answer too large to read
+                    path = urlsplit(str(request.url)).path
+                    return factory.redactor(f"{self.provider} {self.account}: {request.method} {path}")
+
+                await read_limited(response, factory.max_response_bytes, what)
                 return response
             finally:
                 pools.busy[shard] -= 1

@@ -32,31 +32,40 @@ class PagingError(ProviderError):
     """The walk over a collection's pages cannot be trusted (a loop, duplicates, no end)."""
 
 
-async def paginate(
+def _check_new(
+    items: Sequence[T], identity: Callable[[T], Hashable], seen: set[Hashable], what: str, number: int
+) -> None:
+    """Refuse a page holding an item seen before (on an earlier page or earlier on this page);
+    otherwise its ids join ``seen``. One set operation per page, not one per item: a page with
+    no duplicate, by far the usual one, never loops in Python."""
+    keys = [identity(item) for item in items]
+    if len(set(keys)) == len(keys) and seen.isdisjoint(keys):
+        seen.update(keys)
+        return
+    for key in keys:
+        if key in seen:
+            raise PagingError(
+                f"{what} (page {number}): item {key!r} came back on an earlier page too; "
+                "the collection changed during the listing"
+            )
+        seen.add(key)
+
+
+async def _pages(
     fetch: Callable[[str | None], Awaitable[Page[T]]],
-    *,
     what: str,
-    identity: Callable[[T], Hashable] | None = None,
-    max_pages: int = 10_000,
-) -> AsyncIterator[T]:
-    """Every item of a collection, page by page. ``fetch(None)`` is the first page;
-    ``fetch(cursor)`` the next. ``identity`` (an item's id) turns on the duplicate check. ``what``
-    names the collection in errors ("webhook subscriptions")."""
+    identity: Callable[[T], Hashable] | None,
+    max_pages: int,
+) -> AsyncIterator[Sequence[T]]:
+    """Each page's items, checked, with the cursor guards."""
     seen_cursors: set[str] = set()
     seen_ids: set[Hashable] = set()
     cursor: str | None = None
     for number in range(1, max_pages + 1):
         page = await fetch(cursor)
-        for item in page.items:
-            if identity is not None:
-                key = identity(item)
-                if key in seen_ids:
-                    raise PagingError(
-                        f"{what} (page {number}): item {key!r} came back on an earlier page too; "
-                        "the collection changed during the listing"
-                    )
-                seen_ids.add(key)
-            yield item
+        if identity is not None:
+            _check_new(page.items, identity, seen_ids, what, number)
+        yield page.items
         if page.next_cursor is None:
             return
         if page.next_cursor in seen_cursors:
@@ -66,6 +75,22 @@ async def paginate(
     raise PagingError(f"{what}: more than {max_pages} pages; the listing was stopped")
 
 
+async def paginate(
+    fetch: Callable[[str | None], Awaitable[Page[T]]],
+    *,
+    what: str,
+    identity: Callable[[T], Hashable] | None = None,
+    max_pages: int = 10_000,
+) -> AsyncIterator[T]:
+    """Every item of a collection, page by page. ``fetch(None)`` is the first page;
+    ``fetch(cursor)`` the next. ``identity`` (an item's id) turns on the duplicate check: a page
+    holding an item already given is refused whole, before any of its items. ``what`` names the
+    collection in errors ("webhook subscriptions")."""
+    async for items in _pages(fetch, what, identity, max_pages):
+        for item in items:
+            yield item
+
+
 async def collect(
     fetch: Callable[[str | None], Awaitable[Page[T]]],
     *,
@@ -73,5 +98,8 @@ async def collect(
     identity: Callable[[T], Hashable] | None = None,
     max_pages: int = 10_000,
 ) -> list[T]:
-    """``paginate`` into a list."""
-    return [item async for item in paginate(fetch, what=what, identity=identity, max_pages=max_pages)]
+    """``paginate`` into a list, a page at a time."""
+    found: list[T] = []
+    async for items in _pages(fetch, what, identity, max_pages):
+        found.extend(items)
+    return found

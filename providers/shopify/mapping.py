@@ -33,7 +33,7 @@ ADMIN_PATH = ("Shopify admin", "Settings", "Apps and sales channels")
 
 def numeric_id(gid: str) -> str:
     """``gid://shopify/Type/123`` -> ``123``; anything else as it is."""
-    return gid.rsplit("/", 1)[-1] if gid.startswith("gid://") else gid
+    return gid.rpartition("/")[2] if gid.startswith("gid://") else gid
 
 
 def gid(typename: str, ident: str) -> str:
@@ -49,12 +49,24 @@ def binding_of(
     own_services: frozenset[str] = frozenset(),
 ) -> LiveBinding | None:
     """One API object as a binding; None for an app subscription that has ended."""
-    ident = numeric_id(str(obj.get("id") or ""))
+    raw_id = obj.get("id")
+    ident = numeric_id(raw_id if type(raw_id) is str else str(raw_id or ""))
+    if collection is WEBHOOKS:  # the bulk of a large shop: the shortest path
+        topic = obj.get("topic")
+        return LiveBinding(
+            account=account,
+            provider="shopify",
+            kind=Kind.WEBHOOK,
+            id=ident,
+            name=topic if type(topic) is str else str(topic or ""),
+            status="active",
+            resource=WEBHOOKS.resource,
+            raw=obj,
+            app=own_app,
+        )
     app: str | None
     cancellable = True
-    if collection is WEBHOOKS:
-        name, status, app = str(obj.get("topic") or ""), "active", own_app
-    elif collection is SUBSCRIPTIONS:
+    if collection is SUBSCRIPTIONS:
         raw_status = str(obj.get("status") or "")
         if raw_status in ENDED_SUBSCRIPTION_STATUSES:
             return None
