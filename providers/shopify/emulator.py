@@ -48,6 +48,7 @@ from graphql import (
 from providers.sandbox import path_segments
 from providers.shopify import cost as pricing
 from providers.shopify import resolvers, scenario, versions
+from providers.shopify.execution import FlatListExecutor
 from providers.shopify.resolvers import Call
 from providers.shopify.scenario import Shop
 
@@ -203,6 +204,7 @@ class ShopifyEmulator:
             operation_name=name,
             context_value=call,
             is_awaitable=_never_awaitable,
+            executor_class=FlatListExecutor,
         )
         assert not hasattr(result, "__await__")  # every resolver is synchronous
         actual = self._actual(the_schema, document, variables, name, operation, result.data, requested)
