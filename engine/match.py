@@ -31,6 +31,10 @@ def glob_matcher(pattern: str) -> Callable[[str], bool]:
     if len(pieces) == 1:
         return lambda text: text == pattern
     head, middle, tail = pieces[0], pieces[1:-1], pieces[-1]
+    if not tail and not any(middle):  # "https://erp.example.com/*": a prefix
+        return lambda text: text.startswith(head)
+    if not head and not any(middle):  # "*.example.com": a suffix
+        return lambda text: text.endswith(tail)
     least = len(head) + len(tail) + sum(len(piece) for piece in middle)
 
     def matches(text: str) -> bool:

@@ -26,6 +26,20 @@ def field_of(binding: LiveBinding, path: str) -> Any:
     return binding.get(path)
 
 
+def _simple(path: str) -> bool:
+    """True when ``field_of`` reads ``path`` as a key of a raw dict (or through ``get``)."""
+    return path not in _ATTRIBUTES and "." not in path and path != "app"
+
+
+def field_values(bindings: list[LiveBinding], path: str) -> list[Any]:
+    """``[field_of(b, path) for b in bindings]``, with the choice of how to read it made once."""
+    if path in _ATTRIBUTES:
+        return [getattr(b, path) for b in bindings]
+    if _simple(path):
+        return [raw.get(path) if type(raw := b.raw) is dict else b.get(path) for b in bindings]
+    return [b.get(path) for b in bindings]
+
+
 def _glob_prefix(pattern: str) -> str:
     """The literal text a glob starts with: every match starts with it too."""
     for position, char in enumerate(pattern):
@@ -97,11 +111,7 @@ class Index:
         never equals a looked-up value (``index_key`` never gives a boolean), so they are left
         out."""
         table: dict[str, list[LiveBinding]] = {}
-        if name in _ATTRIBUTES:
-            values = [getattr(b, name) for b in self.bindings]
-        else:
-            values = [field_of(b, name) for b in self.bindings]
-        for binding, value in zip(self.bindings, values):
+        for binding, value in zip(self.bindings, field_values(self.bindings, name)):
             kind = type(value)
             if kind is str:
                 text = value
@@ -130,12 +140,15 @@ class Index:
         if best not in self._sorted and self._glob_scans.get(best, 0) < SCANS_BEFORE_SORTING:
             # A few globs per account are the rule: a scan is cheaper than sorting for them.
             self._glob_scans[best] = self._glob_scans.get(best, 0) + 1
-            found = []
-            for binding in self.bindings:
-                value = field_of(binding, best)
-                if value is not None and not isinstance(value, bool) and str(value).startswith(prefix):
-                    found.append(binding)
-            return found
+            return [
+                binding
+                for binding, value in zip(self.bindings, field_values(self.bindings, best))
+                if (
+                    value.startswith(prefix)
+                    if type(value) is str
+                    else value is not None and not isinstance(value, bool) and str(value).startswith(prefix)
+                )
+            ]
         if best not in self._sorted:
             # A glob never matches a missing value or a boolean; everything else as its text.
             pairs = sorted(
@@ -198,6 +211,8 @@ def group_rule_matcher(
         return _always
     if len(checks) == 1:
         (key, check), = checks
+        if _simple(key):
+            return lambda b: check(raw.get(key) if type(raw := b.raw) is dict else b.get(key))
         return lambda binding: check(field_of(binding, key))
 
     def matches(binding: LiveBinding) -> bool:
