@@ -71,6 +71,17 @@ def binding_matches(selector: Mapping[str, Any], binding: LiveBinding) -> bool:
 
 
 SCANS_BEFORE_SORTING = 4
+FEW = 8  # an exact lookup finding more bindings than this tries a glob of the selector too
+
+
+def indexed_text(value: Any) -> str | None:
+    """The text an ``Index`` files a field value under; None for a boolean, a missing value, a
+    list or a mapping, which no looked-up value equals (``index_key`` never gives a boolean)."""
+    if type(value) is str:
+        return value
+    if value is None or type(value) is bool or isinstance(value, (dict, list)):
+        return None
+    return str(value)
 
 
 class Index:
@@ -103,6 +114,17 @@ class Index:
             if len(selector) == 1:
                 return list(found)
             rest = {k: v for k, v in selector.items() if k != name}
+            if len(found) > FEW:
+                # An exact value many bindings share (``app``) beside a glob with a literal
+                # prefix (``uri: https://legacy.example/*``): the glob's few candidates, each
+                # checked against the exact value as the table holds it.
+                narrower = self._glob_candidates(rest)
+                if len(narrower) < len(found):
+                    return [
+                        b
+                        for b in narrower
+                        if indexed_text(field_of(b, name)) == text and binding_matches(rest, b)
+                    ]
             return [b for b in found if binding_matches(rest, b)]
         return [b for b in found if binding_matches(selector, b)]
 
@@ -112,13 +134,13 @@ class Index:
         out."""
         table: dict[str, list[LiveBinding]] = {}
         for binding, value in zip(self.bindings, field_values(self.bindings, name)):
-            kind = type(value)
-            if kind is str:
+            if type(value) is str:
                 text = value
-            elif value is None or kind is bool or isinstance(value, (dict, list)):
-                continue
             else:
-                text = str(value)
+                found = indexed_text(value)
+                if found is None:
+                    continue
+                text = found
             bucket = table.get(text)
             if bucket is None:
                 table[text] = [binding]

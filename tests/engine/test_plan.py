@@ -277,6 +277,51 @@ def test_glob_lookups_answer_as_a_full_scan_before_and_after_the_index_is_sorted
     assert "address" in index._sorted
 
 
+def test_an_exact_value_many_bindings_share_beside_a_glob_answers_as_a_full_scan() -> None:
+    """``{app: Ops, address: https://legacy/*}`` on an account where every hook is Ops's: the
+    glob's few candidates are looked at, not every binding of the app, with the same answer."""
+    from engine import match
+    from engine.plan import Index as _Index
+    from engine.plan import index as plan_module
+
+    bindings = [
+        binding(i, address=f"https://{'legacy' if i % 10 == 0 else 'hooks'}.example/{i}", app="Ops" if i % 20 else "Other")
+        for i in range(200)
+    ]
+    selectors = [
+        {"app": "Ops", "address": "https://legacy.example/*"},
+        {"app": "Other", "address": "https://legacy.example/*"},
+        {"app": "Ops", "address": "https://hooks.example/1*"},
+        {"app": "Ops", "address": "*/3"},
+        {"app": "Nobody", "address": "https://legacy.example/*"},
+    ]
+    calls = 0
+    original = plan_module.binding_matches
+
+    def counting(selector, b):
+        nonlocal calls
+        calls += 1
+        return original(selector, b)
+
+    index = _Index(bindings)
+    plan_module.binding_matches = counting
+    try:
+        answers = [index.select(selector) for selector in selectors]
+        first = calls
+    finally:
+        plan_module.binding_matches = original
+    for selector, answer in zip(selectors, answers):
+        assert answer == [b for b in bindings if match.binding_matches(selector, b)], selector
+    assert [len(a) for a in answers[:2]] == [10, 10] and answers[3] and not answers[4]
+    calls = 0
+    plan_module.binding_matches = counting
+    try:
+        index.select(selectors[0])
+    finally:
+        plan_module.binding_matches = original
+    assert calls <= 20 < first  # the 20 legacy hooks at most, not the 190 of the app
+
+
 # -- reasons, ownership, partial listings (SPEC sections 1, 4 and 6) ------------------------------
 
 
