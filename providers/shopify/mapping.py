@@ -33,7 +33,7 @@ ADMIN_PATH = ("Shopify admin", "Settings", "Apps and sales channels")
 
 def numeric_id(gid: str) -> str:
     """``gid://shopify/Type/123`` -> ``123``; anything else as it is."""
-    return gid.rpartition("/")[2] if gid.startswith("gid://") else gid
+    return gid[gid.rfind("/") + 1 :] if gid.startswith("gid://") else gid
 
 
 def gid(typename: str, ident: str) -> str:
