@@ -109,6 +109,7 @@ def _load_shop(handle: str, body: Any, schema: GraphQLSchema) -> Shop:
     )
     _load_apps(shop, body.get("apps"), where)
     pending: list[tuple[str, dict[str, Any]]] = []
+    given: set[tuple[str, int]] = set()  # (collection, id) of the objects read so far
     highest = _FIRST_NEW_ID
     for name in objects.COLLECTIONS:
         items = body.get(name) or []
@@ -127,8 +128,9 @@ def _load_shop(handle: str, body: Any, schema: GraphQLSchema) -> Shop:
             objects.check(schema, name, obj, at)
             if "id" in obj:
                 obj["id"] = _scenario_id(obj["id"], f"{at}.id")
-                if obj["id"] in shop.data[name] or any(n == name and o["id"] == obj["id"] for n, o in pending):
+                if obj["id"] in shop.data[name] or (name, obj["id"]) in given:
                     raise ConfigError(f"{at}: id {obj['id']} appears twice")
+                given.add((name, obj["id"]))
                 highest = max(highest, obj["id"])
             pending.append((name, obj))
     shop.next_id = highest
