@@ -71,6 +71,9 @@ def binding_matches(selector: Mapping[str, Any], binding: LiveBinding) -> bool:
 
 
 SCANS_BEFORE_SORTING = 4
+# An index of one field: text -> the one binding filed under it, and text -> all of them (in
+# listing order) where several are.
+_Table = tuple[dict[str, LiveBinding], dict[str, list[LiveBinding]]]
 FEW = 8  # an exact lookup finding more bindings than this tries a glob of the selector too
 
 
@@ -91,7 +94,7 @@ class Index:
 
     def __init__(self, bindings: list[LiveBinding]) -> None:
         self.bindings = bindings
-        self._by_field: dict[str, dict[str, list[LiveBinding]]] = {}
+        self._by_field: dict[str, _Table] = {}
         self._sorted: dict[str, tuple[list[str], list[int]]] = {}
         self._glob_scans: dict[str, int] = {}
 
@@ -103,9 +106,13 @@ class Index:
         table = self._by_field.get(name)
         if table is None:
             table = self._by_field[name] = self._table(name)
-        found = table.get(text)
-        if not found:
-            return []
+        single, several = table
+        found = several.get(text)
+        if found is None:
+            one = single.get(text)
+            if one is None:
+                return []
+            found = [one]
         expected = selector[name]
         if type(expected) is str:
             # The table holds a binding under ``text`` exactly when a string ``expected`` matches
@@ -128,11 +135,12 @@ class Index:
             return [b for b in found if binding_matches(rest, b)]
         return [b for b in found if binding_matches(selector, b)]
 
-    def _table(self, name: str) -> dict[str, list[LiveBinding]]:
-        """The bindings by the text of one field. A boolean, a missing value, a list or a mapping
-        never equals a looked-up value (``index_key`` never gives a boolean), so they are left
-        out."""
-        table: dict[str, list[LiveBinding]] = {}
+    def _table(self, name: str) -> _Table:
+        """The bindings by the text of one field (``indexed_text``). Most texts name one binding:
+        those map to it directly, and only a text several share gets a list (in listing order),
+        so a field of unique values costs one dict entry per binding and no list."""
+        single: dict[str, LiveBinding] = {}
+        several: dict[str, list[LiveBinding]] = {}
         for binding, value in zip(self.bindings, field_values(self.bindings, name)):
             if type(value) is str:
                 text = value
@@ -141,12 +149,16 @@ class Index:
                 if found is None:
                     continue
                 text = found
-            bucket = table.get(text)
-            if bucket is None:
-                table[text] = [binding]
+            first = single.get(text)
+            if first is None:
+                single[text] = binding
             else:
-                bucket.append(binding)
-        return table
+                bucket = several.get(text)
+                if bucket is None:
+                    several[text] = [first, binding]
+                else:
+                    bucket.append(binding)
+        return single, several
 
     def _glob_candidates(self, selector: Mapping[str, Any]) -> list[LiveBinding]:
         """The bindings that can match a glob of the selector (in listing order): those whose
