@@ -7,8 +7,8 @@ as a child process and prints one JSON line. Every Shopify shop is its own host 
 (127.0.0.1, 127.0.0.2, ...) and each shop's endpoint names its own; SP-API sellers share their
 region's one host, so they share one origin here too. A vendor answers from many servers: the
 shops' origins are split among ``--sandbox-processes`` independent sandbox processes (2), each
-serving its own shops on its own addresses and port, so the bench measures tether rather than
-one emulator process. The line holds:
+loading and serving only its own shops on its own addresses and port, so the bench measures
+tether rather than one emulator process. The line holds:
 
 - ``wall_s`` of the whole command (start-up, config, refresh, plan, JSON output) and
   ``refresh_s``, the refresh alone (from its ``refresh.done`` log event), of the fastest of
@@ -72,6 +72,30 @@ def note(text: str) -> None:
 def origins_for(case: Case) -> int:
     """How many origins the case's vendor has: one per shop for Shopify, one otherwise."""
     return case.accounts if case.shape.get("provider") == "shopify" else 1
+
+
+def scenario_shares(case: Case, scenario: Path, processes: int) -> list[Path]:
+    """The case's scenario split among the sandbox processes, each holding only the shops whose
+    origins it serves (origin n, the n-th account's endpoint, is served by process n % processes),
+    so every shop lives in exactly one process. One process, or a vendor on one origin: the whole
+    scenario."""
+    count = max(1, min(processes, origins_for(case)))
+    if count == 1:
+        return [scenario]
+    whole = json.loads(scenario.read_text(encoding="utf-8"))
+    shops = whole.get("shopify") or {}
+    shares: list[dict[str, Any]] = [{} for _ in range(count)]
+    for n, piece in enumerate(case.config.split("{url}")[1:]):  # the n-th endpoint's path
+        handle = piece.split('"', 1)[0].removeprefix("/shopify/")
+        shares[n % count][handle] = shops.pop(handle)
+    if shops or set(whole) != {"shopify"}:
+        raise RuntimeError(f"{case.name}: the scenario has shops or vendors no endpoint names")
+    paths = []
+    for k, share in enumerate(shares):
+        path = scenario.with_name(f"scenario-{k}.json")
+        path.write_text(json.dumps({"shopify": share}), encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
 def write_config(case: Case, folder: Path, urls: list[str]) -> Path:
@@ -214,7 +238,8 @@ def _plan_case(
     measure the neighbours."""
     scenario, _ = case.write(folder, "http://placeholder")
     runs: list[CaseRun] = []
-    with sandbox(scenario, latency_ms, origins_for(case), processes) as box:
+    shares = scenario_shares(case, scenario, processes)
+    with sandbox(shares, latency_ms, origins_for(case), len(shares)) as box:
         config = write_config(case, folder, box.urls)
         for _ in range(max(1, repeat)):
             box.clear_requests()  # each run's own requests

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,12 +108,17 @@ def _wait_listening(process: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def sandbox(scenario: Path, latency_ms: float, origins: int = 1, processes: int = 1) -> Iterator[Sandbox]:
+def sandbox(
+    scenario: Path | Sequence[Path], latency_ms: float, origins: int = 1, processes: int = 1
+) -> Iterator[Sandbox]:
     """The sandbox in ``processes`` independent processes (each its own GIL) sharing ``origins``
-    loopback addresses, origin ``n`` served by process ``n % processes`` on that process's port."""
+    loopback addresses, origin ``n`` served by process ``n % processes`` on that process's port.
+    ``scenario`` is one file every process loads, or one file per process (its own tenants)."""
     count = max(1, min(processes, origins))
+    scenarios = [scenario] * count if isinstance(scenario, Path) else list(scenario)
+    if len(scenarios) != count:
+        raise ValueError(f"{len(scenarios)} scenario files for {count} sandbox processes")
     addresses = loopback_origins(origins)
-    base = [sys.executable, "-m", "providers.sandbox", "--scenario", str(scenario), "--latency-ms", str(latency_ms)]
     ports = [_free_port() for _ in range(count)]
     with ExitStack() as stack:
         started = []
@@ -122,7 +127,11 @@ def sandbox(scenario: Path, latency_ms: float, origins: int = 1, processes: int 
                 where = ["--origins", str(origins)]
             else:
                 where = ["--addresses", ",".join(addresses[k::count])]
-            started.append(stack.enter_context(_process([*base, "--port", str(port), *where])))
+            command = [
+                sys.executable, "-m", "providers.sandbox", "--scenario", str(scenarios[k]),
+                "--latency-ms", str(latency_ms), "--port", str(port), *where,
+            ]
+            started.append(stack.enter_context(_process(command)))
         for process in started:  # all load their scenario at once, on their own cores
             _wait_listening(process)
         urls = [f"http://{address}:{ports[n % count]}" for n, address in enumerate(addresses)]

@@ -142,3 +142,33 @@ def test_each_sandbox_process_serves_only_its_own_origins(tmp_path: Path) -> Non
         assert box.cpu() is None or box.cpu() > 0
         processes = box.processes
     assert all(p.returncode == 0 for p in processes)
+
+
+def test_each_shop_lives_in_the_one_sandbox_process_serving_its_origin(tmp_path: Path) -> None:
+    """Split among two processes, the scenario gives each process exactly the shops whose
+    endpoints name its origins, and a shop is answered only through its own origin."""
+    import httpx
+
+    from tests.bench.sandbox_process import sandbox
+
+    case = shopify_case(5, ShopShape(webhooks=2))
+    scenario, _ = case.write(tmp_path, "http://placeholder")
+    shares = run.scenario_shares(case, scenario, 2)
+    held = [sorted(json.loads(path.read_text())["shopify"]) for path in shares]
+    assert sorted(held[0] + held[1]) == sorted(json.loads(scenario.read_text())["shopify"])
+    assert not set(held[0]) & set(held[1]) and len(held[0]) == 3 and len(held[1]) == 2
+    assert run.scenario_shares(case, scenario, 1) == [scenario]
+    with sandbox(shares, 0, origins=5, processes=2) as box:
+        text = run.write_config(case, tmp_path, box.urls).read_text()
+        endpoints = [line.split('endpoint: "')[1].split('"')[0] for line in text.splitlines() if "endpoint:" in line]
+        for n, endpoint in enumerate(endpoints):
+            handle = endpoint.rsplit("/", 1)[1]
+            assert handle in held[n % 2]
+            url = f"{endpoint}/admin/api/2026-10/graphql.json"
+            body = {"query": "{ shop { name } }"}
+            answer = httpx.post(url, json=body, headers={"X-Shopify-Access-Token": case.env["BENCH_SHOPIFY_TOKEN"]}, timeout=10)
+            assert answer.status_code == 200 and answer.json()["data"]["shop"]["name"], answer.text
+            other = box.urls[(n + 1) % 5].split("//")[1]
+            if ((n + 1) % 5) % 2 != n % 2:  # an origin of the other process
+                stray = httpx.post(f"http://{other}/shopify/{handle}/admin/api/2026-10/graphql.json", json=body, timeout=10)
+                assert stray.status_code == 404  # that process does not hold this shop
