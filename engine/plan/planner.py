@@ -198,6 +198,31 @@ class _Planner:
     def _plan_integration(self, integration: Integration) -> None:
         account = self.config.accounts[integration.account]
         matches = self._claim(integration)
+        if integration.ensure is Ensure.PRESENT and len(matches) == 1:
+            # One live match, the common case: keep, or drift from expect.
+            binding = matches[0]
+            self._record(binding, integration.name, integration)
+            found = drift(integration.expect, binding)
+            self.actions.append(
+                PlannedAction(
+                    address=integration.name,
+                    account=integration.account,
+                    provider=account.provider,
+                    kind=integration.kind,
+                    integration=integration.name,
+                    action=Action.DRIFT if found else Action.KEEP,
+                    why=Reason(ReasonCode.DRIFT, {"fields": ", ".join(sorted(found)), "count": len(found)})
+                    if found
+                    else _PRESENT,
+                    live_id=binding.id,
+                    name=binding.name,
+                    resource=binding.resource,
+                    fingerprint=binding.fingerprint,
+                    diff=found or None,
+                    app=binding.app,
+                )
+            )
+            return
         base: dict[str, Any] = dict(
             account=integration.account,
             provider=account.provider,
@@ -223,7 +248,7 @@ class _Planner:
                 )
                 self.actions.append(PlannedAction(address=integration.name, action=Action.MISSING, why=why, **base))
                 return
-            if len(matches) > 1:
+            if len(matches) > 1:  # (one match is planned above)
                 ids = tuple(sorted(b.id for b in matches))
                 why = Reason(
                     ReasonCode.AMBIGUOUS,
@@ -236,26 +261,6 @@ class _Planner:
                 )
                 for binding in matches:
                     self._record(binding, f"{integration.name}[{binding.id}]", integration)
-                return
-            binding = matches[0]
-            self._record(binding, integration.name, integration)
-            found = drift(integration.expect, binding)
-            self.actions.append(
-                PlannedAction(
-                    address=integration.name,
-                    action=Action.DRIFT if found else Action.KEEP,
-                    why=Reason(ReasonCode.DRIFT, {"fields": ", ".join(sorted(found)), "count": len(found)})
-                    if found
-                    else _PRESENT,
-                    live_id=binding.id,
-                    name=binding.name,
-                    resource=binding.resource,
-                    fingerprint=binding.fingerprint,
-                    diff=found or None,
-                    app=binding.app,
-                    **base,
-                )
-            )
             return
         self._plan_absent(integration, matches, base, withheld is not None, withheld_reason)
 

@@ -122,10 +122,9 @@ class Plan:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = {a.value: 0 for a in Action}
-        for action in self.actions:
-            counts[action.action.value] += 1
-        return counts
+        """How many actions of each kind, every kind named (0 for none)."""
+        actions = [a.action for a in self.actions]
+        return {member.value: actions.count(member) for member in Action}
 
     def state_changes(self, state: State) -> list[str]:
         """Addresses whose record apply would add, change or remove (beyond cancels)."""
