@@ -109,6 +109,12 @@ class Plan:
     hosts: Mapping[str, str] = field(default_factory=dict)  # account -> host its credential goes to
     format_version: str = FORMAT_VERSION
 
+    def __repr__(self) -> str:  # a plan can hold a hundred thousand actions: keep reprs short
+        return (
+            f"Plan(lineage={self.lineage!r}, serial={self.serial}, {len(self.actions)} actions, "
+            f"{len(self.records)} records, {len(self.incomplete)} gaps)"
+        )
+
     @property
     def is_complete(self) -> bool:
         """False when some account or kind was not listed in full (SPEC section 4): ``plan`` and

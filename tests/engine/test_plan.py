@@ -543,3 +543,9 @@ def test_the_written_plan_is_the_json_of_plan_to_json_for_every_action_shape():
     assert sum(a.action is Action.UNMANAGED for a in p.actions) >= 2  # one shared reason, written twice
     expected = json.dumps(plan_to_json(p), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert dump_bytes(p).decode("utf-8") == expected
+
+
+def test_a_plan_repr_is_short_whatever_its_size():
+    cfg = config(*(integration(f"i{i}") for i in range(300)))
+    p = plan(cfg, listing(*(binding(i, name=f"i{i}") for i in range(600))))
+    assert repr(p) == "Plan(lineage='', serial=0, 600 actions, 300 records, 0 gaps)"
