@@ -38,12 +38,13 @@ _VALUES: dict[Any, str] = {member: member.value for enum in (Kind, Action) for m
 
 
 def action_to_json(action: PlannedAction) -> dict[str, Any]:
-    return _action(action, action.why.english(), dict(action.why.params), [])
+    why = action.why
+    return _action(action, (why.english(), why.code.value, dict(why.params)), [])
 
 
-def _action(action: PlannedAction, reason: str, params: Any, no_steps: Any) -> dict[str, Any]:
-    """``action_to_json`` with the reason's text and params given, and the value to write for
-    no steps (``dump_bytes`` shares them between actions: it only writes them out)."""
+def _action(action: PlannedAction, why: tuple[str, str, Any], no_steps: Any) -> dict[str, Any]:
+    """``action_to_json`` with the reason given as its text, code and params, and the value to
+    write for no steps (``dump_bytes`` shares them between actions: it only writes them out)."""
     out: dict[str, Any] = {
         "address": action.address,
         "integration": action.integration,
@@ -54,9 +55,9 @@ def _action(action: PlannedAction, reason: str, params: Any, no_steps: Any) -> d
         "name": action.name,
         "resource": action.resource,
         "action": _VALUES[action.action],
-        "reason": reason,
-        "reason_code": action.why.code.value,
-        "reason_params": params,
+        "reason": why[0],
+        "reason_code": why[1],
+        "reason_params": why[2],
         "fingerprint": action.fingerprint,
         "diff": action.diff,
         "fee": action.fee.to_json() if action.fee else None,
@@ -133,7 +134,7 @@ def dump_bytes(plan: Plan) -> bytes:
     The actions and records go to orjson as they are, and each is turned into its JSON object
     only when orjson reaches it (``default``), so the objects of a hundred thousand actions are
     never all alive at once; a reason shared by many actions is rendered once."""
-    texts: dict[int, tuple[str, Any]] = {}  # id(reason) -> its text and params, for this call
+    texts: dict[int, tuple[str, str, Any]] = {}  # id(reason) -> text, code, params; this call only
     no_steps: tuple[()] = ()
 
     def default(value: Any) -> Any:
@@ -143,8 +144,8 @@ def dump_bytes(plan: Plan) -> bytes:
             known = texts.get(id(why))
             if known is None:
                 params = why.params if type(why.params) is dict else dict(why.params)
-                known = texts[id(why)] = (why.english(), params)
-            return _action(value, known[0], known[1], no_steps)
+                known = texts[id(why)] = (why.english(), why.code.value, params)
+            return _action(value, known, no_steps)
         if kind is Record:
             return value.to_json()
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
