@@ -13,7 +13,7 @@ usual); a kind the credential sees only in part (a ``BlindSpot``) makes an absen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from engine.diff import drift
@@ -22,7 +22,6 @@ from engine.model import (
     BlindSpot,
     Config,
     Ensure,
-    IgnoreRule,
     Integration,
     Kind,
     Listing,
@@ -37,8 +36,9 @@ from engine.plan.guards import (
     mass_cancel_guards,
     terms_detail,
 )
-from engine.plan.index import Index, describe_selector, group_rule_matcher, rule_matcher
-from engine.plan.records import carry_over, new_record
+from engine.plan.ignoring import IgnoreFilter
+from engine.plan.index import Index, describe_selector
+from engine.plan.records import carry_over, identity_of, new_record
 from engine.plan.types import (
     KIND_ORDER,
     KIND_TEXT,
@@ -63,10 +63,6 @@ def make_plan(
     return _Planner(config, listings, catalog, state, options).run()
 
 
-def _record_key(record: Record) -> str:
-    return f"{record.account}/{record.kind}/{record.live_id}"
-
-
 # Reasons without parameters, one value each: a plan gives one to every binding it keeps or
 # reports, and they are never changed.
 _PRESENT = Reason(ReasonCode.PRESENT)
@@ -77,7 +73,6 @@ _NO_API = Reason(ReasonCode.NO_API)
 _MANUAL_PENDING = Reason(ReasonCode.MANUAL_PENDING)
 _CANCEL_SCHEDULED_UNDATED = Reason(ReasonCode.CANCEL_SCHEDULED_UNDATED)
 
-IgnoreRules = list[tuple[int, IgnoreRule, Callable[[LiveBinding], bool]]]
 
 
 class _Planner:
@@ -98,7 +93,6 @@ class _Planner:
         self.records: dict[str, Record] = {}
         self.problems: list[Reason] = []
         self.notes: list[Reason] = []
-        self.noted: set[tuple[int, str]] = set()
         self.ignored = 0
         self.claimed: set[str] = set()
         self.indexes: dict[tuple[str, Kind], Index] = {}
@@ -108,12 +102,10 @@ class _Planner:
                 grouped.setdefault(binding.kind, []).append(binding)
             for kind, bindings in grouped.items():
                 self.indexes[(account, kind)] = Index(bindings)
-        self.by_identity = {_record_key(r): r for r in state.records.values()}
+        self.by_identity = {identity_of(r): r for r in state.records.values()}
         self.protected = {key for key, r in self.by_identity.items() if r.protect}
         self.withholding = Withholding(listings, config.accounts, state)
-        self.ignore_rules = [
-            (number, rule, rule_matcher(rule)) for number, rule in enumerate(config.ignore, start=1)
-        ]
+        self.ignoring = IgnoreFilter(config.ignore, options.today, self.notes)
         self.live_ids: dict[str, set[tuple[str, str]]] = {}
 
     def _ordered(self, actions: list[PlannedAction]) -> tuple[PlannedAction, ...]:
@@ -163,7 +155,7 @@ class _Planner:
             lineage=self.state.lineage,
             serial=self.state.serial,
             actions=self._ordered(self.actions),
-            records=tuple(sorted(self.records.values(), key=_record_key)),
+            records=tuple(sorted(self.records.values(), key=identity_of)),
             accept_fees=self.options.accept_fees,
             allow_mass_cancel=self.options.allow_mass_cancel,
             targets=self.options.targets,
@@ -335,7 +327,7 @@ class _Planner:
         cancel = policy is Undeclared.CANCEL
         unmanaged = Action.UNMANAGED
         for account, listing in sorted(self.listings.items()):
-            rules = self._rules_by_kind(account, listing)
+            rules = self.ignoring.by_kind(account, listing)
             provider = listing.provider
             for binding in listing.bindings:
                 kind = KIND_TEXT[binding.kind]
@@ -344,7 +336,7 @@ class _Planner:
                     continue
                 if rules:
                     applicable = rules.get(kind)
-                    if applicable and self._ignored(binding, key, applicable):
+                    if applicable and self.ignoring.hides(binding, key, applicable):
                         self.ignored += 1
                         continue
                 if cancel or key in protected:
@@ -367,48 +359,6 @@ class _Planner:
                         app=binding.app,
                     )
                 )
-
-    def _rules_by_kind(self, account: str, listing: Listing) -> dict[str, IgnoreRules]:
-        """The ignore rules that may hide a binding of this listing, by kind text, with the keys
-        naming the account, kind and provider decided once per kind rather than per binding.
-        Empty when there are no rules."""
-        if not self.ignore_rules:
-            return {}
-        kinds = {KIND_TEXT[kind] for kind in Kind}
-        if any(b.account != account or b.provider != listing.provider for b in listing.bindings):
-            # A listing holding another account's or provider's binding: every rule, every key,
-            # binding by binding.
-            return {kind: self.ignore_rules for kind in kinds}
-        found: dict[str, IgnoreRules] = {}
-        for kind in kinds:
-            found[kind] = []
-            for number, rule, _ in self.ignore_rules:
-                matches = group_rule_matcher(rule, account, kind, listing.provider)
-                if matches is not None:
-                    found[kind].append((number, rule, matches))
-        return found
-
-    def _ignored(self, binding: LiveBinding, key: str, rules: IgnoreRules) -> bool:
-        for number, rule, matches in rules:
-            if not matches(binding):
-                continue
-            if rule.active_on(self.options.today):
-                return True
-            if (number, key) not in self.noted:
-                self.noted.add((number, key))
-                self.notes.append(
-                    Reason(
-                        ReasonCode.IGNORE_EXPIRED,
-                        {
-                            "number": number,
-                            "rule_reason": rule.reason,
-                            "owner": rule.owner,
-                            "expires": rule.expires.isoformat(),
-                            "binding": key,
-                        },
-                    )
-                )
-        return False
 
     # -- cancels -----------------------------------------------------------------------------
 

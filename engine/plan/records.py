@@ -54,3 +54,8 @@ def carry_over(records: dict[str, Record], previous: Mapping[str, Record], keep:
                 continue
         taken.add(carried.address)
         records[key] = carried
+
+
+def identity_of(record: Record) -> str:
+    """A record's ``account/kind/live-id``, the key a live binding is looked up by."""
+    return f"{record.account}/{record.kind}/{record.live_id}"
