@@ -9,6 +9,7 @@ it); 130 Ctrl-C.
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from collections.abc import Callable
@@ -222,7 +223,11 @@ def workspace(config: list[Path] | None, state: Path | None = None, backup_dir: 
 def load(ws: Workspace, allow_endpoint: list[str] | None = None) -> Config:
     from engine.operations.loading import allowed_hosts, load_workspace_config
 
-    return load_workspace_config(ws, allowed_hosts(allow_endpoint or ()))
+    config = load_workspace_config(ws, allowed_hosts(allow_endpoint or ()))
+    # The configuration lives until the command ends: moved out of the collector's generations,
+    # the collections that the refresh and the plan set off no longer walk it each time.
+    gc.freeze()
+    return config
 
 
 def store_for(ws: Workspace) -> LocalStateStore:
