@@ -46,8 +46,8 @@ from providers.sdk.provider import (
 
 __all__ = [
     "Account",
-    "Authority",
     "AuthError",
+    "Authority",
     "BlindReason",
     "BlindSpot",
     "CancelAt",
