@@ -205,17 +205,22 @@ def _quick_check() -> Callable[[Any], bool]:
 
 
 def _explain_invalid(data: Any, source: str) -> None:
-    """jsonschema says where and why the compiled check refused the plan (imported only then)."""
-    import jsonschema
+    """jsonschema says where and why the compiled check refused the plan (imported only then),
+    reading patterns as ECMA-262 does, as the compiled check does. Whatever it says, a plan the
+    compiled check refused is never loaded."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+    from jsonschema.validators import extend
 
-    try:
-        jsonschema.validate(data, load_schema("plan.schema.json"))
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
-        raise PlanFileError(
-            f"{source}: not a valid tether plan at {where}: {exc.message}. "
-            "Make a new one with `tether plan --out FILE`."
-        ) from None
+    from engine.config.schema import ecma_pattern
+
+    explaining = extend(Draft202012Validator, {"pattern": ecma_pattern})(load_schema("plan.schema.json"))
+    error = best_match(explaining.iter_errors(data))
+    where = ("/".join(str(p) for p in error.absolute_path) if error else "") or "(top level)"
+    why = error.message if error else "it does not match the plan schema"
+    raise PlanFileError(
+        f"{source}: not a valid tether plan at {where}: {why}. Make a new one with `tether plan --out FILE`."
+    )
 
 
 def _check_version(data: Any, source: str) -> None:

@@ -549,3 +549,12 @@ def test_a_plan_repr_is_short_whatever_its_size():
     cfg = config(*(integration(f"i{i}") for i in range(300)))
     p = plan(cfg, listing(*(binding(i, name=f"i{i}") for i in range(600))))
     assert repr(p) == "Plan(lineage='', serial=0, 600 actions, 300 records, 0 gaps)"
+
+
+def test_a_plan_the_compiled_check_refuses_is_never_loaded_even_where_python_regexes_would_pass() -> None:
+    """``$`` in a schema pattern ends the string (ECMA-262): a reason code with a trailing newline
+    is refused with an explanation, not loaded."""
+    data = plan_to_json(plan(config(integration("old", ensure=Ensure.ABSENT)), listing(binding(1, name="old"))))
+    data["actions"][0]["reason_code"] = data["actions"][0]["reason_code"] + "\n"
+    with pytest.raises(PlanFileError, match="not a valid tether plan at actions/0/reason_code"):
+        plan_from_json(data, "saved.plan")
