@@ -191,6 +191,8 @@ class Listing:
 
     @property
     def problems(self) -> tuple[str, ...]:
+        """Each gap in the vendor's own words (its code where the vendor said nothing): for logs
+        and error messages; plans carry the gaps themselves."""
         return tuple(gap.detail or gap.reason.value for gap in self.gaps)
 
     def complete_for(self, kind: Kind) -> bool:
