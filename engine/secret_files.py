@@ -6,7 +6,8 @@ tether.yaml (the directory holding it, and the git work tree around it), or unde
 listed outside tether.yaml in ``TETHER_SECRET_DIRS`` (``os.pathsep``-separated, as ``PATH`` is).
 Paths are compared after resolving symlinks, so a link inside the repository that points out of
 it is refused like the file it points to. The check is made while credentials are resolved,
-before any provider is built, so a refused file never leads to a request.
+before any provider is built, so a refused file never leads to a request; loading tether.yaml
+(`tether validate` included) checks each reference already, offline, with its file and line.
 """
 
 from __future__ import annotations

@@ -73,10 +73,10 @@ def load_config(
                 report.add(source, where, message, hint)
 
     merged = merge(sources, report)
-    check(merged, report, allowed_hosts=allowed_hosts)
+    base_dir = files[0].absolute().parent
+    check(merged, report, allowed_hosts=allowed_hosts, base_dir=base_dir)
     problems = report.diagnostics()
     if problems:
         raise ConfigError(problems)
 
-    base_dir = files[0].absolute().parent
     return replace(build_config(merged, sources, base_dir), allowed_hosts=allowed_hosts)

@@ -5,9 +5,11 @@ where a reference belongs.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +18,7 @@ from engine.config.secrets import parse_secret_ref
 from engine.config.sources import CONFIG_DIR, CONFIG_FILE, Report, Source
 from engine.endpoints import refusal_for_spec
 from engine.model import Money
+from engine.secret_files import secret_file_refusal
 from engine.yamlsafe import YamlPath
 from providers import registry
 from providers.http import is_loopback
@@ -86,15 +89,19 @@ def _names(names: Sequence[str]) -> str:
     return ", ".join(names) if names else "none"
 
 
-def check(merged: Merged, report: Report, *, allowed_hosts: frozenset[str] = frozenset()) -> None:
-    """What the schema cannot see: references, installed providers, endpoints, stray secrets.
+def check(
+    merged: Merged, report: Report, *, allowed_hosts: frozenset[str] = frozenset(), base_dir: Path | None = None
+) -> None:
+    """What the schema cannot see: references, installed providers, endpoints, stray secrets,
+    credential files outside the repository.
 
-    ``allowed_hosts``: endpoint hosts allowed outside tether.yaml to receive a credential."""
+    ``allowed_hosts``: endpoint hosts allowed outside tether.yaml to receive a credential;
+    ``base_dir``: the directory of tether.yaml, where ``${file:}`` paths start (None: not checked)."""
     installed = registry.names()
     account_names = list(merged.accounts)
 
     for entry in merged.accounts.values():
-        _check_account(entry, installed, report, allowed_hosts)
+        _check_account(entry, installed, report, allowed_hosts, base_dir)
 
     def check_account_ref(entry: Entry, path: YamlPath, name: Any) -> None:
         if not isinstance(name, str) or name in merged.accounts or not report.ok(entry.source, path):
@@ -137,7 +144,9 @@ def _check_money(entry: Entry, path: YamlPath, value: Any, report: Report) -> No
         report.add(entry.source, path, at(path, str(exc)), "")
 
 
-def _check_account(entry: Entry, installed: Sequence[str], report: Report, allowed_hosts: frozenset[str]) -> None:
+def _check_account(
+    entry: Entry, installed: Sequence[str], report: Report, allowed_hosts: frozenset[str], base_dir: Path | None
+) -> None:
     spec = entry.value
     if not isinstance(spec, dict):
         return
@@ -160,9 +169,17 @@ def _check_account(entry: Entry, installed: Sequence[str], report: Report, allow
     if isinstance(credentials, dict):
         for key, value in credentials.items():
             path = base + ("credentials", key)
-            if isinstance(value, str) and report.ok(source, path) and parse_secret_ref(value) is None:
+            if not isinstance(value, str) or not report.ok(source, path):
+                continue
+            ref = parse_secret_ref(value)
+            if ref is None:
                 message, hint = literal_secret(source.data, path)
                 report.add(source, path, message, hint)
+            elif ref.scheme == "file" and base_dir is not None:
+                # Offline, so a reviewer's `tether validate` refuses it; resolving refuses it again.
+                refusal = secret_file_refusal(Path(ref.target).expanduser(), base_dir, os.environ)
+                if refusal:
+                    report.add(source, path, at(path, f"{ref}: {refusal[0]}"), refusal[1])
     options = spec.get("options")
     if isinstance(options, dict):
         for path in _secret_like_options(options, base + ("options",)):

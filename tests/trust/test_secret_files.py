@@ -45,7 +45,6 @@ def layout(tmp_path: Path) -> tuple[Path, Path]:
 
 def plan_with(repo: Path, path: str) -> tuple[Exception | None, int]:
     (repo / "ops" / "tether.yaml").write_text(CONFIG.format(path=path), encoding="utf-8")
-    config = load_config(cwd=repo / "ops")
     sent: list[httpx.Request] = []
 
     def count(request: httpx.Request) -> httpx.Response:
@@ -53,6 +52,7 @@ def plan_with(repo: Path, path: str) -> tuple[Exception | None, int]:
         return httpx.Response(500)
 
     try:
+        config = load_config(cwd=repo / "ops")
         asyncio.run(build_plan(config, State.empty(), PlanRequest(timeout_s=5), transport=httpx.MockTransport(count)))
     except ConfigError as exc:
         return exc, len(sent)
@@ -87,13 +87,30 @@ def test_files_in_the_repository_and_in_secret_dirs_are_read(
     assert resolve_credentials(config.accounts["shop-eu"], config.base_dir) == {"access_token": "shpat_in_repo"}
 
     (repo / "ops" / "tether.yaml").write_text(CONFIG.format(path=str(outside)), encoding="utf-8")
-    config = load_config(cwd=repo / "ops")
     with pytest.raises(ConfigError, match="outside the repository"):
-        resolve_credentials(config.accounts["shop-eu"], config.base_dir)
+        load_config(cwd=repo / "ops")
     monkeypatch.setenv("TETHER_SECRET_DIRS", os.pathsep.join(["/nonexistent", str(outside.parent)]))
+    config = load_config(cwd=repo / "ops")
     assert resolve_credentials(config.accounts["shop-eu"], config.base_dir) == {
         "access_token": "runner-secret-that-must-stay"
     }
+    # Resolving checks again: the environment of the run may differ from that of loading.
+    monkeypatch.delenv("TETHER_SECRET_DIRS")
+    with pytest.raises(ConfigError, match="outside the repository"):
+        resolve_credentials(config.accounts["shop-eu"], config.base_dir)
+
+
+def test_validate_refuses_a_file_outside_the_repository_offline_with_file_and_line(
+    layout: tuple[Path, Path],
+) -> None:
+    """A reviewer's `tether validate` sees it, naming the file and line of the reference."""
+    repo, outside = layout
+    (repo / "ops" / "tether.yaml").write_text(CONFIG.format(path=str(outside)), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(cwd=repo / "ops")
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.file.endswith("tether.yaml") and diagnostic.line == 8
+    assert "credentials.access_token" in diagnostic.message and "outside the repository" in diagnostic.message
 
 
 def test_without_git_only_the_folder_of_tether_yaml_counts(tmp_path: Path) -> None:
