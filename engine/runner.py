@@ -19,7 +19,7 @@ from engine import __version__
 from engine.bounds import deadline_after
 from engine.endpoints import pins_for, require_pins
 from engine.model import Config, Listing
-from engine.plan import Plan, PlanOptions, make_plan
+from engine.plan import AccountInfo, Plan, PlanOptions, make_plan
 from engine.planfile import dump_bytes
 from engine.refresh import catalog, close_providers, open_providers, refresh
 from providers.http import DEFAULT_PARALLELISM, HttpFactory
@@ -53,15 +53,26 @@ def accounts_in_scope(config: Config, request: PlanRequest) -> list[str]:
     return sorted({config.integrations[t].account for t in request.targets if t in config.integrations})
 
 
-async def build_plan(
+@dataclass(frozen=True)
+class Refreshed:
+    """What a plan is made from besides the configuration and the state: every account's listing,
+    what each account's provider can do, and the moment of the refresh."""
+
+    listings: Mapping[str, Listing]
+    catalog: Mapping[str, AccountInfo]
+    moment: datetime
+
+
+async def refresh_for_plan(
     config: Config,
     state: State,
     request: PlanRequest,
     progress: Callable[[str, Listing], None] | None = None,
     now: datetime | None = None,
     transport: Any = None,
-) -> Plan:
-    """``transport`` mounts emulators in-process (tests); None speaks real HTTP."""
+) -> Refreshed:
+    """The refresh a plan needs, every provider opened and closed here. ``transport`` mounts
+    emulators in-process (tests); None speaks real HTTP."""
     moment = now or datetime.now(timezone.utc)
     require_pins(config, state.hosts)  # before any request: a moved http vendor host needs an allowance
     deadline = deadline_after(request.timeout_s)
@@ -73,11 +84,17 @@ async def build_plan(
     finally:
         await close_providers(providers)
         await http.aclose()
+    return Refreshed(listings, info, moment)
+
+
+def plan_refreshed(config: Config, state: State, request: PlanRequest, refreshed: Refreshed) -> Plan:
+    """The plan from a refresh: the pure planner, timed for the log."""
     started, cpu = time.monotonic(), time.process_time()
+    moment = refreshed.moment
     plan = make_plan(
         config,
-        listings,
-        info,
+        refreshed.listings,
+        refreshed.catalog,
         state,
         PlanOptions(
             today=moment.date(),
@@ -97,6 +114,19 @@ async def build_plan(
         cpu_s=round(time.process_time() - cpu, 3),
     )
     return plan
+
+
+async def build_plan(
+    config: Config,
+    state: State,
+    request: PlanRequest,
+    progress: Callable[[str, Listing], None] | None = None,
+    now: datetime | None = None,
+    transport: Any = None,
+) -> Plan:
+    """Refresh, then plan. ``transport`` mounts emulators in-process (tests); None speaks real HTTP."""
+    refreshed = await refresh_for_plan(config, state, request, progress, now, transport)
+    return plan_refreshed(config, state, request, refreshed)
 
 
 def run_sync(work: Coroutine[Any, Any, T]) -> T:

@@ -230,17 +230,17 @@ def test_timeout_and_allowed_endpoints_reach_the_engine(repo: Path, monkeypatch:
     import engine.runner as runner
 
     seen: dict[str, object] = {}
-    real_build, real_load = runner.build_plan, loading.load_config
+    real_refresh, real_load = runner.refresh_for_plan, loading.load_config
 
-    def build_plan(config, state, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def refresh_for_plan(config, state, request, *args, **kwargs):  # type: ignore[no-untyped-def]
         seen["timeout_s"] = request.timeout_s
-        return real_build(config, state, request, *args, **kwargs)
+        return real_refresh(config, state, request, *args, **kwargs)
 
     def load_config(paths, **kwargs):  # type: ignore[no-untyped-def]
         seen["hosts"] = kwargs["allowed_hosts"]
         return real_load(paths, **kwargs)
 
-    monkeypatch.setattr(runner, "build_plan", build_plan)
+    monkeypatch.setattr(runner, "refresh_for_plan", refresh_for_plan)
     monkeypatch.setattr(loading, "load_config", load_config)
     monkeypatch.setenv("TETHER_ALLOW_ENDPOINTS", "gw.example.com, Proxy.Example.org")
     tether("plan", "--timeout", "20s", "--allow-endpoint", "mock.example.net")
@@ -265,17 +265,17 @@ def test_apply_timeout_is_the_deadline_of_planning_and_applying_together(
     import engine.runner as runner
 
     seen: dict[str, float] = {}
-    real_build, real_apply = runner.build_plan, applying.run_apply
+    real_refresh, real_apply = runner.refresh_for_plan, applying.run_apply
 
-    async def slow_build(*args, **kwargs):  # type: ignore[no-untyped-def]
+    async def slow_refresh(*args, **kwargs):  # type: ignore[no-untyped-def]
         time.sleep(0.3)  # planning takes its share of the deadline
-        return await real_build(*args, **kwargs)
+        return await real_refresh(*args, **kwargs)
 
     def run_apply(*args, **kwargs):  # type: ignore[no-untyped-def]
         seen["timeout_s"] = kwargs["timeout_s"]
         return real_apply(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "build_plan", slow_build)
+    monkeypatch.setattr(runner, "refresh_for_plan", slow_refresh)
     monkeypatch.setattr(applying, "run_apply", run_apply)
     tether("apply", "--auto-approve", "--timeout", "60s")
     assert 50.0 < seen["timeout_s"] <= 60.0 - 0.3
