@@ -129,7 +129,7 @@ class Money:
         return f"{self.amount:.2f} {self.currency}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Terms:
     commitment_end: date | None = None
     early_termination_fee: Money | None = None

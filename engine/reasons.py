@@ -203,7 +203,7 @@ _ENGLISH_EMPTY: dict[tuple[ReasonCode, str], str] = {
 _WHOLE_ACCOUNT = "its bindings"  # a gap of the whole account
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     code: ReasonCode
     params: Mapping[str, Param] = field(default_factory=dict)

@@ -30,7 +30,7 @@ def _check_str(name: str, value: Any, *, optional: bool = False) -> None:
         raise ValueError(f"field '{name}' must be {kind}, not {type(value).__name__}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One binding tether knows about, keyed by its plan address."""
 

@@ -4,9 +4,10 @@ guards (max_cancels, every binding of an account) turn cancels into blocked acti
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import date
 from typing import Any
+
+from msgspec.structs import replace
 
 from engine.model import Action, CancelAt, Defaults, Integration, Kind, LiveBinding, Money
 from engine.plan.types import PlannedAction

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import msgspec
+
 from engine.model import Action, CancelAt, Kind, LiveBinding, Money, Runbook
 from engine.reasons import PlanGap, Reason
 from providers.sdk import Capabilities
@@ -27,7 +29,7 @@ KIND_ORDER = {Kind.WEBHOOK: 0, Kind.CARRIER: 1, Kind.SUBSCRIPTION: 2, Kind.APP: 
 StepDetail = Mapping[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     type: str  # check-permission | check-terms | backup | cancel | verify
     detail: StepDetail = field(default_factory=dict)
@@ -36,10 +38,14 @@ class Step:
         return {"type": self.type, **self.detail}
 
 
-@dataclass(frozen=True)
-class PlannedAction:
+class PlannedAction(msgspec.Struct, frozen=True, gc=False):
     """One line of the plan. ``why`` is the reason as a code with params; ``reason`` its English
-    text. ``app`` is the owning app where the vendor tells it."""
+    text. ``app`` is the owning app where the vendor tells it.
+
+    An immutable record like ``LiveBinding`` and for the same reason: a plan holds one per binding
+    it reports. It is a msgspec ``Struct`` (built with keywords, ``msgspec.structs.replace`` for a
+    changed copy), not tracked by the garbage collector: it refers to reasons, steps and JSON
+    values, none of which refers back to an action."""
 
     address: str
     account: str

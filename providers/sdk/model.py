@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+import msgspec
 import orjson
 
 
@@ -66,9 +67,16 @@ def fingerprint(raw: Mapping[str, Any]) -> str:
 _MISSING = object()
 
 
-@dataclass(frozen=True)
-class LiveBinding:
-    """One binding as a provider returned it.
+class LiveBinding(msgspec.Struct, frozen=True, gc=False):
+    """One binding as a provider returned it: an immutable record, built with keywords like a
+    frozen dataclass.
+
+    A refresh builds one per live binding, a hundred thousand and more across an agency's shops,
+    so it is a msgspec ``Struct``: built about six times faster than a frozen dataclass, and not
+    tracked by the cyclic garbage collector (``gc=False``), whose collections would otherwise walk
+    every binding again and again while the listings grow. That is safe because a binding never
+    takes part in a reference cycle: it holds text, flags and the provider's decoded JSON, never
+    an object that refers back to it. ``msgspec.structs.replace`` copies one with changes.
 
     ``raw`` is the provider's own object, unchanged (it is what a backup's binding.json holds and
     what ``match``/``expect`` keys address). ``resource`` names the provider's collection it came

@@ -558,3 +558,23 @@ def test_a_plan_the_compiled_check_refuses_is_never_loaded_even_where_python_reg
     data["actions"][0]["reason_code"] = data["actions"][0]["reason_code"] + "\n"
     with pytest.raises(PlanFileError, match="not a valid tether plan at actions/0/reason_code"):
         plan_from_json(data, "saved.plan")
+
+
+def test_bindings_and_actions_are_immutable_records_the_collector_does_not_walk():
+    """A plan holds one binding and one action per live binding: both are frozen, compare by
+    value, copy with changes through ``replace``, and stay out of the cyclic collector's
+    generations (they never take part in a reference cycle)."""
+    import gc
+
+    from msgspec.structs import replace
+
+    p = plan(config(integration("old", ensure=Ensure.ABSENT)), listing(binding(1, name="old"), binding(2, name="x")))
+    found = binding(1, name="old")
+    action = p.actions[0]
+    for value, name in ((found, "name"), (action, "address")):
+        with pytest.raises(AttributeError):
+            setattr(value, name, "changed")
+        assert not gc.is_tracked(value)
+        assert replace(value, **{name: "other"}) != value
+        assert getattr(replace(value, **{name: "other"}), name) == "other"
+    assert found == binding(1, name="old") and repr(found) == "LiveBinding(shop/webhook/1 'old')"
