@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import uuid
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 
 
 class CursorError(ValueError):
@@ -56,7 +56,14 @@ def json_response(
     if request_id_header:
         out[request_id_header] = str(uuid.uuid4())
     out.update(headers or {})
-    return httpx.Response(status, content=json.dumps(body).encode("utf-8"), headers=out)
+    return httpx.Response(status, content=json_bytes(body), headers=out)
+
+
+def json_bytes(body: Any) -> bytes:
+    """An answer's body as compact JSON, as the vendors send it; orjson writes a page of 250
+    objects several times faster than the json module, which matters when the sandbox shares the
+    machine with the tether it answers."""
+    return orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
 
 
 class Reply(Exception):

@@ -45,6 +45,7 @@ from graphql import (
     validate,
 )
 
+from providers.emulation import json_bytes
 from providers.sandbox import path_segments
 from providers.shopify import cost as pricing
 from providers.shopify import resolvers, scenario, versions
@@ -95,7 +96,7 @@ def _never_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
 
 
 def _response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(status, headers={**_JSON, **(headers or {})}, content=json.dumps(body).encode("utf-8"))
+    return httpx.Response(status, headers={**_JSON, **(headers or {})}, content=json_bytes(body))
 
 
 class ShopifyEmulator:

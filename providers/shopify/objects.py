@@ -208,7 +208,9 @@ _HIDDEN = frozenset({"app"})
 
 
 def _plain(obj: Mapping[str, Any], kind: str) -> dict[str, Any]:
-    out = {key: value for key, value in obj.items() if key not in _HIDDEN}
+    out = dict(obj)
+    for hidden in _HIDDEN:
+        out.pop(hidden, None)
     out["id"] = gid(kind, obj["id"])
     out["__typename"] = kind
     return out
