@@ -35,7 +35,6 @@ from engine.cli.common import (
     store_for,
     workspace,
 )
-from engine.cli.words import say
 from engine.i18n import detect_lang, t
 
 EPILOG = examples(
@@ -133,7 +132,7 @@ def apply(
             if outcome.complete:
                 console.print(t("apply.nothing", lang))
             else:
-                console.print(say("apply.nothing_incomplete", lang, accounts=gap), style="bold red")
+                console.print(t("apply.nothing_incomplete", lang, accounts=gap), style="bold red")
         elif outcome.status is ApplyStatus.STATE_ONLY:
             console.print(t("apply.state_only", lang, count=len(outcome.state_changes)))
         elif outcome.result is not None:
@@ -141,7 +140,7 @@ def apply(
             if outcome.audit_file is not None:
                 console.print(t("apply.audit", lang, path=outcome.audit_file), style="dim")
         if outcome.status in (ApplyStatus.APPLIED, ApplyStatus.STATE_ONLY) and not outcome.complete:
-            console.print(say("apply.incomplete", lang, accounts=gap), style="bold red")
+            console.print(t("apply.incomplete", lang, accounts=gap), style="bold red")
         return 0 if outcome.ok else 1
 
     guard(lang, body)

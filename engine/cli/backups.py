@@ -10,7 +10,6 @@ import typer
 
 from engine.cli import common
 from engine.cli.common import BackupOpt, ConfigOpt, LangOpt, fail, guard, out, parse_duration, store_for, workspace
-from engine.cli.words import say
 from engine.i18n import detect_lang, t
 
 if TYPE_CHECKING:
@@ -118,24 +117,24 @@ def backups_prune(
         ws = workspace(config, None, backup_dir)
         console = out()
         if not dry_run and not yes and not common.interactive():
-            fail(say("prune.no_tty", lang), lang)
+            fail(t("prune.no_tty", lang), lang)
         with store_for(ws).lock("backups prune"):  # no apply writes a backup meanwhile
             chosen = prune(ws.backup_dir, older_than=age, unfinished=unfinished, dry_run=True)
             if not chosen:
-                console.print(say("prune.none", lang))
+                console.print(t("prune.none", lang))
                 return 0
             for item in chosen:
-                verb = say("prune.would" if dry_run else "prune.will", lang)
+                verb = t("prune.would" if dry_run else "prune.will", lang)
                 console.print(f"{verb}  {item.backup_id}  {item.address or '?'}  ({item.reason})")
             if dry_run:
                 return 0
             if not yes:
-                answer = typer.prompt(say("prune.confirm", lang, count=len(chosen)), default="", show_default=False)
+                answer = typer.prompt(t("prune.confirm", lang, count=len(chosen)), default="", show_default=False)
                 if answer.strip() != "yes":
-                    console.print(say("prune.kept", lang))
+                    console.print(t("prune.kept", lang))
                     return 1
             done = prune(ws.backup_dir, older_than=age, unfinished=unfinished)
-        console.print(say("prune.done", lang, count=len(done), path=ws.backup_dir))
+        console.print(t("prune.done", lang, count=len(done), path=ws.backup_dir))
         return 0
 
     guard(lang, body)

@@ -24,8 +24,7 @@ from engine.cli.common import (
     store_for,
     workspace,
 )
-from engine.cli.words import say
-from engine.i18n import detect_lang
+from engine.i18n import detect_lang, t
 
 EPILOG = examples(
     "tether import --all                          # every unmanaged binding, into tether.d/imported.yaml",
@@ -91,15 +90,15 @@ def import_bindings(
             schema_line=schema_line,
         )
         console = out()
-        console.print(say("import.wrote", lang, path=result.path, count=len(result.declared)))
+        console.print(t("import.wrote", lang, path=result.path, count=len(result.declared)))
         for item in result.declared:
             console.print(f"  + {item.name}  {item.comment}")
         if result.outside_config:
-            err().print(say("import.outside", lang, path=result.path))
+            err().print(t("import.outside", lang, path=result.path))
         if not result.plan_complete:
             # Not an error of import: what was listed is declared, and the gap is named.
-            err().print(say("import.incomplete", lang, gaps=", ".join(result.gaps)))
-        console.print(say("import.next", lang))
+            err().print(t("import.incomplete", lang, gaps=", ".join(result.gaps)))
+        console.print(t("import.next", lang))
         return 0
 
     guard(lang, body)

@@ -277,4 +277,30 @@ EN: dict[str, str] = {
     "reason.response-too-large": "{account}: a response listing {kind} was over the size limit",
     "reason.timed-out": "{account}: the run's deadline passed before listing {kind} finished",
     "reason.ignore-expired": "ignore rule #{number} ({rule_reason}; owner {owner}) expired on {expires} and no longer hides {binding}",
+    # The CLI's own flows: apply on an incomplete plan, import, backups prune.
+    "apply.incomplete": (
+        "The plan was incomplete: nothing was decided for what could not be listed in full ({accounts}); "
+        "see the plan's gaps, fix the listing, and plan again."
+    ),
+    "apply.nothing_incomplete": (
+        "Nothing to apply of what was decided, but the plan is incomplete: {accounts} could not be listed "
+        "in full, so the state is not known to match tether.yaml."
+    ),
+    "import.wrote": "Wrote {path}: {count} integration(s).",
+    "import.next": "Review the file, then run `tether plan`: these bindings are now kept.",
+    "import.outside": (
+        "Note: {path} is not among the files tether reads by default (tether.yaml and tether.d/*.yaml); "
+        "pass it with --config, or move it under tether.d/."
+    ),
+    "import.incomplete": (
+        "Note: the listing was incomplete ({gaps}): bindings there could not be seen, so none of them was "
+        "imported; run import again once they can be listed."
+    ),
+    "prune.none": "No backup to remove.",
+    "prune.would": "would remove",
+    "prune.will": "remove",
+    "prune.confirm": "Remove these {count} backup(s)? Only 'yes' will be accepted",
+    "prune.kept": "Nothing was removed.",
+    "prune.done": "Removed {count} backup(s) from {path}.",
+    "prune.no_tty": "backups prune removes files: run it in a terminal, or pass --yes (or --dry-run to look first).",
 }

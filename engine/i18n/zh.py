@@ -263,4 +263,24 @@ ZH: dict[str, str] = {
     "reason.response-too-large": "{account}：列出{kind}时响应超过大小上限",
     "reason.timed-out": "{account}：列出{kind}尚未完成，运行已到截止时间",
     "reason.ignore-expired": "忽略规则 #{number}（{rule_reason}；负责人 {owner}）已于 {expires} 过期，不再隐藏 {binding}",
+    # The CLI's own flows: apply on an incomplete plan, import, backups prune.
+    "apply.incomplete": (
+        "计划不完整：未能完整列出的部分（{accounts}）没有做出任何决定；请查看计划中的缺口，修复列表后重新生成计划。"
+    ),
+    "apply.nothing_incomplete": (
+        "已决定的部分没有需要执行的内容，但计划不完整：{accounts} 未能完整列出，因此无法确认状态与 tether.yaml 一致。"
+    ),
+    "import.wrote": "已写入 {path}：{count} 个集成。",
+    "import.next": "请审阅该文件，然后运行 `tether plan`：这些绑定现在会被保留。",
+    "import.outside": (
+        "注意：{path} 不在 tether 默认读取的文件中（tether.yaml 和 tether.d/*.yaml）；请用 --config 传入，或移到 tether.d/ 下。"
+    ),
+    "import.incomplete": "注意：列表不完整（{gaps}）：那里的绑定无法看到，因此都没有被导入；能够列出后请再次运行 import。",
+    "prune.none": "没有需要删除的备份。",
+    "prune.would": "将删除",
+    "prune.will": "删除",
+    "prune.confirm": "删除这 {count} 个备份？只接受输入 'yes'",
+    "prune.kept": "没有删除任何内容。",
+    "prune.done": "已从 {path} 删除 {count} 个备份。",
+    "prune.no_tty": "backups prune 会删除文件：请在终端中运行，或传入 --yes（或先用 --dry-run 查看）。",
 }

@@ -194,13 +194,6 @@ def test_imported_file_links_the_schema_from_tether_d(repo: Path) -> None:
     assert first == "# yaml-language-server: $schema=../.tether/config.schema.json"
 
 
-def test_words_exist_in_every_language() -> None:
-    from engine.cli.words import EN, ZH
-
-    assert set(EN) == set(ZH)
-    assert all(v.strip() for v in ZH.values())
-
-
 def test_backups_prune_dry_run_yes_and_no_terminal(repo: Path) -> None:
     import time
 
