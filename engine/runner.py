@@ -116,16 +116,11 @@ def plan_refreshed(config: Config, state: State, request: PlanRequest, refreshed
     return plan
 
 
-async def build_plan(
-    config: Config,
-    state: State,
-    request: PlanRequest,
-    progress: Callable[[str, Listing], None] | None = None,
-    now: datetime | None = None,
-    transport: Any = None,
-) -> Plan:
-    """Refresh, then plan. ``transport`` mounts emulators in-process (tests); None speaks real HTTP."""
-    refreshed = await refresh_for_plan(config, state, request, progress, now, transport)
+async def build_plan(config: Config, state: State, request: PlanRequest, *, transport: Any = None) -> Plan:
+    """Refresh, then plan, in one call (the CLI calls the two steps itself and freezes each result
+    out of the collector's generations in between). ``transport`` mounts emulators in-process
+    (tests); None speaks real HTTP."""
+    refreshed = await refresh_for_plan(config, state, request, transport=transport)
     return plan_refreshed(config, state, request, refreshed)
 
 
