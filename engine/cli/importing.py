@@ -68,6 +68,7 @@ def import_bindings(
         from engine.cli.progress import plan_with_progress
         from engine.operations.importing import run_import
         from engine.operations.loading import allowed_hosts
+        from engine.render.text import describe, one_line
         from engine.runner import PlanRequest
         from engine.scaffold import SCHEMA_COPY, link_line
 
@@ -92,7 +93,9 @@ def import_bindings(
         console = out()
         console.print(t("import.wrote", lang, path=result.path, count=len(result.declared)))
         for item in result.declared:
-            console.print(f"  + {item.name}  {item.comment}")
+            subject, app = describe(item.source, lang), item.source.app
+            line = t("import.item.app", lang, name=item.name, subject=subject, app=app) if app else None
+            console.print(one_line(line or t("import.item", lang, name=item.name, subject=subject)))
         if result.outside_config:
             err().print(t("import.outside", lang, path=result.path))
         if not result.plan_complete:

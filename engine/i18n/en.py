@@ -287,6 +287,8 @@ EN: dict[str, str] = {
         "in full, so the state is not known to match tether.yaml."
     ),
     "import.wrote": "Wrote {path}: {count} integration(s).",
+    "import.item": "  + {name}  {subject}",
+    "import.item.app": "  + {name}  {subject}, owned by app \"{app}\"",
     "import.next": "Review the file, then run `tether plan`: these bindings are now kept.",
     "import.outside": (
         "Note: {path} is not among the files tether reads by default (tether.yaml and tether.d/*.yaml); "

@@ -271,6 +271,8 @@ ZH: dict[str, str] = {
         "已决定的部分没有需要执行的内容，但计划不完整：{accounts} 未能完整列出，因此无法确认状态与 tether.yaml 一致。"
     ),
     "import.wrote": "已写入 {path}：{count} 个集成。",
+    "import.item": "  + {name}  {subject}",
+    "import.item.app": "  + {name}  {subject}，归应用“{app}”所有",
     "import.next": "请审阅该文件，然后运行 `tether plan`：这些绑定现在会被保留。",
     "import.outside": (
         "注意：{path} 不在 tether 默认读取的文件中（tether.yaml 和 tether.d/*.yaml）；请用 --config 传入，或移到 tether.d/ 下。"

@@ -54,7 +54,8 @@ class Declaration:
     account: str
     kind: str
     live_id: str
-    comment: str
+    comment: str  # in English, as the file is written for the repository
+    source: PlannedAction  # the unmanaged binding it declares, for messages in the reader's language
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def declarations(actions: Iterable[PlannedAction], taken: Iterable[str]) -> list
             name = candidate if candidate not in used else None
             number += 1
         used.add(name)
-        out.append(Declaration(name, action.account, kind, live_id, _comment(action)))
+        out.append(Declaration(name, action.account, kind, live_id, _comment(action), action))
     return out
 
 

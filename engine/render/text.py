@@ -62,7 +62,7 @@ _RICH_STRIPS = re.compile("[" + "".join(re.escape(chr(code)) for code in STRIP_C
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """``text`` on one line with every control character shown as an escape (``\\n``,
     ``\\x1b``): what a vendor sent stays visible, and cannot move the cursor or start a line."""
     if _UNSAFE.search(text) is None:
@@ -75,7 +75,7 @@ def describe(action: PlannedAction, lang: str) -> str:
     what = _kind_word(action.kind, lang)
     name = t("plan.quoted", lang, name=action.name) if action.name else ""
     ident = t("plan.ident", lang, resource=action.resource, id=action.live_id) if action.live_id else ""
-    return _one_line(t("plan.describe", lang, what=what, name=name, ident=ident, account=action.account))
+    return one_line(t("plan.describe", lang, what=what, name=name, ident=ident, account=action.account))
 
 
 # The words that depend only on the language, looked up once per render, not once per action.
@@ -171,16 +171,16 @@ def action_lines(out: _Pieces, action: PlannedAction, lang: str, *, verbose: boo
     style = STYLES[action.action]
     out.append(symbol, style=style)
     out.append(label, style=style)
-    out.append(_one_line(action.address), style="bold")
+    out.append(one_line(action.address), style="bold")
     out.append(f"  {describe(action, lang)}\n")
     if action.action is Action.KEEP and not verbose:
         return
-    out.append(f"      {_label('plan.reason', lang)}{_one_line(facts.reason_text(action, lang))}\n", style="dim" if action.action is Action.KEEP else "")
+    out.append(f"      {_label('plan.reason', lang)}{one_line(facts.reason_text(action, lang))}\n", style="dim" if action.action is Action.KEEP else "")
     if action.app:
-        out.append(f"      {_label('plan.app', lang)}{_one_line(action.app)}\n")
+        out.append(f"      {_label('plan.app', lang)}{one_line(action.app)}\n")
     if action.diff:
         for field, change in sorted(action.diff.items()):
-            out.append(f"      ~ {_one_line(field)}: ", style="yellow")
+            out.append(f"      ~ {one_line(field)}: ", style="yellow")
             out.append(f"{_json(change.get('expected'))} -> {_json(change.get('actual'))}\n")
     if action.action in (Action.CANCEL, Action.BLOCKED, Action.MANUAL):
         if action.datasets:
@@ -195,14 +195,14 @@ def action_lines(out: _Pieces, action: PlannedAction, lang: str, *, verbose: boo
     if action.runbook is not None:
         if action.pending:
             out.append(f"      {t('plan.pending', lang)}\n", style="blue")
-        out.append(f"      {_label('plan.runbook', lang)}{_one_line(' > '.join(action.runbook.navigation))}\n")
+        out.append(f"      {_label('plan.runbook', lang)}{one_line(' > '.join(action.runbook.navigation))}\n")
         if action.runbook.contact:
-            out.append(f"      {_label('md.label.contact', lang)}{_one_line(action.runbook.contact)}\n")
+            out.append(f"      {_label('md.label.contact', lang)}{one_line(action.runbook.contact)}\n")
         message = action.runbook.support_message.get(lang) or action.runbook.support_message.get("en", "")
         if message:
             out.append(f"      {_label('plan.support_message', lang).rstrip()}\n")
             for line in message.splitlines():
-                out.append(f"        | {_one_line(line)}\n", style="dim")
+                out.append(f"        | {one_line(line)}\n", style="dim")
 
 
 def render_plan(
@@ -251,7 +251,7 @@ def _unmanaged_summary(out: _Pieces, summary: facts.Summary, lang: str) -> None:
     out.append("\n" + t("plan.unmanaged_summary", lang, count=f"{summary.total:,}") + "\n", style="cyan")
     for account, kind, count in summary.counts:
         line = t("plan.unmanaged_count", lang, account=account, kind=_kind_word(Kind(kind), lang), count=f"{count:,}")
-        out.append(f"  {_one_line(line)}\n")
+        out.append(f"  {one_line(line)}\n")
     hidden = summary.total - len(summary.shown)
     out.append("  " + t("plan.unmanaged_more", lang, count=f"{hidden:,}") + "\n", style="dim")
 
@@ -261,14 +261,14 @@ def _findings(out: _Pieces, plan: Plan, lang: str) -> None:
     if plan.problems:
         out.append("\n" + t("plan.problems", lang) + "\n", style="bold red")
         for problem in plan.problems:
-            out.append(f"  ! {_one_line(render_reason(problem, lang))}\n", style="red")
+            out.append(f"  ! {one_line(render_reason(problem, lang))}\n", style="red")
     gaps = facts.gaps(plan, lang)
     if gaps:
         out.append("\n" + t("plan.gaps", lang) + "\n", style="bold red")
         for gap in gaps:
-            out.append(f"  ! {_one_line(gap.text)}\n", style="red")
+            out.append(f"  ! {one_line(gap.text)}\n", style="red")
             if gap.detail:
-                out.append(f"      {_label('plan.vendor_said', lang)}{_one_line(gap.detail)}\n", style="dim")
+                out.append(f"      {_label('plan.vendor_said', lang)}{one_line(gap.detail)}\n", style="dim")
     scheduled = facts.scheduled(plan)
     if scheduled:
         out.append("\n" + t("plan.scheduled", lang) + "\n", style="bold")
@@ -276,17 +276,17 @@ def _findings(out: _Pieces, plan: Plan, lang: str) -> None:
             date = facts.scheduled_date(action)
             when = t("plan.scheduled_on", lang, date=date) if date else t("plan.scheduled_undated", lang)
             line = t("plan.scheduled_line", lang, address=action.address, what=describe(action, lang), when=when)
-            line = _one_line(line)
+            line = one_line(line)
             out.append(f"  - {line}\n")
     if plan.notes:
         out.append("\n" + t("plan.notes", lang) + "\n", style="bold")
         for note in plan.notes:
-            out.append(f"  * {_one_line(render_reason(note, lang))}\n")
+            out.append(f"  * {one_line(render_reason(note, lang))}\n")
     hosts = facts.hosts(plan)
     if hosts:
         out.append("\n" + t("plan.hosts", lang) + "\n", style="bold")
         for account, host in hosts.items():
-            out.append("  " + _one_line(t("plan.host_line", lang, account=account, host=host)) + "\n")
+            out.append("  " + one_line(t("plan.host_line", lang, account=account, host=host)) + "\n")
     if plan.ignored:
         out.append("\n" + t("plan.ignored", lang, count=plan.ignored) + "\n", style="dim")
 
@@ -295,18 +295,18 @@ def render_apply(result: ApplyResult, lang: str = "en") -> Text:
     out = Text("\n")
     for item in result.results:
         style = OUTCOME_STYLES[item.outcome]
-        out.append(f"  {_one_line(item.action.address)}: ", style="bold")
+        out.append(f"  {one_line(item.action.address)}: ", style="bold")
         out.append(t(f"apply.result.{item.outcome.value}", lang), style=style)
         if item.detail and item.outcome not in (Outcome.CANCELLED, Outcome.SCHEDULED):
-            out.append(f" ({_one_line(item.detail)})")
+            out.append(f" ({one_line(item.detail)})")
         if item.backup_id:
             out.append(f"  [backup {item.backup_id}]", style="dim")
         out.append("\n")
         if item.runbook is not None:
-            out.append(f"      {_label('plan.runbook', lang)}{_one_line(' > '.join(item.runbook.navigation))}\n")
+            out.append(f"      {_label('plan.runbook', lang)}{one_line(' > '.join(item.runbook.navigation))}\n")
     for action in result.blocked:
         line = t("apply.blocked_skipped", lang, address=action.address, reason=render_reason(action.why, lang))
-        out.append(_one_line(line) + "\n", style="magenta")
+        out.append(one_line(line) + "\n", style="magenta")
     counts = {
         "ok": sum(1 for r in result.results if r.outcome in (Outcome.CANCELLED, Outcome.SCHEDULED, Outcome.ALREADY_GONE)),
         "manual": sum(1 for r in result.results if r.outcome is Outcome.MANUAL_PENDING),

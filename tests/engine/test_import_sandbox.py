@@ -4,6 +4,7 @@ the vendor on the way."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterator
@@ -89,3 +90,23 @@ def test_import_all_then_the_next_plan_keeps_every_imported_binding(shop: Path, 
 
     changes = [r for r in server.sandbox.requests() if r.get("operation") not in READS]
     assert changes == []  # plan and import are read-only at the vendor
+
+
+def test_import_lists_what_it_declared_in_the_readers_language_with_vendor_text_shown_literally(
+    shop: Path, server: SandboxServer
+) -> None:
+    """Each declared binding is listed in the reader's language with its owning app; a name the
+    vendor sent is shown as it is, with rich markup and escape sequences inert."""
+    scenario = copy.deepcopy(SCENARIO)
+    scenario["shopify"]["golden-shop"]["carrier_services"].append(
+        {"id": 1036894999, "name": "Evil [red]rates[/red]\x1b[2J", "active": True, "app": "legacy-erp"}
+    )
+    server.sandbox.load_scenario(scenario)
+    code, output = tether("import", "--all", "--lang", "zh")
+    assert code == 0, output
+    assert output.startswith("已写入 ")
+    items = [line for line in output.splitlines() if line.startswith("  + ")]
+    assert items and all(" 上的" in line for line in items), items  # "on <account>", in Chinese word order
+    assert any("归应用“" in line for line in items), items  # the owning app, where Shopify names it
+    evil = next(line for line in items if "Evil" in line)
+    assert "[red]rates[/red]" in evil and "\\u001b[2J" in evil and "\x1b" not in output
