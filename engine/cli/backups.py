@@ -75,13 +75,13 @@ def backups_verify(
             checked = verify(root, one)
             if checked.problems:
                 bad += 1
-                console.print(f"{one}: FAILED")
+                console.print(t("backups.verify.failed", lang, backup=one))
                 for problem in checked.problems:
                     console.print(f"  - {problem}")
             elif checked.note:
-                console.print(f"{one}: unfinished ({checked.note})")
+                console.print(t("backups.verify.unfinished", lang, backup=one, note=checked.note))
             else:
-                console.print(f"{one}: ok")
+                console.print(t("backups.verify.ok", lang, backup=one))
         return 1 if bad else 0
 
     guard(lang, body)

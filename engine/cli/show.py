@@ -21,7 +21,7 @@ from engine.cli.common import (
     store_for,
     workspace,
 )
-from engine.i18n import detect_lang, t
+from engine.i18n import detect_lang, t, word
 
 if TYPE_CHECKING:
     from states.model import State
@@ -64,11 +64,21 @@ def print_state(current: State, fmt: Format, lang: str) -> None:
     if not current.records:
         console.print(t("state.empty", lang))
         return
-    console.print(f"state serial {current.serial}, lineage {current.lineage}")
+    from engine.render.text import one_line
+
+    console.print(t("state.header", lang, serial=current.serial, lineage=current.lineage))
+    protected = t("state.protected", lang)
     for address in sorted(current.records):
         record = current.records[address]
-        flags = " [protected]" if record.protect else ""
-        console.print(
-            f'  {address}  {record.kind} "{record.name}" ({record.live_id}) on {record.account}: '
-            f"{record.status.value}{flags}"
+        line = t(
+            "state.record",
+            lang,
+            address=address,
+            kind=word("kind", record.kind, lang),
+            name=record.name,
+            live_id=record.live_id,
+            account=record.account,
+            status=record.status.value,
+            flags=protected if record.protect else "",
         )
+        console.print(one_line(line))

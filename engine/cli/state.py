@@ -8,7 +8,7 @@ import sys
 import typer
 
 from engine.cli.common import ConfigOpt, LangOpt, StateOpt, fail, guard, out, store_for, workspace
-from engine.i18n import detect_lang
+from engine.i18n import detect_lang, t
 
 state_app = typer.Typer(help="Inspect or forget the bindings recorded in .tether/state.json.", no_args_is_help=True)
 
@@ -36,7 +36,7 @@ def state_show(address: str, config: ConfigOpt = None, state: StateOpt = None, l
         current = store_for(workspace(config, state)).read()
         record = current.records.get(address)
         if record is None:
-            fail(f"no recorded binding at {address}; see `tether state list`", lang)
+            fail(t("state.unknown", lang, address=address), lang)
         sys.stdout.write(json.dumps(record.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         return 0
 
@@ -53,9 +53,9 @@ def state_rm(address: str, config: ConfigOpt = None, state: StateOpt = None, lan
         with store.lock("state rm"):
             current = store.read()
             if address not in current.records:
-                fail(f"no recorded binding at {address}; see `tether state list`", lang)
+                fail(t("state.unknown", lang, address=address), lang)
             store.persist(current.without(address))
-        out().print(f"Removed {address} from the state.")
+        out().print(t("state.removed", lang, address=address))
         return 0
 
     guard(lang, body)

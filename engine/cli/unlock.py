@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from engine.cli.common import ConfigOpt, LangOpt, StateOpt, guard, out, store_for, workspace
-from engine.i18n import detect_lang
+from engine.i18n import detect_lang, t
 
 
 def force_unlock(
@@ -22,7 +22,7 @@ def force_unlock(
 
     def body() -> int:
         info = store_for(workspace(config, state)).force_unlock(lock_id)
-        out().print(f"Released lock {lock_id} ({info.operation}, pid {info.pid}).")
+        out().print(t("unlock.released", lang, lock_id=lock_id, operation=info.operation, pid=info.pid))
         return 0
 
     guard(lang, body)

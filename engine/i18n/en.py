@@ -68,6 +68,15 @@ EN: dict[str, str] = {
     "apply.audit": "Audit log: {path}",
     # misc
     "error": "Error",
+    "state.header": "state serial {serial}, lineage {lineage}",
+    "state.record": "  {address}  {kind} \"{name}\" ({live_id}) on {account}: {status}{flags}",
+    "state.protected": " [protected]",
+    "state.removed": "Removed {address} from the state.",
+    "state.unknown": "no recorded binding at {address}; see `tether state list`",
+    "unlock.released": "Released lock {lock_id} ({operation}, pid {pid}).",
+    "backups.verify.ok": "{backup}: ok",
+    "backups.verify.unfinished": "{backup}: unfinished ({note})",
+    "backups.verify.failed": "{backup}: FAILED",
     "state.empty": "The state records no bindings yet.",
     "backups.none": "No backups yet.",
     # phrases shared by the text and Markdown renderers

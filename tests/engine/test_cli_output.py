@@ -54,6 +54,19 @@ def test_state_rm_names_the_address_it_removed_as_it_is(repo: Path) -> None:
     assert f"Removed {ADDRESSES[0]} from the state." in removed.output
 
 
+def test_the_recorded_state_and_its_changes_speak_the_readers_language(repo: Path) -> None:
+    shown = CliRunner().invoke(app, ["show", "--lang", "zh"], catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[0].startswith("状态序号 ")
+    assert len(lines) == 1 + len(ADDRESSES) and all(" 上的物流渠道“" in line for line in lines[1:])
+    assert any("[link=https://evil.example]x[/link]" in line for line in lines)  # as it is
+    removed = CliRunner().invoke(app, ["state", "rm", ADDRESSES[2], "--lang", "zh"], catch_exceptions=False)
+    assert removed.exit_code == 0 and f"已从状态中移除 {ADDRESSES[2]}。" in removed.output
+    missing = CliRunner().invoke(app, ["state", "rm", ADDRESSES[2], "--lang", "zh"], catch_exceptions=False)
+    assert missing.exit_code == 1 and "状态中没有" in missing.output
+
+
 # -- a saved plan shown in either language, from its codes ------------------------------------------
 
 
