@@ -8,6 +8,8 @@ Paths are compared after resolving symlinks, so a link inside the repository tha
 it is refused like the file it points to. The check is made while credentials are resolved,
 before any provider is built, so a refused file never leads to a request; loading tether.yaml
 (`tether validate` included) checks each reference already, offline, with its file and line.
+Reading checks once more on the file actually opened (``opened_path``), so swapping the file
+for a link between the check and the read gains nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["SECRET_DIRS_ENV", "allowed_secret_roots", "secret_file_refusal"]
+__all__ = ["SECRET_DIRS_ENV", "allowed_secret_roots", "opened_path", "secret_file_refusal"]
 
 SECRET_DIRS_ENV = "TETHER_SECRET_DIRS"
 
@@ -59,3 +61,19 @@ def secret_file_refusal(path: Path, base_dir: Path, environ: Mapping[str, str]) 
         f"move the file into the repository (and out of git with .gitignore), or list its directory in "
         f"{SECRET_DIRS_ENV} in the environment of the run",
     )
+
+
+def opened_path(fd: int, path: Path) -> Path | None:
+    """Where the file open as ``fd`` really is: what the kernel says (``/proc/self/fd``), or, where
+    it cannot say, ``path`` resolved when that is still the same file. None when it is not: the
+    file was replaced after it was opened, and where it is now cannot be told."""
+    try:
+        return Path(os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:
+        pass
+    try:
+        real = Path(path).resolve()
+        here, there = os.fstat(fd), os.stat(real)
+    except OSError:
+        return None
+    return real if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino) else None

@@ -16,7 +16,7 @@ from typing import Any
 from engine.config.sources import CONFIG_FILE
 from engine.errors import ConfigError, Diagnostic
 from engine.model import Account, SecretRef
-from engine.secret_files import secret_file_refusal
+from engine.secret_files import opened_path, secret_file_refusal
 
 __all__ = ["MAX_SECRET_FILE_BYTES", "parse_secret_ref", "resolve_credentials", "resolve_reference"]
 
@@ -61,12 +61,7 @@ def _resolve(ref: SecretRef, base_dir: Path, environ: Mapping[str, str], *, conf
         raise _Unresolved(f"{ref}: {refusal[0]}", refusal[1])
     hint = f"create the file or fix the path; relative paths start at {base_dir}"
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise _Unresolved(f"{ref}: {path} is not a regular file", hint)
-        if info.st_size > MAX_SECRET_FILE_BYTES:
-            raise _Unresolved(f"{ref}: {path} is larger than 64 KiB", "a credential file holds one credential")
-        raw = path.read_bytes()
+        raw = _read(ref, path, base_dir, environ, confined, hint)
     except FileNotFoundError:
         raise _Unresolved(f"{ref}: file {path} not found", hint) from None
     except OSError as exc:
@@ -82,6 +77,38 @@ def _resolve(ref: SecretRef, base_dir: Path, environ: Mapping[str, str], *, conf
     if not text:
         raise _Unresolved(f"{ref}: {path} is empty", "write the credential into the file")
     return text
+
+
+def _read(ref: SecretRef, path: Path, base_dir: Path, environ: Mapping[str, str], confined: bool, hint: str) -> bytes:
+    """The file's bytes, checked on the file actually opened: a regular file (a FIFO would block,
+    a device never ends), at most 64 KiB, and, when ``confined``, still where it may be read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        if confined:
+            opened = opened_path(fd, path)
+            refusal = secret_file_refusal(opened, base_dir, environ) if opened is not None else (
+                f"{path} was replaced while it was being read", "run tether again"
+            )
+            if refusal:
+                raise _Unresolved(f"{ref}: {refusal[0]}", refusal[1])
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _Unresolved(f"{ref}: {path} is not a regular file", hint)
+        if info.st_size > MAX_SECRET_FILE_BYTES:
+            raise _Unresolved(f"{ref}: {path} is larger than 64 KiB", "a credential file holds one credential")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_SECRET_FILE_BYTES:
+            chunk = os.read(fd, MAX_SECRET_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_SECRET_FILE_BYTES:  # it grew after fstat
+            raise _Unresolved(f"{ref}: {path} is larger than 64 KiB", "a credential file holds one credential")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def resolve_credentials(

@@ -128,3 +128,42 @@ def test_a_reference_given_on_the_command_line_is_not_confined(layout: tuple[Pat
     repo, outside = layout
     value = resolve_reference(f"${{file:{outside}}}", "--identity", repo / "ops")
     assert value == "runner-secret-that-must-stay"
+
+
+def test_a_file_swapped_for_a_link_out_after_the_check_is_refused_when_read(
+    layout: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The path is checked, then the file is replaced by a link out of the repository before it
+    is opened: what was opened is checked again, and its content never comes back."""
+    import engine.config.secrets as secrets
+
+    repo, outside = layout
+    token = repo / "ops" / "token"
+    token.write_text("shpat_in_repo\n")
+    (repo / "ops" / "tether.yaml").write_text(CONFIG.format(path="token"), encoding="utf-8")
+    config = load_config(cwd=repo / "ops")
+    checked: list[Path] = []
+
+    def check_then_swap(path: Path, base_dir: Path, environ: object) -> tuple[str, str] | None:
+        answer = secret_file_refusal(path, base_dir, environ)  # type: ignore[arg-type]
+        checked.append(Path(path))
+        if len(checked) == 1:  # the check before opening passes; then the swap happens
+            token.unlink()
+            token.symlink_to(outside)
+        return answer
+
+    monkeypatch.setattr(secrets, "secret_file_refusal", check_then_swap)
+    with pytest.raises(ConfigError) as refused:
+        resolve_credentials(config.accounts["shop-eu"], config.base_dir)
+    assert "outside the repository" in str(refused.value) and str(outside) in str(refused.value)
+    assert "runner-secret-that-must-stay" not in str(refused.value)
+    assert len(checked) == 2 and checked[1] == outside  # the second check was of the file opened
+
+
+def test_a_fifo_is_refused_without_blocking(layout: tuple[Path, Path]) -> None:
+    repo, _ = layout
+    os.mkfifo(repo / "ops" / "pipe")
+    (repo / "ops" / "tether.yaml").write_text(CONFIG.format(path="pipe"), encoding="utf-8")
+    config = load_config(cwd=repo / "ops")
+    with pytest.raises(ConfigError, match="not a regular file"):
+        resolve_credentials(config.accounts["shop-eu"], config.base_dir)
