@@ -33,7 +33,7 @@ from engine.backup.manifest import (
     Unfinished,
     new_backup_id,
 )
-from engine.backup.reading import read_backup_file
+from engine.backup.reading import copy_backup_file, read_backup_file
 from engine.backup.verify import Verification, list_backups, verify, verify_backup
 from engine.backup.writer import BackupWriter
 
@@ -49,6 +49,7 @@ __all__ = [
     "Pruned",
     "Unfinished",
     "Verification",
+    "copy_backup_file",
     "list_backups",
     "new_backup_id",
     "prune",

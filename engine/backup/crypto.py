@@ -11,11 +11,12 @@ in memory, and nothing in the clear ever reaches the disk.
 
 from __future__ import annotations
 
+import io
 import queue
 import threading
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import pyrage
 from pyrage import x25519
@@ -66,8 +67,16 @@ def parse_identity(text: str) -> list[x25519.Identity]:
 
 
 def decrypt(data: bytes, identities: Sequence[x25519.Identity]) -> bytes:
+    out = io.BytesIO()
+    decrypt_stream(io.BytesIO(data), out, identities)
+    return out.getvalue()
+
+
+def decrypt_stream(source: BinaryIO, out: BinaryIO, identities: Sequence[x25519.Identity]) -> None:
+    """An age stream from ``source`` to ``out`` in the clear, chunk by chunk (age checks each chunk
+    as it goes); a wrong key is refused before anything is written."""
     try:
-        return bytes(pyrage.decrypt(data, list(identities)))
+        pyrage.decrypt_io(source, out, list(identities))
     except pyrage.DecryptError as exc:
         raise BackupError(f"cannot decrypt with this identity ({exc}); is it the key the backup was encrypted to?") from None
 

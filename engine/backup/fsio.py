@@ -11,6 +11,7 @@ import os
 import stat
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from engine.errors import BackupError
 
@@ -156,6 +157,12 @@ def read_small(dir_fd: int, name: str) -> bytes:
         return b"".join(iter(lambda: os.read(fd, CHUNK), b""))
     finally:
         os.close(fd)
+
+
+def open_read(dir_fd: int, name: str) -> BinaryIO:
+    """A file of a backup directory to read in chunks (orders of a large shop run to gigabytes),
+    never through a symlink."""
+    return os.fdopen(os.open(name, _READ_FLAGS, dir_fd=dir_fd), "rb", buffering=CHUNK)
 
 
 def replace_small(dir_fd: int, name: str, data: bytes) -> None:

@@ -161,13 +161,18 @@ def backups_cat(
     lang = detect_lang(lang)
 
     def body() -> int:
-        from engine.backup import read_backup_file
+        from engine.backup import copy_backup_file, read_backup_file
         from engine.config.secrets import resolve_reference
 
         ws = workspace(config, None, backup_dir)
         key = resolve_reference(identity, "--identity", Path.cwd()) if identity else None
-        common.write_bytes(read_backup_file(ws.backup_dir, backup_id, name, key))
         sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # a text-only stream (a test's capture)
+            common.write_bytes(read_backup_file(ws.backup_dir, backup_id, name, key))
+        else:  # chunk by chunk: a backup of a large shop's orders is never held whole
+            copy_backup_file(ws.backup_dir, backup_id, name, buffer, key)
+            buffer.flush()
         return 0
 
     guard(lang, body)

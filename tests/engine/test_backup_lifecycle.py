@@ -18,6 +18,7 @@ from pyrage import x25519
 from engine.backup import (
     BackupWriter,
     Manifest,
+    copy_backup_file,
     list_backups,
     new_backup_id,
     prune,
@@ -121,6 +122,47 @@ def test_reading_back_takes_the_identity(tmp_path: Path, key: x25519.Identity) -
     text = f"# created: 2026-11-26\n# public key: {key.to_public()}\n{key}\n"
     assert json.loads(read_backup_file(root, manifest.backup_id, "binding.json", identity=text)) == RAW
     assert read_backup_file(root, manifest.backup_id, "orders.jsonl.age", identity=text).count(b"\n") == len(ORDERS)
+
+
+class Chunks:
+    """An output that keeps what was written and how: the size of each write."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.writes: list[int] = []
+
+    def write(self, chunk: bytes) -> int:
+        self.data += chunk
+        self.writes.append(len(chunk))
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("encrypted", [False, True])
+def test_a_large_backup_is_copied_out_chunk_by_chunk(tmp_path: Path, key: x25519.Identity, encrypted: bool) -> None:
+    """``backups cat`` of a large shop's orders: written out in pieces, never as one buffer."""
+    root = tmp_path / "backups"
+    orders = [{"id": n, "name": f"#{n}", "note": "x" * 200} for n in range(20_000)]  # about 5 MB
+
+    async def run() -> Manifest:
+        writer = BackupWriter.begin(root, INFO, new_backup_id("big", NOW), now=NOW,
+                                    encrypt_to=(str(key.to_public()),) if encrypted else ())
+        writer.write_binding(RAW)
+        await writer.write_dataset("orders", iter(orders))
+        return writer.finish()
+
+    manifest = asyncio.run(run())
+    out = Chunks()
+    copy_backup_file(root, manifest.backup_id, "orders.jsonl", out, identity=str(key) if encrypted else None)  # type: ignore[arg-type]
+    assert out.data.count(b"\n") == len(orders) and json.loads(out.data.splitlines()[-1]) == orders[-1]
+    assert len(out.writes) > 1 and max(out.writes) < len(out.data) // 2
+    if encrypted:
+        nothing = Chunks()
+        with pytest.raises(BackupError, match="cannot decrypt"):
+            copy_backup_file(root, manifest.backup_id, "orders.jsonl", nothing, identity=str(x25519.Identity.generate()))  # type: ignore[arg-type]
+        assert nothing.data == b""  # a wrong key writes nothing
 
 
 def test_several_recipients_each_open_it(tmp_path: Path) -> None:
