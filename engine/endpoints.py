@@ -12,7 +12,6 @@ allowance outside tether.yaml as any foreign host.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 
 from engine.errors import ConfigError, Diagnostic
 from engine.model import Account, Config, SecretRef
+from providers.http import is_loopback_host
 
 __all__ = [
     "PINNED_PROVIDERS",
@@ -76,15 +76,6 @@ def normalise_host(text: str) -> str:
     return value.lower().rstrip(".")
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def host_matches(host: str, patterns: Collection[str]) -> bool:
     """``host`` is one of ``patterns``: an exact name, or under a ``*.suffix`` (a strict
     subdomain: ``*.myshopify.com`` admits ``demo.myshopify.com``, not ``myshopify.com``)."""
@@ -125,7 +116,7 @@ def check_account_host(
     if not account.credentials:
         return HostCheck(account.name, host, HostVerdict.NO_CREDENTIAL)
     if account.provider in PINNED_PROVIDERS:
-        if host and _is_loopback(host):
+        if host and is_loopback_host(host):
             return HostCheck(account.name, host, HostVerdict.LOOPBACK)
         if pinned is None:
             return HostCheck(account.name, host, HostVerdict.FIRST_USE)
@@ -144,7 +135,7 @@ def check_account_host(
         )
     if not account.endpoint:
         return HostCheck(account.name, host, HostVerdict.VENDOR)
-    if host and _is_loopback(host):
+    if host and is_loopback_host(host):
         return HostCheck(account.name, host, HostVerdict.LOOPBACK)
     if host_matches(host, vendor_hosts):
         return HostCheck(account.name, host, HostVerdict.VENDOR)
@@ -226,7 +217,7 @@ def pins_for(config: Config) -> dict[str, str]:
         if account.provider not in PINNED_PROVIDERS or not account.credentials:
             continue
         host = credential_host(account, ())
-        if host and not _is_loopback(host):
+        if host and not is_loopback_host(host):
             out[name] = host
     return out
 

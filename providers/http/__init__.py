@@ -16,7 +16,7 @@ import logging
 
 from providers.http.body import DEFAULT_MAX_RESPONSE_BYTES, MIB, ResponseTooLargeError, json_body, read_limited
 from providers.http.client import MUTATING, ApiClient, ErrorDescriber, default_describe, with_defaults
-from providers.http.endpoints import host_key, is_loopback, origin, require_safe_endpoint
+from providers.http.endpoints import host_key, is_loopback, is_loopback_host, origin, require_safe_endpoint
 from providers.http.factory import DEFAULT_PARALLELISM, DEFAULT_PER_HOST, POOL_SIZE, AuditHook, HttpFactory
 from providers.http.policy import NoLimit, RateLimiter, RetryPolicy, Sleep, TokenBucket, retry_after_seconds
 from providers.http.redact import REDACTOR, Redactor
@@ -54,6 +54,7 @@ __all__ = [
     "default_describe",
     "host_key",
     "is_loopback",
+    "is_loopback_host",
     "json_body",
     "origin",
     "read_limited",
