@@ -13,7 +13,6 @@ import httpx
 from providers.http import is_loopback
 from providers.sdk import (
     Account,
-    BlindReason,
     BlindSpot,
     CancelOutcome,
     CancelRequest,
@@ -292,13 +291,7 @@ class AmazonSPProvider:
         blind: tuple[BlindSpot, ...] = ()
         if Kind.WEBHOOK in kinds:
             blind = (
-                BlindSpot(
-                    kind=Kind.WEBHOOK,
-                    reason=BlindReason.OWN_APP_ONLY,
-                    visible_apps=frozenset({self.application}),
-                    resource=SUBSCRIPTIONS,
-                    how_to_see=runbooks.how_to_see(self.application),
-                ),
+                BlindSpot.own_app_only(Kind.WEBHOOK, self.application, SUBSCRIPTIONS, runbooks.how_to_see(self.application)),
             )
         return Listing(
             account=self._account,

@@ -41,7 +41,6 @@ from providers.ebay.quota import DailyQuota
 from providers.http import json_body
 from providers.sdk import (
     Account,
-    BlindReason,
     BlindSpot,
     CancelOutcome,
     CancelRequest,
@@ -158,12 +157,8 @@ class EbayProvider:
         blind: tuple[BlindSpot, ...] = ()
         if Kind.WEBHOOK in kinds:
             blind = (
-                BlindSpot(
-                    kind=Kind.WEBHOOK,
-                    reason=BlindReason.OWN_APP_ONLY,
-                    visible_apps=frozenset({self.application}),
-                    resource=api.RESOURCE_SUBSCRIPTION,
-                    how_to_see=authority.how_to_see(self.application),
+                BlindSpot.own_app_only(
+                    Kind.WEBHOOK, self.application, api.RESOURCE_SUBSCRIPTION, authority.how_to_see(self.application)
                 ),
             )
         return Listing(

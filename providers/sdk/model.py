@@ -173,6 +173,11 @@ class BlindSpot:
     resource: str = ""
     how_to_see: str = ""
 
+    @classmethod
+    def own_app_only(cls, kind: Kind, app: str, resource: str, how_to_see: str) -> BlindSpot:
+        """The usual case: the vendor shows this credential only what its own ``app`` created."""
+        return cls(kind, BlindReason.OWN_APP_ONLY, frozenset({app}), resource, how_to_see)
+
 
 @dataclass(frozen=True)
 class Listing:

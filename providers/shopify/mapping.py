@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from providers.sdk.model import BlindReason, BlindSpot, Kind, LiveBinding, Runbook
+from providers.sdk.model import BlindSpot, Kind, LiveBinding, Runbook
 from providers.shopify.queries import APP_RESOURCE, BY_RESOURCE, SUBSCRIPTIONS, WEBHOOKS, Collection
 
 ENDED_SUBSCRIPTION_STATUSES = frozenset({"CANCELLED", "DECLINED", "EXPIRED"})
@@ -124,39 +124,29 @@ def typename_of(resource: str) -> str:
     return BY_RESOURCE[resource].typename
 
 
+_HOW_TO_SEE = {
+    Kind.WEBHOOK: (
+        WEBHOOKS.resource,
+        "Shopify shows an app only the webhook subscriptions it created (ones made in the admin are "
+        "shown to no app): add the owning app's token as another account, or uninstall that app in "
+        "Settings > Apps and sales channels, which deletes its webhook subscriptions",
+    ),
+    Kind.SUBSCRIPTION: (
+        SUBSCRIPTIONS.resource,
+        "Shopify shows an app only the subscriptions it bills itself: add the billing app's token as "
+        "another account, or see them in Settings > Billing; uninstalling that app in Settings > Apps "
+        "and sales channels ends its charges",
+    ),
+}
+
+
 def blind_spots(own_app: str, kinds: frozenset[Kind]) -> tuple[BlindSpot, ...]:
     """What a token never sees: other apps' webhook subscriptions and app subscriptions."""
-    spots: list[BlindSpot] = []
-    if Kind.WEBHOOK in kinds:
-        spots.append(
-            BlindSpot(
-                kind=Kind.WEBHOOK,
-                reason=BlindReason.OWN_APP_ONLY,
-                visible_apps=frozenset({own_app}),
-                resource=WEBHOOKS.resource,
-                how_to_see=(
-                    "Shopify shows an app only the webhook subscriptions it created (ones made in the "
-                    "admin are shown to no app): add the owning app's token as another account, or "
-                    "uninstall that app in Settings > Apps and sales channels, which deletes its "
-                    "webhook subscriptions"
-                ),
-            )
-        )
-    if Kind.SUBSCRIPTION in kinds:
-        spots.append(
-            BlindSpot(
-                kind=Kind.SUBSCRIPTION,
-                reason=BlindReason.OWN_APP_ONLY,
-                visible_apps=frozenset({own_app}),
-                resource=SUBSCRIPTIONS.resource,
-                how_to_see=(
-                    "Shopify shows an app only the subscriptions it bills itself: add the billing "
-                    "app's token as another account, or see them in Settings > Billing; uninstalling "
-                    "that app in Settings > Apps and sales channels ends its charges"
-                ),
-            )
-        )
-    return tuple(spots)
+    return tuple(
+        BlindSpot.own_app_only(kind, own_app, resource, how_to_see)
+        for kind, (resource, how_to_see) in _HOW_TO_SEE.items()
+        if kind in kinds
+    )
 
 
 def runbook(binding: LiveBinding, shop: str) -> Runbook:
