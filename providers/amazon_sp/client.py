@@ -22,9 +22,10 @@ from providers.sdk import (
     ProviderContext,
     Runbook,
     collect,
+    listing_gap,
 )
 from providers.sdk.errors import AuthError, ConfigError, ProviderError
-from providers.sdk.model import Gap, GapReason, Kind, Listing, LiveBinding
+from providers.sdk.model import Gap, Kind, Listing, LiveBinding
 
 from . import cancels, runbooks
 from .lwa import GRANTLESS, SELLER, LwaError, LwaSession, describe_lwa_error
@@ -277,17 +278,12 @@ class AmazonSPProvider:
                 if not exc.scope_refused:
                     raise
                 self._denied.add(NOTIFICATIONS_ROLE)
-                gaps.append(Gap(kind, GapReason.REFUSED, {"right": NOTIFICATIONS_ROLE}, f"{label}: {exc}"))
-            except PagingError as exc:
-                gaps.append(Gap(kind, GapReason.CURSOR_LOOP, detail=f"{label}: {exc}"))
-            except AuthError as exc:
-                if exc.status == 401:
+                gaps.append(listing_gap(kind, exc, f"{label}: {exc}", right=NOTIFICATIONS_ROLE))
+            except ProviderError as exc:
+                if isinstance(exc, AuthError) and exc.status == 401:
                     raise
                 role = SHIPPING_ROLE if kind is Kind.CARRIER else NOTIFICATIONS_ROLE
-                gaps.append(Gap(kind, GapReason.REFUSED, {"right": role}, f"{label}: {exc}"))
-            except ProviderError as exc:
-                params = {"status": str(exc.status)} if exc.status else {}
-                gaps.append(Gap(kind, GapReason.FAILED, params, f"{label}: {exc}"))
+                gaps.append(listing_gap(kind, exc, f"{label}: {exc}", right=role))
         blind: tuple[BlindSpot, ...] = ()
         if Kind.WEBHOOK in kinds:
             blind = (

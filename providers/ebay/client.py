@@ -51,9 +51,10 @@ from providers.sdk import (
     ProviderContext,
     Runbook,
     collect,
+    listing_gap,
 )
 from providers.sdk.errors import AuthError, ConfigError, ProviderError
-from providers.sdk.model import CancelAt, Gap, GapReason, Kind, Listing, LiveBinding
+from providers.sdk.model import CancelAt, Gap, Kind, Listing, LiveBinding
 
 MAX_SUBSCRIPTION_PAGES = 1_000
 REQUEST_ID_HEADER = "x-ebay-request-id"
@@ -144,16 +145,11 @@ class EbayProvider:
                 continue
             try:
                 bindings.extend(await step())
-            except PagingError as exc:
-                gaps.append(Gap(kind, GapReason.CURSOR_LOOP, detail=str(exc)))
-            except AuthError as exc:
-                if exc.status == 401:
+            except ProviderError as exc:
+                if isinstance(exc, AuthError) and exc.status == 401:
                     raise self._token_refused(exc) from None
                 right = api.SCOPE_SELL_ACCOUNT_READONLY if kind is Kind.CARRIER else api.SCOPE_NOTIFICATION_READONLY
-                gaps.append(Gap(kind, GapReason.REFUSED, {"right": right}, str(exc)))
-            except ProviderError as exc:
-                params = {"status": str(exc.status)} if exc.status else {}
-                gaps.append(Gap(kind, GapReason.FAILED, params, str(exc)))
+                gaps.append(listing_gap(kind, exc, str(exc), right=right))
         blind: tuple[BlindSpot, ...] = ()
         if Kind.WEBHOOK in kinds:
             blind = (

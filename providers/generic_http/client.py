@@ -37,7 +37,16 @@ from providers.generic_http.paging import PagingError, walk
 from providers.generic_http.templates import MISSING, MissingValue, dotted, render_path, render_value
 from providers.http import ApiClient, TokenBucket, json_body
 from providers.manual.runbook import runbook_for
-from providers.sdk import Authority, CancelOutcome, CancelRequest, CancelStatus, Capabilities, ProviderContext, Runbook
+from providers.sdk import (
+    Authority,
+    CancelOutcome,
+    CancelRequest,
+    CancelStatus,
+    Capabilities,
+    ProviderContext,
+    Runbook,
+    listing_gap,
+)
 from providers.sdk.errors import AuthError, ConfigError, ProviderError
 from providers.sdk.model import Account, CancelAt, Gap, GapReason, Kind, Listing, LiveBinding
 
@@ -272,18 +281,12 @@ class HttpVendorProvider:
                 seen.add(binding_id)
                 if not resource.gone.matches(item):
                     found.append(self._binding(resource, item, binding_id))
-        except PagingError as exc:
-            gaps.append(Gap(resource.kind, GapReason.CURSOR_LOOP, detail=f"{where}: {exc}"))
-            return
-        except AuthError as exc:
-            if exc.status != 403:
-                raise self._auth_failure(exc) from None
-            right = f"GET {resource.list.path}"  # a generic vendor publishes no scope names
-            gaps.append(Gap(resource.kind, GapReason.REFUSED, {"right": right}, f"{where}: {exc}"))
-            return
         except ProviderError as exc:
-            params = {"status": str(exc.status)} if exc.status else {}
-            gaps.append(Gap(resource.kind, GapReason.FAILED, params, f"{where}: {exc}; the listing is partial"))
+            if isinstance(exc, AuthError) and exc.status != 403:
+                raise self._auth_failure(exc) from None
+            partial = "" if isinstance(exc, (AuthError, PagingError)) else "; the listing is partial"
+            # A generic vendor publishes no scope names: the right is the call itself.
+            gaps.append(listing_gap(resource.kind, exc, f"{where}: {exc}{partial}", right=f"GET {resource.list.path}"))
             return
         if without_id:
             gaps.append(

@@ -16,6 +16,7 @@ from providers.sdk.errors import (
     ResponseLostError,
     TetherError,
 )
+from providers.sdk.gaps import listing_gap
 from providers.sdk.model import (
     Account,
     BlindReason,
@@ -77,5 +78,6 @@ __all__ = [
     "canonical_json",
     "collect",
     "fingerprint",
+    "listing_gap",
     "paginate",
 ]

@@ -42,10 +42,11 @@ from providers.sdk import (
     PagingError,
     ProviderContext,
     collect,
+    listing_gap,
     paginate,
 )
 from providers.sdk.errors import AuthError, ConfigError, ProviderError
-from providers.sdk.model import CancelAt, Gap, GapReason, Kind, Listing, LiveBinding
+from providers.sdk.model import CancelAt, Gap, Kind, Listing, LiveBinding
 from providers.stripe.forms import encode_form
 from providers.stripe.rights import ALL_RIGHTS, INVOICES_READ, SUBSCRIPTIONS_READ, SUBSCRIPTIONS_WRITE, normalize
 from providers.stripe.versions import problem as version_problem
@@ -293,15 +294,12 @@ class StripeProvider:
                 identity=lambda sub: str(sub["id"]),
                 max_pages=MAX_PAGES,
             )
-        except PagingError as exc:
-            gaps.append(Gap(Kind.SUBSCRIPTION, GapReason.CURSOR_LOOP, detail=str(exc)))
-        except AuthError as exc:
-            if exc.status == 401 or "rak_" not in str(exc):  # the key or the account itself was refused
-                raise
-            gaps.append(Gap(Kind.SUBSCRIPTION, GapReason.REFUSED, {"right": "rak_subscription_read"}, str(exc)))
         except ProviderError as exc:
-            params = {"status": str(exc.status)} if exc.status else {}
-            gaps.append(Gap(Kind.SUBSCRIPTION, GapReason.FAILED, params, f"subscriptions: {exc}"))
+            refused = isinstance(exc, AuthError)
+            if refused and (exc.status == 401 or "rak_" not in str(exc)):  # the key or the account itself
+                raise
+            detail = str(exc) if refused or isinstance(exc, PagingError) else f"subscriptions: {exc}"
+            gaps.append(listing_gap(Kind.SUBSCRIPTION, exc, detail, right="rak_subscription_read"))
         bindings = tuple(self._binding(sub) for sub in subs if sub.get("status") not in GONE_STATUSES)
         return Listing(self.account.name, self.name, bindings, gaps=tuple(gaps), granted=self._static_rights())
 

@@ -84,3 +84,17 @@ def test_more_pages_than_allowed_are_stopped() -> None:
         run_collect(fetch, identity=ident, max_pages=2)
     assert len(asked) == 2
     assert [i["id"] for i in run_collect(pages_of(["1"], ["2"])[0], max_pages=2)] == ["1", "2"]
+
+
+def test_a_failed_listing_step_becomes_the_gap_of_what_failed() -> None:
+    from providers.sdk import listing_gap
+    from providers.sdk.errors import AuthError, ProviderError
+    from providers.sdk.model import GapReason, Kind
+
+    loop = listing_gap(Kind.WEBHOOK, PagingError("cursor came back"), "hooks: cursor came back", right="r")
+    assert (loop.reason, dict(loop.params), loop.detail) == (GapReason.CURSOR_LOOP, {}, "hooks: cursor came back")
+    refused = listing_gap(Kind.CARRIER, AuthError("no", status=403), "no", right="read_shipping")
+    assert (refused.kind, refused.reason, dict(refused.params)) == (Kind.CARRIER, GapReason.REFUSED, {"right": "read_shipping"})
+    failed = listing_gap(None, ProviderError("down", status=503), "down", right="unused")
+    assert (failed.kind, failed.reason, dict(failed.params)) == (None, GapReason.FAILED, {"status": "503"})
+    assert dict(listing_gap(Kind.APP, ProviderError("reset"), "reset").params) == {}  # no status, none said
