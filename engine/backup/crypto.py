@@ -11,7 +11,6 @@ in memory, and nothing in the clear ever reaches the disk.
 
 from __future__ import annotations
 
-import io
 import queue
 import threading
 from collections.abc import Sequence
@@ -64,12 +63,6 @@ def parse_identity(text: str) -> list[x25519.Identity]:
     if not identities:
         raise BackupError("the identity holds no age secret key (AGE-SECRET-KEY-1...)")
     return identities
-
-
-def decrypt(data: bytes, identities: Sequence[x25519.Identity]) -> bytes:
-    out = io.BytesIO()
-    decrypt_stream(io.BytesIO(data), out, identities)
-    return out.getvalue()
 
 
 def decrypt_stream(source: BinaryIO, out: BinaryIO, identities: Sequence[x25519.Identity]) -> None:

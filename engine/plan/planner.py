@@ -74,7 +74,6 @@ _MANUAL_PENDING = Reason(ReasonCode.MANUAL_PENDING)
 _CANCEL_SCHEDULED_UNDATED = Reason(ReasonCode.CANCEL_SCHEDULED_UNDATED)
 
 
-
 class _Planner:
     def __init__(
         self,
